@@ -1,0 +1,56 @@
+// swift-tools-version:6.0
+// nin-study: a reproducible benchmark harness for Network In Network (Lin, Chen, Yan, ICLR 2014).
+import PackageDescription
+
+let package = Package(
+    name: "nin-study",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "nin-study", targets: ["nin-study"]),
+        .library(name: "NINEngine", targets: ["NINEngine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
+    ],
+    targets: [
+        // System-library shims (Debian: libopenblas-dev, libpng-dev, zlib1g-dev).
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG",
+                       providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+
+        // The NIN engine: tensors, GEMM, layers, optimizer, model builder, checkpoints.
+        .target(name: "NINEngine",
+                dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))],
+                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        // Dataset readers, preprocessing, augmentation, mini-batches, fetch.
+        .target(name: "NINData",
+                dependencies: ["NINEngine", "CZlib",
+                               .target(name: "CBLAS", condition: .when(platforms: [.linux])),
+                               .product(name: "Crypto", package: "swift-crypto")]),
+        // SQLite results store.
+        .target(name: "NINStore",
+                dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        // PNG rendering: colour maps, bitmap font, confidence-map sheets, learning curves.
+        .target(name: "NINRender", dependencies: ["CPNG"]),
+        // Study definitions, sweep expansion, trainer, runner.
+        .target(name: "NINStudy",
+                dependencies: ["NINEngine", "NINData", "NINStore", "NINRender",
+                               .product(name: "Crypto", package: "swift-crypto")]),
+        // The command-line tool.
+        .executableTarget(name: "nin-study",
+                          dependencies: ["NINStudy", "NINEngine", "NINData", "NINStore", "NINRender",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+        .testTarget(name: "NINEngineTests", dependencies: ["NINEngine"]),
+        .testTarget(name: "NINDataTests", dependencies: ["NINData", "NINEngine", "CZlib"]),
+        .testTarget(name: "NINStoreTests", dependencies: ["NINStore"]),
+        .testTarget(name: "NINRenderTests", dependencies: ["NINRender", "CPNG"]),
+        .testTarget(name: "NINStudyTests", dependencies: ["NINStudy", "nin-study"]),
+    ],
+    swiftLanguageModes: [.v5]
+)
