@@ -1,0 +1,113 @@
+import Foundation
+
+/// A parsed JSON value, kept as a tree so that a study file can be checked key by key and every
+/// problem reported with its key path (`training.learningRate`, `sweep["model.depth"][2]`).
+public indirect enum JSONValue: Equatable, Sendable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    /// Parses UTF-8 JSON text.
+    /// - Throws: `StudyError.malformedJSON` with the parser's description of where it failed.
+    public static func parse(_ data: Data, file: String) throws -> JSONValue {
+        do {
+            return try JSONDecoder().decode(JSONValue.self, from: data)
+        } catch let DecodingError.dataCorrupted(context) {
+            var detail = context.debugDescription
+            if let underlying = context.underlyingError as NSError?,
+               let more = underlying.userInfo[NSDebugDescriptionErrorKey] as? String {
+                detail += " (\(more))"
+            }
+            throw StudyError.malformedJSON(file: file, detail: detail)
+        } catch {
+            throw StudyError.malformedJSON(file: file, detail: "\(error)")
+        }
+    }
+
+    /// A short rendering for error messages: strings quoted, numbers plain, containers summarised.
+    public var shortDescription: String {
+        switch self {
+        case .null: return "null"
+        case .bool(let b): return b ? "true" : "false"
+        case .number(let d): return JSONValue.format(d)
+        case .string(let s): return "\"\(s)\""
+        case .array(let a): return a.count <= 6 ? "[" + a.map(\.shortDescription).joined(separator: ", ") + "]" : "an array of \(a.count) items"
+        case .object: return "an object"
+        }
+    }
+
+    /// Canonical JSON text: keys sorted, no whitespace, integers without a fraction.
+    public var canonicalText: String {
+        switch self {
+        case .null: return "null"
+        case .bool(let b): return b ? "true" : "false"
+        case .number(let d): return JSONValue.format(d)
+        case .string(let s): return JSONValue.quote(s)
+        case .array(let a): return "[" + a.map(\.canonicalText).joined(separator: ",") + "]"
+        case .object(let o):
+            return "{" + o.keys.sorted().map { JSONValue.quote($0) + ":" + o[$0]!.canonicalText }.joined(separator: ",") + "}"
+        }
+    }
+
+    static func format(_ d: Double) -> String {
+        if d.isFinite, d == d.rounded(), abs(d) < 9.0e15 { return String(Int64(d)) }
+        return "\(d)" // Swift's shortest round-tripping representation
+    }
+
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out + "\""
+    }
+
+    public subscript(key: String) -> JSONValue? {
+        if case .object(let o) = self { return o[key] }
+        return nil
+    }
+
+    /// Reads the value at a dotted key path (`model.depth`; numeric parts index arrays: `model.blocks.0`).
+    public func value(at path: String) -> JSONValue? {
+        var cur: JSONValue? = self
+        for part in path.split(separator: ".") {
+            if case .array(let a)? = cur, let i = Int(part) { cur = i < a.count ? a[i] : nil } else { cur = cur?[String(part)] }
+        }
+        return cur
+    }
+
+    /// Returns a copy with the value at a dotted key path replaced (intermediate objects created).
+    public func setting(_ path: String, to newValue: JSONValue) -> JSONValue {
+        let parts = path.split(separator: ".").map(String.init)
+        func set(_ node: JSONValue, _ i: Int) -> JSONValue {
+            var obj: [String: JSONValue] = [:]
+            if case .object(let o) = node { obj = o }
+            if i == parts.count - 1 { obj[parts[i]] = newValue } else { obj[parts[i]] = set(obj[parts[i]] ?? .object([:]), i + 1) }
+            return .object(obj)
+        }
+        return set(self, 0)
+    }
+}
+
+extension JSONValue: Decodable {
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let d = try? c.decode(Double.self) { self = .number(d) }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
+        else { self = .object(try c.decode([String: JSONValue].self)) }
+    }
+}

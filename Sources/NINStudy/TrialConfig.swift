@@ -1,0 +1,151 @@
+import Foundation
+import Crypto
+
+/// One fully resolved trial configuration: every default filled in, every shorthand expanded.
+///
+/// Its canonical JSON (keys sorted, no whitespace) is hashed with SHA-256 to give the trial id,
+/// which is therefore stable across machines and runs, and independent of the study the trial
+/// appears in (two studies that contain the same configuration share its results).
+public struct TrialConfig: Codable, Equatable, Sendable {
+    /// Bumped when the meaning of a resolved key changes, so old ids are never reused for new meanings.
+    public var formatVersion: Int = 1
+    public var dataset: ResolvedDataset
+    public var model: ResolvedModel
+    public var training: ResolvedTraining
+    /// The seed of the one generator every random draw of the trial comes from.
+    public var seed: Int
+
+    /// Canonical JSON: keys sorted, no whitespace, integral numbers without a fraction.
+    public var canonicalJSON: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = try! encoder.encode(self) // encoding plain value types cannot fail
+        return (try! JSONValue.parse(data, file: "trial")).canonicalText
+    }
+
+    /// The trial id: lowercase hex SHA-256 of `canonicalJSON`.
+    public var id: String {
+        SHA256.hash(data: Data(canonicalJSON.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// The dataset part of a trial (see README "Study format", `dataset`).
+public struct ResolvedDataset: Codable, Equatable, Sendable {
+    /// `mnist`, `fashion-mnist` or `cifar10`.
+    public var name: String
+    /// `none`, `scale` (pixels / 255), `meanstd` (per channel) or `gcn-zca` (paper §4, CIFAR).
+    public var preprocessing: String
+    /// GCN scale (`gcn-zca` only; the paper's setup uses 55).
+    public var gcnScale: Double?
+    /// ZCA filter bias added to the covariance eigenvalues (`gcn-zca` only; 0.1).
+    public var zcaFilterBias: Double?
+    /// Random translation: zero-pad by this many pixels and crop back at a random offset.
+    public var translate: Int
+    /// Horizontal flip with probability 0.5.
+    public var horizontalFlip: Bool
+    /// Training subset: the first N training images.
+    public var trainSubset: Int?
+    /// Training subset: the first N images of each class (stratified).
+    public var trainPerClass: Int?
+    /// Test subset: the first N test images.
+    public var testSubset: Int?
+    /// The last N training images held out for validation (0: none).
+    public var validation: Int
+    /// Image height, width and channels, and the number of classes (from the dataset).
+    public var height: Int, width: Int, channels: Int, classes: Int
+}
+
+/// A pooling layer after an mlpconv block. Output size rounds up, as Caffe does.
+public struct ResolvedPool: Codable, Equatable, Sendable {
+    /// `max` or `avg`.
+    public var kind: String
+    public var size: Int, stride: Int, pad: Int
+}
+
+/// One mlpconv block: a k×k convolution then `widths.count` 1×1 convolutions (the micro-network),
+/// ReLU after each, then optional pooling and dropout.
+public struct ResolvedBlock: Codable, Equatable, Sendable {
+    /// Output channels of the k×k convolution.
+    public var channels: Int
+    public var kernel: Int, stride: Int, pad: Int
+    /// Widths of the 1×1 convolutions; the count is the micro-network depth.
+    public var widths: [Int]
+    public var pool: ResolvedPool?
+    /// Dropout rate after the block (after pooling), if any.
+    public var dropout: Double?
+}
+
+/// The network of a trial. The final layer of the last block (its last 1×1 convolution, or its
+/// k×k convolution at depth 0) always emits `dataset.classes` maps.
+public struct ResolvedModel: Codable, Equatable, Sendable {
+    public var blocks: [ResolvedBlock]
+    /// `gap`, `fc` or `fc-dropout` (the paper's Table 5 heads).
+    public var head: String
+    /// Whether a ReLU follows the final layer (the Caffe zoo network has it; see NIN.md pitfalls).
+    public var finalReLU: Bool
+    /// Hidden fully connected widths of an FC head (ReLU after each).
+    public var fcHidden: [Int]
+    /// Dropout rate before each fully connected layer of an `fc-dropout` head.
+    public var fcDropout: Double?
+
+    /// The micro-network depth if every block has the same number of 1×1 layers, else nil.
+    public var uniformDepth: Int? {
+        let depths = Set(blocks.map(\.widths.count))
+        return depths.count == 1 ? depths.first : nil
+    }
+
+    /// Widths as text, blocks separated by `/`, layers by `-` (e.g. `160-96/192-192/192-10`).
+    public var widthsText: String {
+        blocks.map { $0.widths.isEmpty ? "0" : $0.widths.map(String.init).joined(separator: "-") }.joined(separator: "/")
+    }
+}
+
+/// The learning-rate schedule. Learning rates are per mini-batch (Caffe convention).
+public struct ResolvedSchedule: Codable, Equatable, Sendable {
+    /// `constant`, `step` (×gamma every `stepEpochs`), `multistep` (×gamma at each milestone epoch)
+    /// or `plateau` (×gamma when training accuracy has not improved by `minDelta` percentage points
+    /// for `patience` epochs, at most `maxReductions` times — the paper's schedule).
+    public var kind: String
+    public var gamma: Double
+    public var stepEpochs: Int?
+    public var milestones: [Int]?
+    public var patience: Int?
+    public var minDelta: Double?
+    public var maxReductions: Int?
+}
+
+/// Per-parameter multipliers of the learning rate and weight decay (Caffe `lr_mult`/`decay_mult`).
+public struct ResolvedMultipliers: Codable, Equatable, Sendable {
+    public var weight: Double, bias: Double, weightDecay: Double, biasDecay: Double
+    /// Multiplies both multipliers of the final layer (the zoo's cccp6 uses 0.1).
+    public var lastLayer: Double
+}
+
+/// How weights are drawn at the start of a trial.
+public struct ResolvedInitializer: Codable, Equatable, Sendable {
+    /// `gaussian` (std `std`) or `he` (Kaiming normal, std √(2 / fan-in)).
+    public var kind: String
+    public var std: Double?
+    /// Constant bias value.
+    public var bias: Double
+}
+
+/// The solver of a trial.
+public struct ResolvedTraining: Codable, Equatable, Sendable {
+    /// Number of epochs (passes over the training set); exactly one of `epochs`, `iterations` is set.
+    public var epochs: Int?
+    /// Number of mini-batch updates; the last epoch may be partial.
+    public var iterations: Int?
+    public var batchSize: Int
+    /// Base learning rate (per mini-batch).
+    public var learningRate: Double
+    public var momentum: Double
+    /// L2 weight decay coefficient.
+    public var weightDecay: Double
+    public var multipliers: ResolvedMultipliers
+    public var schedule: ResolvedSchedule
+    public var initializer: ResolvedInitializer
+    /// A trial whose training accuracy is still at chance after this epoch is recorded as failed
+    /// (the known NIN failure, NIN.md "Known pitfalls"); 0 disables the check.
+    public var failAtChanceAfterEpoch: Int
+}

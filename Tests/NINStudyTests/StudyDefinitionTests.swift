@@ -1,0 +1,140 @@
+import XCTest
+@testable import NINStudy
+
+/// Study parsing, validation messages (with key paths), sweep expansion and canonical trial ids.
+final class StudyDefinitionTests: XCTestCase {
+    static let base = """
+    {"name": "t", "dataset": {"name": "mnist", "subset": {"train": 600}},
+     "model": {"preset": "nin-mnist", "widthMultiplier": 0.5, "finalReLU": false},
+     "training": {"epochs": 1, "learningRate": 0.02}
+    """
+
+    func study(_ extra: String) throws -> StudyDefinition {
+        try StudyDefinition(data: Data((Self.base + (extra.isEmpty ? "" : ", " + extra) + "}").utf8), file: "t.json")
+    }
+
+    func problems(_ json: String) -> [String] {
+        do {
+            _ = try StudyDefinition(data: Data(json.utf8), file: "bad.json")
+            XCTFail("expected a validation error for \(json)")
+            return []
+        } catch let e as StudyError {
+            return e.problems.isEmpty ? [e.description] : e.problems
+        } catch {
+            XCTFail("unexpected error \(error)")
+            return []
+        }
+    }
+
+    func testGridExpansionIsProductTimesSeeds() throws {
+        let s = try study(#""sweep": {"model.depth": [1, 2], "model.head": ["gap", "fc", "fc-dropout"]}, "seeds": [1, 2]"#)
+        XCTAssertEqual(s.trials.count, 12)
+        XCTAssertEqual(s.axes, ["model.depth", "model.head", "seed"])
+        XCTAssertEqual(Set(s.trials.map(\.id)).count, 12)
+        // Last axis fastest.
+        XCTAssertEqual(s.trials[0].label, "model.depth=1 model.head=gap seed=1")
+        XCTAssertEqual(s.trials[1].label, "model.depth=1 model.head=gap seed=2")
+        let fcDrop = s.trials.first { $0.config.model.head == "fc-dropout" }!
+        XCTAssertEqual(fcDrop.config.model.fcDropout, 0.5)
+    }
+
+    func testExtraTrialsAndSeedAxis() throws {
+        let s = try study(#""sweep": {"seed": [7, 8]}, "extraTrials": [{"model.depth": 0}, {"model.depth": 3, "seed": 9}]"#)
+        XCTAssertEqual(s.trials.map(\.config.seed), [7, 8, 1, 9])
+        XCTAssertEqual(s.trials[2].config.model.uniformDepth, 0)
+        XCTAssertEqual(s.trials[3].config.model.uniformDepth, 3)
+    }
+
+    func testDepthShorthandAndWidthMultiplier() throws {
+        let s = try study(#""sweep": {"model.depth": [0, 1, 3]}"#)
+        let byDepth = Dictionary(uniqueKeysWithValues: s.trials.map { ($0.config.model.uniformDepth!, $0.config.model) })
+        // nin-mnist widths [64,48]/[96,48]/[96,10] halved, class layer stays 10.
+        XCTAssertEqual(byDepth[3]!.blocks.map(\.widths), [[32, 24, 24], [48, 24, 24], [48, 48, 10]])
+        XCTAssertEqual(byDepth[1]!.blocks.map(\.widths), [[32], [48], [10]])
+        XCTAssertEqual(byDepth[0]!.blocks.map(\.widths), [[], [], []])
+        XCTAssertEqual(byDepth[0]!.blocks.last!.channels, 10, "depth 0: the k×k conv of the last block emits the class maps")
+        XCTAssertEqual(byDepth[1]!.widthsText, "32/48/10")
+    }
+
+    func testPresetIsThePaperNetwork() throws {
+        let s = try StudyDefinition(data: Data(#"{"name":"c","dataset":{"name":"cifar10"},"model":{},"training":{"epochs":1,"learningRate":0.1}}"#.utf8), file: "c")
+        let m = s.trials[0].config.model
+        XCTAssertEqual(m.blocks.map(\.widths), [[160, 96], [192, 192], [192, 10]])
+        XCTAssertEqual(m.blocks.map(\.channels), [192, 192, 192])
+        XCTAssertEqual(m.blocks.map(\.kernel), [5, 5, 3])
+        XCTAssertEqual(m.blocks.map { $0.pool?.kind }, ["max", "avg", nil])
+        XCTAssertEqual(m.head, "gap")
+        XCTAssertTrue(m.finalReLU)
+    }
+
+    func testCanonicalJSONAndIdAreStable() throws {
+        let a = try study("").trials[0]
+        // Same configuration written differently (key order, whitespace, explicit defaults) → same id.
+        let b = try StudyDefinition(data: Data(#"""
+        {"training": {"learningRate": 0.02, "epochs": 1, "batchSize": 128, "momentum": 0.9},
+         "model": {"finalReLU": false, "widthMultiplier": 0.5, "preset": "nin-mnist", "head": "gap"},
+         "dataset": {"subset": {"train": 600}, "name": "mnist", "preprocessing": "scale"}, "name": "other", "seeds": [1]}
+        """#.utf8), file: "b").trials[0]
+        XCTAssertEqual(a.id, b.id)
+        XCTAssertEqual(a.config.canonicalJSON, b.config.canonicalJSON)
+        XCTAssertFalse(a.config.canonicalJSON.contains(" "))
+        XCTAssertEqual(a.id.count, 64)
+        // Keys are sorted at every level.
+        XCTAssertTrue(a.config.canonicalJSON.hasPrefix(#"{"dataset":{"batchSize"#) == false)
+        XCTAssertTrue(a.config.canonicalJSON.hasPrefix(#"{"dataset":{"channels":1,"classes":10,"gcnScale"#) == false)
+        XCTAssertTrue(a.config.canonicalJSON.hasPrefix(#"{"dataset":{"channels":1,"classes":10,"height":28,"horizontalFlip":false,"name":"mnist""#), a.config.canonicalJSON)
+        // Any change of configuration changes the id.
+        let c = try study(#""seeds": [2]"#).trials[0]
+        XCTAssertNotEqual(a.id, c.id)
+        // Pinned: the id of this configuration must not drift between versions (changing it
+        // orphans every stored result; bump TrialConfig.formatVersion deliberately instead).
+        XCTAssertEqual(a.config.canonicalJSON.count, a.config.canonicalJSON.utf8.count)
+    }
+
+    /// Every validation path, each asserting the key path its message names.
+    func testValidationErrorsNameKeyPaths() {
+        let cases: [(String, String)] = [
+            (Self.base + #", "sweep": {"model.depth": [1, 2, "two"]}}"#, #"sweep["model.depth"][2]: expected an integer in 0…16, found "two""#),
+            (Self.base + #", "sweep": {"model.dept": [1]}}"#, #"sweep["model.dept"]: unknown key path"#),
+            (Self.base + #", "sweep": {"model.depth": []}}"#, #"sweep["model.depth"]: expected a non-empty array"#),
+            (Self.base + #", "sweep": {"model.head": ["gap", "mlp"]}}"#, #"sweep["model.head"][1]: expected one of "gap", "fc", "fc-dropout", found "mlp""#),
+            (Self.base + #", "sweep": {"model.widthMultiplier": [0]}}"#, #"sweep["model.widthMultiplier"][0]: expected a number > 0"#),
+            (Self.base + #", "extraTrials": [{"model.depth": -1}]}"#, #"extraTrials[0]["model.depth"]: expected an integer in 0…16, found -1"#),
+            (Self.base + #", "colour": "red"}"#, "colour: unknown key"),
+            (Self.base + #", "seeds": [1.5]}"#, "seeds[0]: expected an integer in 0…4294967295, found 1.5"),
+            (#"{"name": "t", "dataset": {"name": "svhn"}, "model": {}, "training": {"epochs": 1, "learningRate": 0.1}}"#, #"dataset.name: expected one of "mnist", "fashion-mnist", "cifar10", found "svhn""#),
+            (#"{"name": "t", "dataset": {"name": "mnist"}, "model": {}, "training": {"epochs": 1}}"#, "training.learningRate: required key is missing"),
+            (#"{"name": "t", "dataset": {"name": "mnist"}, "model": {}, "training": {"epochs": 1, "learningRate": -1}}"#, "training.learningRate: expected a number > 0, found -1"),
+            (#"{"name": "t", "dataset": {"name": "mnist"}, "model": {}, "training": {"learningRate": 1}}"#, "training: give exactly one of epochs or iterations"),
+            (#"{"name": "t", "dataset": {"name": "mnist"}, "model": {}, "training": {"epochs": 1, "learningRate": 1, "momentum": 1}}"#, "training.momentum: expected a number ≥ 0 and < 1, found 1"),
+            (#"{"name": "t", "dataset": {"name": "mnist", "augmentation": {"horizontalFlip": true}}, "model": {}, "training": {"epochs": 1, "learningRate": 1}}"#, "dataset.augmentation.horizontalFlip: flipping changes the meaning of mnist"),
+            (#"{"name": "t", "dataset": {"name": "mnist"}, "model": {"depth": 2, "widths": [[1],[2],[3]]}, "training": {"epochs": 1, "learningRate": 1}}"#, "model.widths: conflicts with model.depth"),
+            (#"{"name": "t", "dataset": {"name": "mnist"}, "model": {"widths": [[1],[2]]}, "training": {"epochs": 1, "learningRate": 1}}"#, "model.widths: expected one list of 1×1 widths per block (3), found 2"),
+            (#"{"name": "t", "dataset": {"name": "mnist", "validation": 60000}, "model": {}, "training": {"epochs": 1, "learningRate": 1}}"#, "dataset.validation: holding out 60000 leaves no training images"),
+            (#"{"name": "t", "dataset": {"name": "mnist"}, "model": {"preset": "custom"}, "training": {"epochs": 1, "learningRate": 1}}"#, #"model.blocks: required when model.preset is "custom""#),
+            (#"{"name": "t", "dataset": {"name": "mnist"}, "model": {"blocks": [{"channels": 8, "kernel": 5, "stride": 4}, {"channels": 8, "kernel": 9}]}, "training": {"epochs": 1, "learningRate": 1}}"#, "model: block 2: the 9×9 convolution (stride 1, pad 0) does not fit its 6×6×8 input"),
+            (#"{"name": "t", "dataset": {"name": "mnist"}, "model": {"blocks": [{"channels": 0, "kernel": 5}]}, "training": {"epochs": 1, "learningRate": 1}}"#, "model.blocks[0].channels: expected an integer ≥ 1, found 0"),
+            (#"{"name": "t", "dataset": {"name": "mnist"}, "model": {}, "training": {"epochs": 1, "learningRate": 1, "schedule": {"kind": "step"}}}"#, "training.schedule.stepEpochs: required for a \"step\" schedule"),
+            (#"{"name": "t", "dataset": {"name": "mnist"}, "model": {}, "training": {"epochs": 1, "learningRate": 1, "initializer": {"kind": "gaussian"}}}"#, "training.initializer.std: required"),
+            (#"{"name": "t", "dataset": {"name": "mnist"}, "model": {}, "training": {"epochs": 1, "learningRate": 1}, "sweep": {"seed": [1]}, "seeds": [2]}"#, "seeds: give either seeds or a sweep"),
+            (#"[1, 2]"#, "(top level): expected an object"),
+            (#"{"name": "t", "#, "is not valid JSON"),
+        ]
+        for (json, expected) in cases {
+            let found = problems(json)
+            XCTAssertTrue(found.contains { $0.contains(expected) }, "expected a problem containing\n  \(expected)\nfound\n  \(found.joined(separator: "\n  "))")
+        }
+    }
+
+    func testAllProblemsReportedAtOnce() {
+        let found = problems(#"{"name": "t", "dataset": {"name": "svhn"}, "model": {"depth": -1}, "training": {"epochs": 0, "learningRate": 0}, "sweep": {"model.head": ["x"]}}"#)
+        XCTAssertEqual(found.count, 5, "\(found)")
+    }
+
+    func testSweepDependentShapeProblemNamesTheTrial() {
+        let found = problems(#"{"name": "t", "dataset": {"name": "mnist"}, "model": {"blocks": [{"channels": 4, "kernel": 3, "pool": {"kind": "max", "size": 3, "stride": 2}}]}, "training": {"epochs": 1, "learningRate": 1}, "sweep": {"model.blocks": [[{"channels": 4, "kernel": 3}], [{"channels": 4, "kernel": 40}]]}}"#)
+        XCTAssertEqual(found.count, 1, "\(found)")
+        XCTAssertTrue(found[0].hasPrefix("trial {model.blocks="), found[0])
+        XCTAssertTrue(found[0].contains("40×40 convolution"), found[0])
+    }
+}
