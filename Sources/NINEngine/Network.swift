@@ -1,0 +1,330 @@
+import Foundation
+
+/// The result of one training step.
+public struct StepResult: Equatable, Sendable {
+    /// Mean softmax cross-entropy over the mini-batch (nats).
+    public var loss: Float
+    /// Examples whose arg-max logit equals the label.
+    public var correct: Int
+}
+
+/// Per-class spatial evidence for the renderer (NIN §4.7, Figure 4).
+public struct ConfidenceMaps: Sendable {
+    /// Where the maps come from.
+    public enum Kind: Equatable, Sendable {
+        /// GAP head: the last mlpconv layer's per-class maps before averaging.
+        case gapClassMaps
+        /// FC head without hidden layers: per-position contribution
+        /// `Σ_c feature[h, w, c] · W[(h, w, c), k]` of the final linear layer (the maps of class
+        /// k sum to `logit_k − bias_k`).
+        case fcLinearContribution
+        /// No spatial maps exist for this model (the reason says why).
+        case unavailable(reason: String)
+    }
+    /// The source of the maps.
+    public var kind: Kind
+    /// `[N, H, W, classes]` (NHWC); `[N, 0, 0, classes]` when unavailable.
+    public var maps: Tensor
+    /// `[N, classes]` logits.
+    public var logits: Tensor
+    /// `[N, classes]` softmax probabilities.
+    public var probabilities: Tensor
+}
+
+/// Accumulated wall-clock time per layer, for the benchmark's per-layer breakdown.
+public struct LayerTiming: Codable, Equatable, Sendable {
+    /// Layer name.
+    public var name: String
+    /// Seconds spent in forward passes.
+    public var forwardSeconds: Double
+    /// Seconds spent in backward passes.
+    public var backwardSeconds: Double
+    /// Forward passes timed.
+    public var forwardCalls: Int
+    /// Backward passes timed.
+    public var backwardCalls: Int
+}
+
+/// A trainable NIN model built from a `ModelDescription`: the layers, their flat parameter and
+/// gradient storage, activation buffers sized for `maxBatch`, and the loss.
+///
+/// Inputs are `[N, H, W, C]` Float32 NHWC mini-batches with `N ≤ maxBatch`; labels are class
+/// indices in `0..<classes`. Non-GEMM work is split into `threads` static chunks and OpenBLAS
+/// runs with `threads` threads, so the same seed and thread count give bit-identical weights.
+public final class Network {
+    /// The description the network was built from.
+    public let modelDescription: ModelDescription
+    /// Multipliers applied by `trainStep`.
+    public let multipliers: LearningRateMultipliers
+    /// Largest mini-batch.
+    public let maxBatch: Int
+    /// Threads for GEMM and the non-GEMM kernels.
+    public let threads: Int
+    /// The layers in forward order.
+    public let layers: [Layer]
+    /// Parameter groups (weights / bias of each layer) with their multipliers, in storage order.
+    public let groups: [ParameterGroup]
+    /// Number of classes.
+    public let classes: Int
+
+    let store: ParameterStore
+    let activations: [FloatBuffer]
+    let gradientA: FloatBuffer
+    let gradientB: FloatBuffer
+    let correctFlags: UnsafeMutablePointer<Bool>
+    let probabilityScratch: FloatBuffer
+
+    /// When true, per-layer forward/backward times are accumulated into `timings`.
+    public var profiling = false
+    /// Per-layer times (used when `profiling`).
+    public private(set) var timings: [LayerTiming]
+
+    /// Builds and initialises the network.
+    ///
+    /// Weights are drawn from `generator` layer by layer in forward order (see `Initializer`);
+    /// biases are set to `biasValue`.
+    /// - Throws: `ModelDescriptionError` for an invalid description.
+    /// - Precondition: `maxBatch ≥ 1`, `threads ≥ 1`.
+    public init(description: ModelDescription, initializer: Initializer,
+                multipliers: LearningRateMultipliers = LearningRateMultipliers(),
+                maxBatch: Int, threads: Int, biasValue: Float = 0,
+                generator: inout SeededGenerator) throws {
+        precondition(maxBatch >= 1 && threads >= 1, "maxBatch and threads must be ≥ 1")
+        let plan = try description.plan()
+        modelDescription = description
+        self.multipliers = multipliers
+        self.maxBatch = maxBatch
+        self.threads = threads
+        classes = description.classes
+        var layers: [Layer] = []
+        for p in plan {
+            switch p.op {
+            case let .conv(ch, k, s, pad):
+                if k == 1 && s == 1 && pad == 0 {
+                    layers.append(Conv1x1(name: p.name, input: p.input, outChannels: ch, relu: p.relu,
+                                          maxBatch: maxBatch, threads: threads))
+                } else {
+                    layers.append(Conv2D(name: p.name, input: p.input, outChannels: ch, kernel: k, stride: s, pad: pad,
+                                         relu: p.relu, maxBatch: maxBatch, threads: threads))
+                }
+            case .conv1x1(let ch):
+                layers.append(Conv1x1(name: p.name, input: p.input, outChannels: ch, relu: p.relu,
+                                      maxBatch: maxBatch, threads: threads))
+            case .pool(let spec):
+                layers.append(Pool2D(name: p.name, kind: spec.kind, input: p.input, size: spec.size, stride: spec.stride,
+                                     pad: spec.pad, maxBatch: maxBatch, threads: threads))
+            case .dropout(let rate):
+                layers.append(Dropout(name: p.name, shape: p.input, rate: rate, maxBatch: maxBatch, threads: threads))
+            case .gap:
+                layers.append(GlobalAveragePool(name: p.name, input: p.input, threads: threads))
+            case .dense(let d):
+                layers.append(Dense(name: p.name, input: p.input, outFeatures: d, relu: p.relu,
+                                    maxBatch: maxBatch, threads: threads))
+            }
+        }
+        self.layers = layers
+        store = ParameterStore(layers: layers)
+        let lastParameterized = layers.lastIndex { $0.parameterCount > 0 }
+        var groups: [ParameterGroup] = []
+        for (i, layer) in layers.enumerated() where layer.parameterCount > 0 {
+            let f: Float = i == lastParameterized ? multipliers.lastLayer : 1
+            groups.append(ParameterGroup(name: layer.name + ".weight", offset: store.offsets[i], count: layer.weightCount,
+                                         learningRateMultiplier: multipliers.weight * f,
+                                         decayMultiplier: multipliers.weightDecay * f))
+            groups.append(ParameterGroup(name: layer.name + ".bias", offset: store.offsets[i] + layer.weightCount,
+                                         count: layer.biasCount, learningRateMultiplier: multipliers.bias * f,
+                                         decayMultiplier: multipliers.biasDecay * f))
+        }
+        self.groups = groups
+        activations = layers.map { FloatBuffer(count: maxBatch * $0.outputShape.count) }
+        let largest = max(layers.map { max($0.inputShape.count, $0.outputShape.count) }.max() ?? 1, 1)
+        gradientA = FloatBuffer(count: maxBatch * largest)
+        gradientB = FloatBuffer(count: maxBatch * largest)
+        correctFlags = .allocate(capacity: maxBatch)
+        correctFlags.initialize(repeating: false, count: maxBatch)
+        probabilityScratch = FloatBuffer(count: maxBatch * description.classes)
+        timings = layers.map { LayerTiming(name: $0.name, forwardSeconds: 0, backwardSeconds: 0, forwardCalls: 0, backwardCalls: 0) }
+
+        // Initialisation: forward order, weights in storage order, biases constant.
+        for (i, layer) in layers.enumerated() where layer.parameterCount > 0 {
+            let w = store.parameters.pointer + store.offsets[i]
+            initializer.fill(w, count: layer.weightCount, fanIn: layer.weightCount / max(layer.biasCount, 1),
+                             generator: &generator)
+            (w + layer.weightCount).update(repeating: biasValue, count: layer.biasCount)
+        }
+    }
+
+    deinit { correctFlags.deallocate() }
+
+    /// Total weights and biases.
+    public var parameterCount: Int { store.parameters.count }
+    /// Forward multiply-adds per image (convolutions and Dense).
+    public var multiplyAddsPerImage: Int { layers.reduce(0) { $0 + $1.multiplyAddsPerExample } }
+    /// Per-example input shape (NHWC).
+    public var inputShape: FeatureShape { modelDescription.input }
+
+    /// All parameters in storage order (layers in forward order, weights then bias).
+    public var parameters: UnsafeMutableBufferPointer<Float> { store.parameters.buffer }
+    /// The gradients of the last training step, same layout as `parameters`.
+    public var gradients: UnsafeMutableBufferPointer<Float> { store.gradients.buffer }
+
+    /// A copy of all parameters.
+    public func parameterValues() -> [Float] { store.parameters.array }
+
+    /// Resets the profiling accumulators.
+    public func resetTimings() {
+        timings = layers.map { LayerTiming(name: $0.name, forwardSeconds: 0, backwardSeconds: 0, forwardCalls: 0, backwardCalls: 0) }
+    }
+
+    @inline(__always) private func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+    /// Runs the forward pass; returns the logits pointer `[N, classes]` (last activation).
+    @discardableResult
+    func forward(input: UnsafePointer<Float>, batch: Int, mode: Mode,
+                 generator: inout SeededGenerator) -> UnsafeMutablePointer<Float> {
+        precondition(batch >= 1 && batch <= maxBatch, "batch \(batch) outside 1...\(maxBatch)")
+        GEMM.setThreads(threads)
+        var x = input
+        for (i, layer) in layers.enumerated() {
+            let t0 = profiling ? now() : 0
+            layer.forward(input: x, output: activations[i].pointer, batch: batch, mode: mode, generator: &generator)
+            if profiling {
+                timings[i].forwardSeconds += Double(now() - t0) * 1e-9
+                timings[i].forwardCalls += 1
+            }
+            x = UnsafePointer(activations[i].pointer)
+        }
+        return activations[layers.count - 1].pointer
+    }
+
+    /// One SGD step on a mini-batch: forward in training mode (dropout active, masks drawn from
+    /// `generator`), softmax cross-entropy (batch mean), backward, then `optimizer.update` with
+    /// this network's multipliers.
+    /// - Parameters:
+    ///   - input: `[N, H, W, C]` NHWC, at least `batch · H·W·C` floats.
+    ///   - labels: `[N]` class indices.
+    ///   - learningRate: base learning rate per mini-batch.
+    /// - Returns: the mean loss before the update and the number of correct predictions.
+    /// - Precondition: `1 ≤ batch ≤ maxBatch`, buffers large enough, labels in range.
+    @discardableResult
+    public func trainStep(input: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>, batch: Int,
+                          learningRate: Float, optimizer: inout SGD, generator: inout SeededGenerator) -> StepResult {
+        precondition(input.count >= batch * inputShape.count && labels.count >= batch, "input or labels too short")
+        let logits = forward(input: input.baseAddress!, batch: batch, mode: .training, generator: &generator)
+        let lossSum = SoftmaxCrossEntropy.evaluate(logits: logits, labels: labels.baseAddress!, batch: batch,
+                                                   classes: classes, gradientScale: 1 / Float(batch),
+                                                   gradient: gradientA.pointer, correct: correctFlags)
+        var correct = 0
+        for n in 0..<batch where correctFlags[n] { correct += 1 }
+        var dOut = gradientA.pointer, dIn = gradientB.pointer
+        for i in stride(from: layers.count - 1, through: 0, by: -1) {
+            let t0 = profiling ? now() : 0
+            let x = i == 0 ? input.baseAddress! : UnsafePointer(activations[i - 1].pointer)
+            layers[i].backward(input: x, output: activations[i].pointer, outputGradient: dOut,
+                               inputGradient: i == 0 ? nil : dIn, batch: batch)
+            if profiling {
+                timings[i].backwardSeconds += Double(now() - t0) * 1e-9
+                timings[i].backwardCalls += 1
+            }
+            swap(&dOut, &dIn)
+        }
+        optimizer.update(parameters: store.parameters.buffer, gradients: UnsafeBufferPointer(store.gradients.buffer),
+                         groups: groups, learningRate: learningRate)
+        return StepResult(loss: Float(lossSum / Double(batch)), correct: correct)
+    }
+
+    /// `trainStep` with the labels in an array.
+    @discardableResult
+    public func trainStep(input: UnsafeBufferPointer<Float>, labels: [Int32], batch: Int, learningRate: Float,
+                          optimizer: inout SGD, generator: inout SeededGenerator) -> StepResult {
+        labels.withUnsafeBufferPointer {
+            trainStep(input: input, labels: $0, batch: batch, learningRate: learningRate,
+                      optimizer: &optimizer, generator: &generator)
+        }
+    }
+
+    /// Evaluates a mini-batch in inference mode (no dropout): summed loss (nats) and correct count.
+    /// - Precondition: `1 ≤ batch ≤ maxBatch`, buffers large enough, labels in range.
+    public func evaluate(input: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>,
+                         batch: Int) -> (lossSum: Double, correct: Int) {
+        precondition(input.count >= batch * inputShape.count && labels.count >= batch, "input or labels too short")
+        var unused = SeededGenerator(seed: 0)
+        let logits = forward(input: input.baseAddress!, batch: batch, mode: .inference, generator: &unused)
+        let lossSum = SoftmaxCrossEntropy.evaluate(logits: logits, labels: labels.baseAddress!, batch: batch,
+                                                   classes: classes, correct: correctFlags)
+        var correct = 0
+        for n in 0..<batch where correctFlags[n] { correct += 1 }
+        return (lossSum, correct)
+    }
+
+    /// `evaluate` with the labels in an array.
+    public func evaluate(input: UnsafeBufferPointer<Float>, labels: [Int32], batch: Int) -> (lossSum: Double, correct: Int) {
+        labels.withUnsafeBufferPointer { evaluate(input: input, labels: $0, batch: batch) }
+    }
+
+    /// Inference-mode logits `[N, classes]`.
+    public func logits(input: UnsafeBufferPointer<Float>, batch: Int) -> Tensor {
+        precondition(input.count >= batch * inputShape.count, "input too short")
+        var unused = SeededGenerator(seed: 0)
+        let z = forward(input: input.baseAddress!, batch: batch, mode: .inference, generator: &unused)
+        return Tensor(shape: [batch, classes], data: Array(UnsafeBufferPointer(start: z, count: batch * classes)))
+    }
+
+    /// Inference-mode class probabilities `[N, classes]` (softmax of the logits).
+    public func predict(input: UnsafeBufferPointer<Float>, batch: Int) -> Tensor {
+        let z = logits(input: input, batch: batch)
+        return Tensor(shape: [batch, classes], data: Network.softmax(z.data, batch: batch, classes: classes))
+    }
+
+    static func softmax(_ z: [Float], batch: Int, classes: Int) -> [Float] {
+        var p = [Float](repeating: 0, count: z.count)
+        z.withUnsafeBufferPointer { zp in
+            p.withUnsafeMutableBufferPointer {
+                SoftmaxCrossEntropy.softmax(logits: zp.baseAddress!, batch: batch, classes: classes, into: $0.baseAddress!)
+            }
+        }
+        return p
+    }
+
+    /// Category confidence maps for a mini-batch, inference mode (NIN §4.7). See `ConfidenceMaps`.
+    public func confidenceMaps(input: UnsafeBufferPointer<Float>, batch: Int) -> ConfidenceMaps {
+        let z = logits(input: input, batch: batch)
+        let probs = Tensor(shape: [batch, classes], data: Network.softmax(z.data, batch: batch, classes: classes))
+        let k = classes
+        switch modelDescription.head.kind {
+        case .gap:
+            // The layer before the GAP layer holds the class maps [N, H, W, classes].
+            let i = layers.count - 2
+            let s = layers[i].outputShape
+            let maps = Array(UnsafeBufferPointer(start: activations[i].pointer, count: batch * s.count))
+            return ConfidenceMaps(kind: .gapClassMaps, maps: Tensor(shape: [batch, s.height, s.width, s.channels], data: maps),
+                                  logits: z, probabilities: probs)
+        case .fc:
+            guard modelDescription.head.hidden.isEmpty, let dense = layers.last as? Dense else {
+                let reason = "the fully connected head has \(modelDescription.head.hidden.count) hidden layer(s), so a class score is not a sum over spatial positions; category confidence maps exist only for GAP heads and single-linear-layer FC heads"
+                return ConfidenceMaps(kind: .unavailable(reason: reason), maps: Tensor(zeros: [batch, 0, 0, k]),
+                                      logits: z, probabilities: probs)
+            }
+            let s = dense.inputShape
+            let features: UnsafePointer<Float> = layers.count >= 2
+                ? UnsafePointer(activations[layers.count - 2].pointer) : input.baseAddress!
+            var maps = [Float](repeating: 0, count: batch * s.height * s.width * k)
+            let w = dense.weights!
+            maps.withUnsafeMutableBufferPointer { mp in
+                for n in 0..<batch {
+                    for p in 0..<(s.height * s.width) {
+                        let f = features + (n * s.height * s.width + p) * s.channels
+                        let dst = mp.baseAddress! + (n * s.height * s.width + p) * k
+                        for c in 0..<s.channels {
+                            let row = w + (p * s.channels + c) * k
+                            let fv = f[c]
+                            for j in 0..<k { dst[j] += fv * row[j] }
+                        }
+                    }
+                }
+            }
+            return ConfidenceMaps(kind: .fcLinearContribution, maps: Tensor(shape: [batch, s.height, s.width, k], data: maps),
+                                  logits: z, probabilities: probs)
+        }
+    }
+}

@@ -1,0 +1,127 @@
+/// How a layer's weights are initialised (biases are set to a constant, 0 by default).
+///
+/// Draw order (fixed, documented): layers in forward order; within a layer the weights in
+/// storage order (`[k, k, Cin, Cout]` for convolutions, `[Din, Dout]` for Dense), one
+/// `nextGaussian()` per weight; biases draw nothing.
+public enum Initializer: Codable, Equatable, Sendable {
+    /// Gaussian with mean 0 and the given standard deviation (the zoo recipe: 0.05).
+    case gaussian(std: Float)
+    /// He / Kaiming normal (He et al. 2015): Gaussian with std `√(2 / fanIn)`, `fanIn = k·k·Cin`
+    /// (Dense: its input features).
+    case he
+    /// Every weight the same constant (draws nothing).
+    case constant(Float)
+
+    /// Fills `weights` (`count` floats, fan-in `fanIn`) drawing from `generator`.
+    public func fill(_ weights: UnsafeMutablePointer<Float>, count: Int, fanIn: Int,
+                     generator: inout SeededGenerator) {
+        switch self {
+        case .gaussian(let std):
+            for i in 0..<count { weights[i] = std * generator.nextGaussian() }
+        case .he:
+            let std = (2 / Float(max(fanIn, 1))).squareRoot()
+            for i in 0..<count { weights[i] = std * generator.nextGaussian() }
+        case .constant(let v):
+            weights.update(repeating: v, count: count)
+        }
+    }
+}
+
+/// Per-parameter learning-rate and weight-decay multipliers (Caffe `lr_mult` / `decay_mult`).
+///
+/// Defaults are the model-zoo recipe: weights lr ×1 and decay ×1, biases lr ×2 and no decay;
+/// `lastLayer` further multiplies both the lr and the decay multipliers of the final layer's
+/// weights and bias (zoo cccp6: 0.1).
+public struct LearningRateMultipliers: Codable, Equatable, Sendable {
+    /// Learning-rate multiplier of weights.
+    public var weight: Float
+    /// Learning-rate multiplier of biases.
+    public var bias: Float
+    /// Weight-decay multiplier of weights.
+    public var weightDecay: Float
+    /// Weight-decay multiplier of biases.
+    public var biasDecay: Float
+    /// Extra factor on both multipliers of the last layer with parameters.
+    public var lastLayer: Float
+
+    /// The zoo recipe by default.
+    public init(weight: Float = 1, bias: Float = 2, weightDecay: Float = 1, biasDecay: Float = 0, lastLayer: Float = 0.1) {
+        self.weight = weight
+        self.bias = bias
+        self.weightDecay = weightDecay
+        self.biasDecay = biasDecay
+        self.lastLayer = lastLayer
+    }
+
+    /// All multipliers 1 except bias decay 1 too: plain SGD on every parameter.
+    public static let uniform = LearningRateMultipliers(weight: 1, bias: 1, weightDecay: 1, biasDecay: 1, lastLayer: 1)
+}
+
+/// A contiguous run of parameters sharing multipliers (one layer's weights or bias).
+public struct ParameterGroup: Codable, Equatable, Sendable {
+    /// e.g. "block1.conv.weight".
+    public var name: String
+    /// Offset into the flat parameter storage.
+    public var offset: Int
+    /// Number of floats.
+    public var count: Int
+    /// Learning-rate multiplier.
+    public var learningRateMultiplier: Float
+    /// Weight-decay multiplier.
+    public var decayMultiplier: Float
+}
+
+/// Stochastic gradient descent with momentum and L2 weight decay, Caffe's update
+/// (`sgd_solver.cpp`):
+///
+///     v ← m·v + lr·lrMult·(g + wd·decayMult·w)
+///     w ← w − v
+///
+/// The momentum buffer `velocity` has the layout of the network's flat parameters and is
+/// allocated on the first step; `step` counts updates. Codable for checkpoints.
+public struct SGD: Codable, Equatable, Sendable {
+    /// Momentum m (zoo: 0.9).
+    public var momentum: Float
+    /// L2 weight decay wd (zoo: 1e-4), added to the gradient.
+    public var weightDecay: Float
+    /// Momentum buffers, one per parameter (empty before the first step).
+    public var velocity: [Float]
+    /// Updates done.
+    public var step: Int
+
+    /// A fresh optimizer.
+    public init(momentum: Float = 0.9, weightDecay: Float = 1e-4) {
+        self.momentum = momentum
+        self.weightDecay = weightDecay
+        velocity = []
+        step = 0
+    }
+
+    /// Applies one update to `parameters` given `gradients` (same layout), group by group.
+    /// `learningRate` is per mini-batch (the gradient is of the batch-mean loss).
+    /// - Precondition: the groups lie inside the buffers; `velocity` is empty or the same size.
+    public mutating func update(parameters: UnsafeMutableBufferPointer<Float>,
+                                gradients: UnsafeBufferPointer<Float>,
+                                groups: [ParameterGroup], learningRate: Float) {
+        precondition(parameters.count == gradients.count, "parameter/gradient size mismatch")
+        if velocity.isEmpty { velocity = [Float](repeating: 0, count: parameters.count) }
+        precondition(velocity.count == parameters.count,
+                     "momentum buffer has \(velocity.count) values, parameters \(parameters.count)")
+        let m = momentum, wd = weightDecay
+        velocity.withUnsafeMutableBufferPointer { v in
+            for group in groups {
+                let lr = learningRate * group.learningRateMultiplier
+                let decay = wd * group.decayMultiplier
+                let w = parameters.baseAddress! + group.offset
+                let g = gradients.baseAddress! + group.offset
+                let vv = v.baseAddress! + group.offset
+                for i in 0..<group.count {
+                    let upd = m * vv[i] + lr * (g[i] + decay * w[i])
+                    vv[i] = upd
+                    w[i] -= upd
+                }
+            }
+        }
+        step += 1
+    }
+}

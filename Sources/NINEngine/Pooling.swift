@@ -1,0 +1,212 @@
+/// Output size of a pooling layer along one axis, rounded **up** as Caffe does
+/// (`pooling_layer.cpp`): `⌈(input + 2·pad − size) / stride⌉ + 1`, minus one when padding would
+/// make the last window start inside the padding (`(out − 1)·stride ≥ input + pad`).
+/// 3×3 stride 2 maps 32→16→8 and 28→14→7. Returns 0 when the window does not fit.
+@inline(__always)
+public func poolingOutputSize(_ input: Int, size: Int, stride: Int, pad: Int) -> Int {
+    let span = input + 2 * pad - size
+    if span < 0 { return 0 }
+    var out = (span + stride - 1) / stride + 1
+    if pad > 0 && (out - 1) * stride >= input + pad { out -= 1 }
+    return out
+}
+
+/// The kind of a pooling layer.
+public enum PoolKind: String, Codable, Sendable {
+    /// Maximum over the window.
+    case max
+    /// Average over the window (Caffe divisor: the window clipped to the padded map).
+    case avg
+}
+
+/// Max or average pooling over k×k windows with stride and zero padding, Caffe semantics
+/// (ceil output size; padding never wins a max; the average divides by the window clipped to
+/// `input + pad`, so padded cells inside that count as zeros, cells beyond it do not count).
+///
+/// Input `[N, H, W, C]`, output `[N, Ho, Wo, C]`, `Ho = poolingOutputSize(H, …)`. Max pooling
+/// caches the argmax (input offset within the example) for backward.
+public final class Pool2D: Layer {
+    public let name: String
+    public let inputShape: FeatureShape
+    public let outputShape: FeatureShape
+    /// Max or average.
+    public let kind: PoolKind
+    /// Window size, stride and padding (pixels).
+    public let size: Int, stride: Int, pad: Int
+    /// Threads for the work (parallel over rows / examples).
+    public let threads: Int
+    /// Largest mini-batch.
+    public let maxBatch: Int
+    private let argmax: UnsafeMutablePointer<Int32>
+
+    public var weightCount: Int { 0 }
+    public var biasCount: Int { 0 }
+    public var multiplyAddsPerExample: Int { 0 }
+
+    /// Creates the layer.
+    /// - Precondition: the window fits (`ModelDescription.validate` checks this).
+    public init(name: String, kind: PoolKind, input: FeatureShape, size: Int, stride: Int, pad: Int = 0,
+                maxBatch: Int, threads: Int) {
+        let ho = poolingOutputSize(input.height, size: size, stride: stride, pad: pad)
+        let wo = poolingOutputSize(input.width, size: size, stride: stride, pad: pad)
+        precondition(ho >= 1 && wo >= 1 && stride >= 1 && pad < size, "invalid pooling \(name)")
+        self.name = name
+        self.kind = kind
+        self.inputShape = input
+        self.outputShape = FeatureShape(height: ho, width: wo, channels: input.channels)
+        self.size = size
+        self.stride = stride
+        self.pad = pad
+        self.threads = max(1, threads)
+        self.maxBatch = maxBatch
+        let n = kind == .max ? maxBatch * outputShape.count : 1
+        argmax = .allocate(capacity: n)
+        argmax.initialize(repeating: 0, count: n)
+    }
+
+    deinit { argmax.deallocate() }
+
+    public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>) {}
+
+    public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
+                        mode: Mode, generator: inout SeededGenerator) {
+        precondition(batch <= maxBatch, "batch \(batch) exceeds maxBatch \(maxBatch)")
+        let (h, w, c) = (inputShape.height, inputShape.width, inputShape.channels)
+        let (ho, wo) = (outputShape.height, outputShape.width)
+        let (size, stride, pad, kind, argmax) = (self.size, self.stride, self.pad, self.kind, self.argmax)
+        Parallel.forEachChunk(count: batch * ho, threads: threads, grain: 4) { _, range in
+            for nh in range {
+                let n = nh / ho, oh = nh % ho
+                let image = input + n * h * w * c
+                for ow in 0..<wo {
+                    var hs = oh * stride - pad, ws = ow * stride - pad
+                    var he = Swift.min(hs + size, h + pad), we = Swift.min(ws + size, w + pad)
+                    let poolArea = Float((he - hs) * (we - ws))
+                    hs = Swift.max(hs, 0); ws = Swift.max(ws, 0)
+                    he = Swift.min(he, h); we = Swift.min(we, w)
+                    let outIndex = (n * ho + oh) * wo + ow
+                    let dst = output + outIndex * c
+                    if kind == .max {
+                        let idx = argmax + outIndex * c
+                        for ch in 0..<c { dst[ch] = -Float.infinity; idx[ch] = -1 }
+                        for ih in hs..<he {
+                            for iw in ws..<we {
+                                let off = (ih * w + iw) * c
+                                let src = image + off
+                                for ch in 0..<c where src[ch] > dst[ch] {
+                                    dst[ch] = src[ch]; idx[ch] = Int32(off + ch)
+                                }
+                            }
+                        }
+                    } else {
+                        dst.update(repeating: 0, count: c)
+                        for ih in hs..<he {
+                            for iw in ws..<we {
+                                let src = image + (ih * w + iw) * c
+                                for ch in 0..<c { dst[ch] += src[ch] }
+                            }
+                        }
+                        let inv = 1 / poolArea
+                        for ch in 0..<c { dst[ch] *= inv }
+                    }
+                }
+            }
+        }
+    }
+
+    public func backward(input: UnsafePointer<Float>, output: UnsafePointer<Float>,
+                         outputGradient: UnsafeMutablePointer<Float>,
+                         inputGradient: UnsafeMutablePointer<Float>?, batch: Int) {
+        guard let inputGradient else { return }
+        let (h, w, c) = (inputShape.height, inputShape.width, inputShape.channels)
+        let (ho, wo) = (outputShape.height, outputShape.width)
+        let (size, stride, pad, kind, argmax) = (self.size, self.stride, self.pad, self.kind, self.argmax)
+        Parallel.forEachChunk(count: batch, threads: threads) { _, range in
+            for n in range {
+                let image = inputGradient + n * h * w * c
+                image.update(repeating: 0, count: h * w * c)
+                for oh in 0..<ho {
+                    for ow in 0..<wo {
+                        let outIndex = (n * ho + oh) * wo + ow
+                        let g = outputGradient + outIndex * c
+                        if kind == .max {
+                            let idx = argmax + outIndex * c
+                            for ch in 0..<c where idx[ch] >= 0 { image[Int(idx[ch])] += g[ch] }
+                        } else {
+                            var hs = oh * stride - pad, ws = ow * stride - pad
+                            var he = Swift.min(hs + size, h + pad), we = Swift.min(ws + size, w + pad)
+                            let inv = 1 / Float((he - hs) * (we - ws))
+                            hs = Swift.max(hs, 0); ws = Swift.max(ws, 0)
+                            he = Swift.min(he, h); we = Swift.min(we, w)
+                            for ih in hs..<he {
+                                for iw in ws..<we {
+                                    let dst = image + (ih * w + iw) * c
+                                    for ch in 0..<c { dst[ch] += g[ch] * inv }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Global average pooling (NIN §3.2): each channel's map is averaged to one number.
+/// Input `[N, H, W, C]`, output `[N, 1, 1, C]`; no parameters.
+/// Backward: `dIn[n, h, w, c] = dOut[n, c] / (H·W)`.
+public final class GlobalAveragePool: Layer {
+    public let name: String
+    public let inputShape: FeatureShape
+    public let outputShape: FeatureShape
+    /// Threads (parallel over examples).
+    public let threads: Int
+    public var weightCount: Int { 0 }
+    public var biasCount: Int { 0 }
+    public var multiplyAddsPerExample: Int { 0 }
+
+    /// Creates the layer.
+    public init(name: String, input: FeatureShape, threads: Int) {
+        self.name = name
+        self.inputShape = input
+        self.outputShape = FeatureShape(height: 1, width: 1, channels: input.channels)
+        self.threads = max(1, threads)
+    }
+
+    public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>) {}
+
+    public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
+                        mode: Mode, generator: inout SeededGenerator) {
+        let hw = inputShape.height * inputShape.width, c = inputShape.channels
+        Parallel.forEachChunk(count: batch, threads: threads, grain: 8) { _, range in
+            for n in range {
+                let dst = output + n * c
+                dst.update(repeating: 0, count: c)
+                let image = input + n * hw * c
+                for p in 0..<hw {
+                    let src = image + p * c
+                    for ch in 0..<c { dst[ch] += src[ch] }
+                }
+                let inv = 1 / Float(hw)
+                for ch in 0..<c { dst[ch] *= inv }
+            }
+        }
+    }
+
+    public func backward(input: UnsafePointer<Float>, output: UnsafePointer<Float>,
+                         outputGradient: UnsafeMutablePointer<Float>,
+                         inputGradient: UnsafeMutablePointer<Float>?, batch: Int) {
+        guard let inputGradient else { return }
+        let hw = inputShape.height * inputShape.width, c = inputShape.channels
+        let inv = 1 / Float(hw)
+        Parallel.forEachChunk(count: batch, threads: threads, grain: 8) { _, range in
+            for n in range {
+                let g = outputGradient + n * c
+                for p in 0..<hw {
+                    let dst = inputGradient + (n * hw + p) * c
+                    for ch in 0..<c { dst[ch] = g[ch] * inv }
+                }
+            }
+        }
+    }
+}
