@@ -1,0 +1,114 @@
+import Foundation
+import GRDB
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The SQLite results store of nin-study: studies, trials, per-epoch metrics, artifacts, and the
+/// environment and dataset identity of every trial.
+///
+/// One store wraps one `any DatabaseWriter` (GRDB): a `DatabasePool` in WAL mode for a file, a
+/// `DatabaseQueue` for an in-memory database. Every method is one short write (or read)
+/// transaction, so a process killed at any moment leaves the database at a committed state
+/// (SQLite's atomic commit; see `docs/results-schema.md` for the schema and example queries).
+/// Accuracies and errors are in percent, times in seconds, sizes in bytes, timestamps ISO-8601 UTC
+/// text (``Timestamp``).
+///
+/// Methods throw ``StoreError``: SQLite failures are wrapped with the operation and file path.
+public final class ResultsStore {
+    /// The database connection(s); readable directly for ad-hoc queries.
+    public let dbWriter: any DatabaseWriter
+    /// The database file path, or `:memory:` for an in-memory database.
+    public let path: String
+    /// The clock that stamps every timestamp the store writes (injectable for tests).
+    public let clock: @Sendable () -> Date
+
+    /// Opens (creating if needed) the results database at `path` and applies pending migrations.
+    ///
+    /// Creates the parent folder, opens a `DatabasePool` (WAL journal mode), waits up to
+    /// `busyTimeout` seconds for another process's write lock, and runs ``Schema/migrator``.
+    /// Opening an up-to-date database changes nothing.
+    /// - Throws: ``StoreError/cannotCreateDirectory(path:reason:)`` or ``StoreError/database(operation:path:message:)``.
+    public convenience init(path: String, busyTimeout: TimeInterval = 10,
+                            clock: @escaping @Sendable () -> Date = { Date() }) throws {
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty {
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            } catch {
+                throw StoreError.cannotCreateDirectory(path: folder, reason: "\(error.localizedDescription)")
+            }
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(busyTimeout)
+        configuration.foreignKeysEnabled = true
+        let pool: DatabasePool
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw StoreError.database(operation: "open", path: path, message: "\(error)")
+        }
+        try self.init(dbWriter: pool, path: path, clock: clock)
+    }
+
+    /// Wraps an open database (e.g. `DatabaseQueue()` in tests) and applies pending migrations.
+    /// - Throws: ``StoreError/database(operation:path:message:)`` if a migration fails.
+    public init(dbWriter: any DatabaseWriter, path: String = ":memory:",
+                clock: @escaping @Sendable () -> Date = { Date() }) throws {
+        self.dbWriter = dbWriter
+        self.path = path
+        self.clock = clock
+        do {
+            try Schema.migrator.migrate(dbWriter)
+        } catch {
+            throw StoreError.database(operation: "migrate schema", path: path, message: "\(error)")
+        }
+    }
+
+    /// A fresh, empty in-memory store (a `DatabaseQueue`), for tests and dry runs.
+    /// - Throws: ``StoreError/database(operation:path:message:)``.
+    public static func inMemory(clock: @escaping @Sendable () -> Date = { Date() }) throws -> ResultsStore {
+        let queue: DatabaseQueue
+        do {
+            queue = try DatabaseQueue()
+        } catch {
+            throw StoreError.database(operation: "open", path: ":memory:", message: "\(error)")
+        }
+        return try ResultsStore(dbWriter: queue, clock: clock)
+    }
+
+    /// Whether process `pid` exists on this host (`kill(pid, 0)`; a process owned by another user counts).
+    public static func processIsAlive(_ pid: Int32) -> Bool {
+        guard pid > 0 else { return false }
+        if kill(pid, 0) == 0 { return true }
+        return errno == EPERM
+    }
+
+    /// The current time as stored text.
+    var nowText: String { Timestamp.string(from: clock()) }
+
+    /// Runs `body` in one write transaction, wrapping SQLite errors with `operation` and the path.
+    func write<T>(_ operation: String, _ body: (Database) throws -> T) throws -> T {
+        do {
+            return try dbWriter.write(body)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError.database(operation: operation, path: path, message: "\(error)")
+        }
+    }
+
+    /// Runs `body` in one read transaction, wrapping SQLite errors with `operation` and the path.
+    func read<T>(_ operation: String, _ body: (Database) throws -> T) throws -> T {
+        do {
+            return try dbWriter.read(body)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError.database(operation: operation, path: path, message: "\(error)")
+        }
+    }
+}
