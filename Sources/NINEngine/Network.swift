@@ -12,7 +12,8 @@ public struct StepResult: Equatable, Sendable {
 public struct ConfidenceMaps: Sendable {
     /// Where the maps come from.
     public enum Kind: Equatable, Sendable {
-        /// GAP head: the last mlpconv layer's per-class maps before averaging.
+        /// GAP head: the last mlpconv layer's per-class maps as they enter global average
+        /// pooling (after the last block's pooling, if it has one); each map's mean is its logit.
         case gapClassMaps
         /// FC head without hidden layers: per-position contribution
         /// `Σ_c feature[h, w, c] · W[(h, w, c), k]` of the final linear layer (the maps of class

@@ -1,0 +1,37 @@
+import XCTest
+@testable import NINEngine
+
+final class DropoutTests: XCTestCase {
+    func testKeepRateWithinStatisticalBoundsAndInvertedScaling() {
+        let shape = FeatureShape(height: 10, width: 10, channels: 100)
+        for rate: Float in [0.5, 0.2] {
+            let layer = Dropout(name: "d", shape: shape, rate: rate, maxBatch: 10, threads: 2)
+            let x = [Float](repeating: 1, count: 10 * shape.count)
+            var g = SeededGenerator(seed: 42)
+            let y = runForward(layer, x, batch: 10, mode: .training, generator: &g)
+            let n = Double(y.count)
+            let kept = Double(y.filter { $0 != 0 }.count)
+            let p = Double(1 - rate)
+            // Binomial(n, p): 5 standard deviations.
+            XCTAssertEqual(kept, n * p, accuracy: 5 * (n * p * (1 - p)).squareRoot())
+            XCTAssertTrue(y.allSatisfy { $0 == 0 || abs($0 - 1 / Float(p)) < 1e-6 }, "kept values scaled by 1/(1−rate)")
+            XCTAssertEqual(runForward(layer, x, batch: 10, mode: .inference), x, "inference is the identity")
+        }
+    }
+
+    func testIdenticalSeedsGiveIdenticalMasks() {
+        let shape = FeatureShape(height: 4, width: 4, channels: 8)
+        let layer = Dropout(name: "d", shape: shape, rate: 0.5, maxBatch: 4, threads: 2)
+        let x = gaussianArray(4 * shape.count, seed: 1)
+        var g1 = SeededGenerator(seed: 7), g2 = SeededGenerator(seed: 7), g3 = SeededGenerator(seed: 8)
+        let a = runForward(layer, x, batch: 4, mode: .training, generator: &g1)
+        let b = runForward(layer, x, batch: 4, mode: .training, generator: &g2)
+        let c = runForward(layer, x, batch: 4, mode: .training, generator: &g3)
+        XCTAssertEqual(a, b)
+        XCTAssertEqual(g1, g2, "the generator advanced identically")
+        XCTAssertNotEqual(a, c)
+        // The next mask from the advanced generator differs from the first.
+        let d = runForward(layer, x, batch: 4, mode: .training, generator: &g1)
+        XCTAssertNotEqual(a, d)
+    }
+}

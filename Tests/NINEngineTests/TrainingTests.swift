@@ -1,0 +1,125 @@
+import Foundation
+import XCTest
+@testable import NINEngine
+
+/// End-to-end behaviour of `Network`: learning, bit-exact determinism and resume.
+final class TrainingTests: XCTestCase {
+    /// A small NIN with every layer kind the presets use: k×k conv, 1×1, max and avg pooling
+    /// (ceil), dropout, GAP.
+    static let small = ModelDescription(
+        name: "small", input: InputShape(height: 10, width: 10, channels: 3), classes: 4,
+        blocks: [MlpconvBlock(channels: 12, kernel: 3, pad: 1, microWidths: [10, 8],
+                              pool: .init(kind: .max, size: 3, stride: 2), dropout: 0.25),
+                 MlpconvBlock(channels: 12, kernel: 3, pad: 1, microWidths: [12],
+                              pool: .init(kind: .avg, size: 3, stride: 2), dropout: 0.25),
+                 MlpconvBlock(channels: 12, kernel: 3, pad: 1, microWidths: [10, 8])],
+        head: .gap(finalReLU: false))
+
+    let batch = 8
+    lazy var input = gaussianArray(batch * 300, seed: 50)
+    let labels: [Int32] = [0, 1, 2, 3, 3, 2, 1, 0]
+
+    func makeNetwork(seed: UInt64, threads: Int = 2) throws -> (Network, SeededGenerator) {
+        var g = SeededGenerator(seed: seed)
+        let net = try Network(description: Self.small, initializer: .he, maxBatch: batch, threads: threads, generator: &g)
+        return (net, g)
+    }
+
+    func train(_ net: Network, steps: Int, optimizer: inout SGD, generator: inout SeededGenerator) -> [StepResult] {
+        let x = input
+        return x.withUnsafeBufferPointer { xp in
+            (0..<steps).map { _ in
+                net.trainStep(input: xp, labels: labels, batch: batch, learningRate: 0.02, optimizer: &optimizer, generator: &generator)
+            }
+        }
+    }
+
+    func weightBytes(_ net: Network) -> Data { Data(buffer: net.parameters) }
+
+    func testSmallModelOverfitsAFixedMiniBatch() throws {
+        let d = ModelDescription(input: InputShape(height: 8, width: 8, channels: 3), classes: 5,
+                                 blocks: [MlpconvBlock(channels: 16, kernel: 3, pad: 1, microWidths: [16],
+                                                       pool: .init(kind: .max, size: 3, stride: 2)),
+                                          MlpconvBlock(channels: 16, kernel: 3, pad: 1, microWidths: [16])],
+                                 head: .gap(finalReLU: false))
+        var g = SeededGenerator(seed: 5)
+        let net = try Network(description: d, initializer: .he, maxBatch: 16, threads: 2, generator: &g)
+        let x = gaussianArray(16 * 192, seed: 51)
+        let y: [Int32] = (0..<16).map { Int32($0 % 5) }
+        var sgd = SGD(momentum: 0.9, weightDecay: 0)
+        var first: StepResult?, last: StepResult?
+        x.withUnsafeBufferPointer { xp in
+            for _ in 0..<300 {
+                let r = net.trainStep(input: xp, labels: y, batch: 16, learningRate: 0.05, optimizer: &sgd, generator: &g)
+                if first == nil { first = r }
+                last = r
+            }
+        }
+        let eval = x.withUnsafeBufferPointer { net.evaluate(input: $0, labels: y, batch: 16) }
+        XCTAssertEqual(eval.correct, 16, "100 % training accuracy on the fixed mini-batch")
+        XCTAssertLessThan(eval.lossSum / 16, 0.05)
+        XCTAssertLessThan(last!.loss, first!.loss / 10)
+    }
+
+    /// Two runs of 20 steps with the same seed and 2 threads give identical weight bytes.
+    func testTwentyStepsAreBitIdenticalAcrossRuns() throws {
+        var bytes: [Data] = []
+        var losses: [[Float]] = []
+        for _ in 0..<2 {
+            var (net, g) = try makeNetwork(seed: 9)
+            var sgd = SGD(momentum: 0.9, weightDecay: 1e-4)
+            losses.append(train(net, steps: 20, optimizer: &sgd, generator: &g).map(\.loss))
+            bytes.append(weightBytes(net))
+        }
+        XCTAssertEqual(bytes[0], bytes[1])
+        XCTAssertEqual(losses[0], losses[1])
+        XCTAssertLessThan(losses[0].last!, losses[0].first!, "training makes progress")
+        // A different seed gives different weights (the comparison can fail).
+        var (other, g) = try makeNetwork(seed: 10)
+        var sgd = SGD()
+        _ = train(other, steps: 20, optimizer: &sgd, generator: &g)
+        XCTAssertNotEqual(weightBytes(other), bytes[0])
+    }
+
+    /// Checkpoint at step 10 written to a file, read back into a fresh network, resumed to step
+    /// 20: the same bytes as the uninterrupted run.
+    func testCheckpointResumeIsBitExact() throws {
+        var (net, g) = try makeNetwork(seed: 12)
+        var sgd = SGD(momentum: 0.9, weightDecay: 1e-4)
+        _ = train(net, steps: 10, optimizer: &sgd, generator: &g)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nin-engine-tests-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("step10.ninckpt")
+        let metadata = Data("epoch=3".utf8)
+        try net.checkpoint(optimizer: sgd, generator: g, metadata: metadata).write(to: url)
+        _ = train(net, steps: 10, optimizer: &sgd, generator: &g)
+        let uninterrupted = weightBytes(net)
+        let finalStep = sgd.step
+
+        let loaded = try Checkpoint.read(from: url)
+        XCTAssertEqual(loaded.metadata, metadata)
+        XCTAssertEqual(loaded.optimizer.step, 10)
+        XCTAssertEqual(loaded.description, Self.small)
+        var (fresh, freshG) = try makeNetwork(seed: 999)
+        var freshSGD = SGD(momentum: 0.5, weightDecay: 0)
+        try fresh.restore(from: loaded, optimizer: &freshSGD, generator: &freshG)
+        _ = train(fresh, steps: 10, optimizer: &freshSGD, generator: &freshG)
+        XCTAssertEqual(weightBytes(fresh), uninterrupted)
+        XCTAssertEqual(freshSGD.step, finalStep)
+        XCTAssertEqual(freshG, g)
+        XCTAssertEqual(freshSGD, sgd)
+    }
+
+    /// Different thread counts are each deterministic; they agree to within rounding.
+    func testThreadCountsAgreeWithinRounding() throws {
+        var results: [[Float]] = []
+        for threads in [1, 3] {
+            var (net, g) = try makeNetwork(seed: 13, threads: threads)
+            var sgd = SGD()
+            _ = train(net, steps: 3, optimizer: &sgd, generator: &g)
+            results.append(net.parameterValues())
+        }
+        assertClose(results[0], results[1], atol: 1e-4, rtol: 1e-3, "threads 1 vs 3")
+    }
+}
