@@ -144,8 +144,6 @@ public struct EnvironmentRecord: StoreRecord, Equatable, Sendable {
         ].joined(separator: ";")
     }
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
-
     enum CodingKeys: String, CodingKey {
         case id, fingerprint, host
         case cpuModel = "cpu_model"
@@ -427,8 +425,6 @@ public struct ArtifactRecord: StoreRecord, Equatable, Sendable {
     public var bytes: Int64
     /// When the file was (last) written.
     public var createdAt: Date
-
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 
     enum CodingKeys: String, CodingKey {
         case id

@@ -47,7 +47,7 @@ extension ResultsStore {
                 return id
             }
             try record.insert(db)
-            return record.id!
+            return db.lastInsertedRowID
         }
     }
 

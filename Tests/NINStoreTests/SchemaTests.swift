@@ -1,0 +1,139 @@
+import Foundation
+import GRDB
+import XCTest
+
+@testable import NINStore
+
+/// The documented schema: tables, columns, views, migrations, WAL mode, re-opening.
+final class SchemaTests: XCTestCase {
+    /// The documented columns of every table and view, in order (the stable contract for SQL users).
+    static let documentedColumns: [String: [String]] = [
+        "studies": ["name", "description", "definition_json", "definition_sha256", "created_at", "updated_at"],
+        "environments": ["id", "fingerprint", "host", "cpu_model", "cores", "threads", "os", "swift_version", "blas",
+                         "nin_study_version", "git_commit", "created_at"],
+        "datasets": ["identity", "name", "created_at"],
+        "dataset_files": ["identity", "file", "bytes", "sha256"],
+        "trials": ["id", "config_json", "swept_json", "dataset", "head", "depth", "widths", "width_multiplier",
+                   "dropout", "seed", "epochs_planned", "status", "failure_reason", "pid", "host", "environment_id",
+                   "dataset_identity", "parameter_count", "multiply_adds", "created_at", "started_at", "finished_at",
+                   "heartbeat_at", "wall_seconds", "epochs_done", "final_train_loss", "final_train_accuracy",
+                   "final_val_accuracy", "final_test_loss", "final_test_accuracy", "best_test_accuracy", "best_epoch"],
+        "study_trials": ["study", "trial_id", "added_at"],
+        "trial_params": ["trial_id", "key", "value_json"],
+        "epochs": ["trial_id", "epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "test_loss",
+                   "test_accuracy", "learning_rate", "wall_seconds", "images_per_second", "finished_at"],
+        "artifacts": ["id", "trial_id", "kind", "path", "sha256", "bytes", "created_at"],
+        "trial_summary": ["study", "trial_id", "short_id", "status", "dataset", "head", "depth", "widths",
+                          "width_multiplier", "dropout", "seed", "epochs_planned", "epochs_done", "test_accuracy",
+                          "test_error", "best_test_error", "best_epoch", "final_train_loss", "final_train_accuracy",
+                          "final_val_accuracy", "test_loss", "wall_seconds", "images_per_second", "failure_reason",
+                          "parameter_count", "multiply_adds", "host", "started_at", "finished_at"],
+        "study_summary": ["study", "description", "trials", "pending", "running", "finished", "failed", "interrupted",
+                          "best_test_error", "updated_at"],
+    ]
+    static let views: Set<String> = ["trial_summary", "study_summary"]
+
+    func testMigrationsApplyOnEmptyInMemoryDatabase() throws {
+        let store = try ResultsStore.inMemory()
+        let applied = try store.dbWriter.read { db in try Schema.migrator.appliedIdentifiers(db) }
+        XCTAssertEqual(applied.sorted(), Schema.migrationNames.sorted())
+        XCTAssertEqual(Schema.migrator.migrations, Schema.migrationNames, "migrations must only ever be appended")
+        XCTAssertTrue(Schema.migrationNames.allSatisfy { $0.hasPrefix("v1-") })
+
+        let objects = try store.dbWriter.read { db in
+            try Row.fetchAll(db, sql: "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
+                .map { (type: $0["type"] as String, name: $0["name"] as String) }
+        }
+        let tables = Set(objects.filter { $0.type == "table" }.map(\.name))
+        let views = Set(objects.filter { $0.type == "view" }.map(\.name))
+        XCTAssertEqual(tables, Set(Self.documentedColumns.keys).subtracting(Self.views).union(["grdb_migrations"]))
+        XCTAssertEqual(views, Self.views)
+    }
+
+    func testEveryTableAndViewHasTheDocumentedColumns() throws {
+        let store = try ResultsStore.inMemory()
+        for (name, expected) in Self.documentedColumns {
+            let columns = try store.dbWriter.read { db in try db.columns(in: name).map(\.name) }
+            XCTAssertEqual(columns, expected, "columns of \(name)")
+        }
+        // Foreign keys hold the links together.
+        let trialForeignKeys = try store.dbWriter.read { db in try db.foreignKeys(on: "trials") }
+        XCTAssertEqual(Set(trialForeignKeys.map(\.destinationTable)), ["environments", "datasets"])
+        let epochForeignKeys = try store.dbWriter.read { db in try db.foreignKeys(on: "epochs") }
+        XCTAssertEqual(epochForeignKeys.map(\.destinationTable), ["trials"])
+    }
+
+    func testSchemaDocumentDescribesEveryColumn() throws {
+        let document = try String(contentsOf: docsURL, encoding: .utf8)
+        for (name, columns) in Self.documentedColumns {
+            guard let heading = document.range(of: "### `\(name)`") else {
+                XCTFail("docs/results-schema.md has no section \"### `\(name)`\"")
+                continue
+            }
+            let rest = document[heading.upperBound...]
+            let section = rest.range(of: "\n### ").map { rest[..<$0.lowerBound] } ?? rest
+            for column in columns {
+                XCTAssertTrue(section.contains("| `\(column)` |"),
+                              "docs/results-schema.md section \(name) does not describe column \(column)")
+            }
+        }
+    }
+
+    func testStatusCheckConstraintRejectsUnknownStatus() throws {
+        let store = try ResultsStore.inMemory()
+        try store.upsertStudy(name: "s", description: "", definitionJSON: "{}", definitionSHA256: hexId(1))
+        try store.upsertTrial(sampleTrial(id: hexId(2), head: "gap", depth: 1, seed: 1), params: [:], study: "s")
+        XCTAssertThrowsError(try store.dbWriter.write { db in
+            try db.execute(sql: "UPDATE trials SET status = 'done' WHERE id = ?", arguments: [hexId(2)])
+        })
+    }
+
+    func testFileDatabaseUsesWALAndReopeningIsANoOp() throws {
+        let folder = try makeTemporaryFolder(self)
+        // The parent folder does not exist yet: the store creates it.
+        let path = folder.appendingPathComponent("results/nested/results.sqlite").path
+        let clock = TestClock()
+        var store: ResultsStore? = try ResultsStore(path: path, clock: { clock.now })
+        let journalMode = try store!.dbWriter.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        XCTAssertEqual(journalMode, "wal")
+        try populate(store!, clock: clock)
+        let before = try store!.dbWriter.read { db in
+            (try Row.fetchAll(db, sql: "SELECT * FROM grdb_migrations"),
+             try String.fetchAll(db, sql: "SELECT coalesce(sql, name) FROM sqlite_master ORDER BY name"),
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM epochs")!)
+        }
+        store = nil
+
+        let reopened = try ResultsStore(path: path, clock: { clock.now })
+        let after = try reopened.dbWriter.read { db in
+            (try Row.fetchAll(db, sql: "SELECT * FROM grdb_migrations"),
+             try String.fetchAll(db, sql: "SELECT coalesce(sql, name) FROM sqlite_master ORDER BY name"),
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM epochs")!)
+        }
+        XCTAssertEqual(before.0, after.0)
+        XCTAssertEqual(before.1, after.1)
+        XCTAssertEqual(before.2, after.2)
+        XCTAssertEqual(after.2, 18 * 3 + 1)
+        XCTAssertEqual(try reopened.trials(study: "table5-gap-vs-fc-cifar10").count, 19)
+        let integrity = try reopened.dbWriter.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") }
+        XCTAssertEqual(integrity, "ok")
+    }
+
+    func testOpeningAPathWhoseFolderCannotBeCreatedThrowsWithThePath() throws {
+        let folder = try makeTemporaryFolder(self)
+        let blocker = folder.appendingPathComponent("file")
+        try Data("x".utf8).write(to: blocker)
+        let path = blocker.appendingPathComponent("results.sqlite").path
+        XCTAssertThrowsError(try ResultsStore(path: path)) { error in
+            guard case let StoreError.cannotCreateDirectory(failedPath, _) = error else {
+                return XCTFail("unexpected error \(error)")
+            }
+            XCTAssertEqual(failedPath, blocker.path)
+        }
+    }
+}
+
+/// `docs/results-schema.md` in this package.
+let docsURL = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("docs/results-schema.md")
