@@ -99,7 +99,9 @@ public struct LearningCurvePlot {
         let allEpochs = series.flatMap(\.epochs)
         let xRange: (Double, Double) = {
             guard let lo = allEpochs.min(), let hi = allEpochs.max() else { return (0, 1) }
-            return lo == hi ? (Double(lo - 1), Double(hi + 1)) : (Double(lo), Double(hi))
+            // 2 % padding on each side keeps end-point markers clear of the axes.
+            let (a, b) = lo == hi ? (Double(lo - 1), Double(hi + 1)) : (Double(lo), Double(hi))
+            return (a - 0.02 * (b - a), b + 0.02 * (b - a))
         }()
         let errors: [[Double?]] = series.map(\.testError)
         let losses: [[Double?]] = series.map { $0.trainLoss.map { Optional($0) } }
@@ -132,6 +134,7 @@ public struct LearningCurvePlot {
         yLo = (yLo / yStep).rounded(.down) * yStep
         var yHi = (yMax / yStep).rounded(.up) * yStep
         if yHi <= yLo { yHi = yLo + yStep }
+        if yHi - yMax < 0.02 * (yHi - yLo) { yHi += yStep }   // headroom above the highest point
         let xStep = max(1, Self.niceStep((xRange.1 - xRange.0) / 6).rounded(.up))
 
         func px(_ x: Double) -> Int {
@@ -163,9 +166,6 @@ public struct LearningCurvePlot {
             image.draw(text: label, at: (x - w / 2, area.y + area.height + 8), color: .mutedText)
             xTick += xStep
         }
-        // Axes: left and bottom, 1 px, drawn over the grid.
-        image.fillRect(x: area.x - 1, y: area.y, width: 1, height: area.height + 1, color: .text)
-        image.fillRect(x: area.x - 1, y: area.y + area.height, width: area.width + 1, height: 1, color: .text)
         // Axis titles: y above the axis, x centred below the tick labels.
         image.draw(text: yTitle, at: (area.x - 8, area.y - 14), color: .text)
         let xTitle = "epoch"
@@ -201,6 +201,9 @@ public struct LearningCurvePlot {
                 }
             }
         }
+        // Axes: left and bottom, 1 px, drawn over the grid and the lines.
+        image.fillRect(x: area.x - 1, y: area.y, width: 1, height: area.height + 1, color: .text)
+        image.fillRect(x: area.x - 1, y: area.y + area.height, width: area.width + 1, height: 1, color: .text)
     }
 
     /// The "nice" step (1, 2 or 5 × 10ⁿ) nearest above `raw`; 1 for non-positive or non-finite input.
