@@ -300,8 +300,8 @@ public struct ConfidenceMapSheet {
     /// legs `side / 4` long, orange with a 2 px white border along its hypotenuse.
     private func drawPredictedMarker(cellX: Int, cellY: Int, side: Int, into image: inout RGBAImage) {
         let leg = max(4, side / 4)
-        let right = cellX + side - 1
-        image.fillTriangle((right, cellY), (right - leg - 2, cellY), (right, cellY + leg + 2), color: .predictedMarkerBorder)
+        let right = cellX + side      // the cell's right edge (pixel centres lie at +0.5)
+        image.fillTriangle((right, cellY), (right - leg - 3, cellY), (right, cellY + leg + 3), color: .predictedMarkerBorder)
         image.fillTriangle((right, cellY), (right - leg, cellY), (right, cellY + leg), color: .predictedMarker)
     }
 

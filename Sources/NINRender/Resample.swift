@@ -22,9 +22,12 @@ public enum Resample {
             let (y0, y1, fy) = ys[oy]
             for ox in 0..<outWidth {
                 let (x0, x1, fx) = xs[ox]
-                let top = values[y0 * width + x0] * (1 - fx) + values[y0 * width + x1] * fx
-                let bottom = values[y1 * width + x0] * (1 - fx) + values[y1 * width + x1] * fx
-                out[oy * outWidth + ox] = top * (1 - fy) + bottom * fy
+                // a + (b − a)·f keeps constant regions exactly constant (no rounding drift).
+                let v00 = values[y0 * width + x0], v01 = values[y0 * width + x1]
+                let v10 = values[y1 * width + x0], v11 = values[y1 * width + x1]
+                let top = fx == 0 ? v00 : v00 + (v01 - v00) * fx
+                let bottom = fx == 0 ? v10 : v10 + (v11 - v10) * fx
+                out[oy * outWidth + ox] = fy == 0 ? top : top + (bottom - top) * fy
             }
         }
         return out
