@@ -1,5 +1,4 @@
 import Foundation
-import Crypto
 
 /// One fully resolved trial configuration: every default filled in, every shorthand expanded.
 ///
@@ -25,7 +24,7 @@ public struct TrialConfig: Codable, Equatable, Sendable {
 
     /// The trial id: lowercase hex SHA-256 of `canonicalJSON`.
     public var id: String {
-        SHA256.hash(data: Data(canonicalJSON.utf8)).map { String(format: "%02x", $0) }.joined()
+        sha256Hex(Data(canonicalJSON.utf8))
     }
 }
 

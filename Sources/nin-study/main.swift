@@ -1,1 +1,1 @@
-print("nin-study")
+NINStudyCommand.main()

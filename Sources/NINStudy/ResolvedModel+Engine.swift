@@ -1,0 +1,37 @@
+import NINEngine
+
+extension ResolvedModel {
+    /// The engine's description of this network for a dataset's input shape.
+    ///
+    /// `fc-dropout` puts dropout (rate `fcDropout`) before the final fully connected layer and
+    /// after each hidden one (the paper's Table 5, "mlpconv + fully connected + dropout").
+    public func engineDescription(dataset: ResolvedDataset, name: String = "trial") -> ModelDescription {
+        let blocks = self.blocks.map { b in
+            MlpconvBlock(channels: b.channels, kernel: b.kernel, stride: b.stride, pad: b.pad, microWidths: b.widths,
+                         pool: b.pool.map { MlpconvBlock.Pool(kind: $0.kind == "max" ? .max : .avg, size: $0.size, stride: $0.stride, pad: $0.pad) },
+                         dropout: b.dropout.map { Float($0) })
+        }
+        let head: Head
+        switch self.head {
+        case "gap": head = .gap(finalReLU: finalReLU)
+        default: head = Head(kind: .fc, gapFinalReLU: finalReLU, hidden: fcHidden, hiddenDropout: fcDropout.map { Float($0) })
+        }
+        return ModelDescription(name: name, input: InputShape(height: dataset.height, width: dataset.width, channels: dataset.channels),
+                                classes: dataset.classes, blocks: blocks, head: head)
+    }
+}
+
+extension ResolvedTraining {
+    /// The engine initialiser for this training configuration.
+    var engineInitializer: Initializer {
+        kind == "gaussian" ? .gaussian(std: Float(initializer.std ?? 0.05)) : .he
+    }
+    private var kind: String { initializer.kind }
+
+    /// The engine's per-parameter multipliers.
+    var engineMultipliers: LearningRateMultipliers {
+        LearningRateMultipliers(weight: Float(multipliers.weight), bias: Float(multipliers.bias),
+                                weightDecay: Float(multipliers.weightDecay), biasDecay: Float(multipliers.biasDecay),
+                                lastLayer: Float(multipliers.lastLayer))
+    }
+}

@@ -1,0 +1,253 @@
+import Foundation
+import NINEngine
+import NINData
+import NINStore
+
+/// Options of `nin-study run`.
+public struct RunOptions: Sendable {
+    /// The results database (default `results/results.sqlite`).
+    public var databasePath: String = "results/results.sqlite"
+    /// `--data-dir`; see `DataLocator` for the lookup order.
+    public var dataDir: String?
+    /// Threads for the engine and BLAS.
+    public var threads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// `--only`: a trial-id prefix, or comma-separated `key=value` filters on swept values.
+    public var only: String?
+    /// Render confidence maps at the end of each trial.
+    public var renderMaps: Bool = true
+    /// Run trials that failed before again (they are skipped by default: failures are deterministic).
+    public var retryFailed: Bool = false
+    /// Where per-trial checkpoints go (default: `checkpoints/` beside the database).
+    public var checkpointDirectory: String?
+    /// Where confidence maps and learning curves go (default: `maps/` beside the database).
+    public var mapsDirectory: String?
+    /// Cache for fitted preprocessing (default: the per-user cache).
+    public var cacheDirectory: String?
+
+    public init() {}
+
+    var resultsFolder: String { (databasePath as NSString).deletingLastPathComponent }
+    var checkpoints: String { checkpointDirectory ?? (resultsFolder as NSString).appendingPathComponent("checkpoints") }
+    var maps: String { mapsDirectory ?? (resultsFolder as NSString).appendingPathComponent("maps") }
+    var cache: String { cacheDirectory ?? (DataLocator().userCacheDirectory as NSString).appendingPathComponent("preprocessing") }
+}
+
+/// How a run ended.
+public struct RunSummary: Sendable {
+    public var finished: [String] = []
+    public var skipped: [String] = []
+    public var failed: [(id: String, label: String, reason: String)] = []
+    public var interrupted = false
+    /// Trials not run because of an interruption.
+    public var notRun: [String] = []
+    public var succeeded: Bool { failed.isEmpty && !interrupted }
+}
+
+/// Errors of a run that are not the study file's or a dataset's.
+public enum RunError: Error, CustomStringConvertible {
+    case noTrialMatches(filter: String, labels: [String])
+    case badFilter(String)
+
+    public var description: String {
+        switch self {
+        case .noTrialMatches(let f, let labels):
+            return "--only \(f) matches no trial; the study's trials are:\n" + labels.map { "  \($0)" }.joined(separator: "\n")
+        case .badFilter(let f):
+            return "--only \(f): expected a trial-id prefix or comma-separated key=value filters (e.g. model.head=gap,seed=1)"
+        }
+    }
+}
+
+/// Runs a study: registers it and its trials in the results store, then trains each trial that is
+/// not finished, resuming interrupted ones from their last end-of-epoch checkpoint.
+public final class StudyRunner {
+    public let study: StudyDefinition
+    public let options: RunOptions
+    public let reporter: RunReporter
+    private var prepared: PreparedData?
+
+    public init(study: StudyDefinition, options: RunOptions, reporter: RunReporter) {
+        self.study = study
+        self.options = options
+        self.reporter = reporter
+    }
+
+    /// The trials selected by `--only` (all when nil).
+    /// - Throws: `RunError` for a filter that is malformed or matches nothing.
+    public func selectedTrials() throws -> [Trial] {
+        guard let only = options.only, !only.isEmpty else { return study.trials }
+        let picked: [Trial]
+        if !only.contains("="), only.allSatisfy(\.isHexDigit) {
+            picked = study.trials.filter { $0.id.hasPrefix(only.lowercased()) }
+        } else {
+            var filters: [(String, String)] = []
+            for part in only.split(separator: ",") {
+                let kv = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                guard kv.count == 2, !kv[0].isEmpty else { throw RunError.badFilter(only) }
+                filters.append((kv[0], kv[1]))
+            }
+            picked = study.trials.filter { t in
+                filters.allSatisfy { f in
+                    t.swept.contains { $0.path == f.0 && $0.value.shortDescription.replacingOccurrences(of: "\"", with: "") == f.1 }
+                }
+            }
+        }
+        if picked.isEmpty { throw RunError.noTrialMatches(filter: only, labels: study.trials.map { "\($0.id.prefix(10)) \($0.label)" }) }
+        return picked
+    }
+
+    /// The store record of a trial (configuration, swept columns, counts).
+    static func record(for trial: Trial, epochs: Int?) -> (TrialRecord, [String: String]) {
+        let c = trial.config
+        let description = c.model.engineDescription(dataset: c.dataset)
+        let swept = "{" + trial.swept.map { JSONValue.quote($0.path) + ":" + $0.value.canonicalText }.joined(separator: ",") + "}"
+        let multiplier: Double? = trial.swept.first { $0.path == "model.widthMultiplier" }.flatMap {
+            if case .number(let d) = $0.value { return d }
+            return nil
+        }
+        let dropout = c.model.blocks.compactMap(\.dropout).first ?? c.model.fcDropout
+        var r = TrialRecord(id: trial.id, configJSON: c.canonicalJSON, sweptJSON: swept, dataset: c.dataset.name,
+                            head: c.model.head, depth: c.model.uniformDepth, widths: c.model.widthsText,
+                            widthMultiplier: multiplier ?? 1, dropout: dropout ?? 0, seed: Int64(c.seed),
+                            epochsPlanned: epochs)
+        r.parameterCount = (try? description.parameterCount).map(Int64.init)
+        r.multiplyAdds = (try? description.multiplyAddsPerImage).map(Int64.init)
+        let params = Dictionary(trial.swept.map { ($0.path, $0.value.canonicalText) }, uniquingKeysWith: { a, _ in a })
+        return (r, params)
+    }
+
+    /// Runs the selected trials.
+    /// - Throws: `StoreError` (the database cannot be opened or written), `RunError`, and
+    ///   `DatasetError` when a dataset cannot be read.
+    public func run(stop: StopFlag) throws -> RunSummary {
+        let selected = try selectedTrials()
+        let store = try ResultsStore(path: options.databasePath)
+        let host = ProcessInfo.processInfo.hostName
+        let recovered = try store.recoverAbandonedTrials(currentHost: host, isAlive: ResultsStore.processIsAlive)
+        if !recovered.isEmpty {
+            reporter.message("marked \(recovered.count) abandoned trial\(recovered.count == 1 ? "" : "s") (process gone) as interrupted: \(recovered.map { String($0.prefix(10)) }.joined(separator: ", "))")
+        }
+        let sha = sha256Hex(Data(study.sourceText.utf8))
+        try store.upsertStudy(name: study.name, description: study.description, definitionJSON: study.sourceText, definitionSHA256: sha)
+        let environmentId = try store.registerEnvironment(EnvironmentProbe.current(threads: options.threads))
+        for trial in study.trials {
+            let (record, params) = Self.record(for: trial, epochs: trial.config.training.epochs)
+            try store.upsertTrial(record, params: params, study: study.name)
+        }
+        try FileManager.default.createDirectory(atPath: options.checkpoints, withIntermediateDirectories: true)
+
+        var summary = RunSummary()
+        // Throughput estimate for the study ETA: multiply-adds per second of the current trial.
+        let remainingWork: (Int) -> Double = { from in
+            selected[from...].reduce(0.0) { sum, t in
+                let (r, _) = Self.record(for: t, epochs: nil)
+                let images = Double(t.config.dataset.trainSubset ?? (t.config.dataset.trainPerClass.map { $0 * t.config.dataset.classes } ?? 50_000))
+                return sum + Double(r.multiplyAdds ?? 0) * images * Double(t.config.training.epochs ?? 1)
+            }
+        }
+        for (index, trial) in selected.enumerated() {
+            let short = String(trial.id.prefix(10))
+            guard let stored = try store.trial(id: trial.id) else { continue }
+            if stored.status == .finished {
+                summary.skipped.append(trial.id)
+                reporter.message("[\(index + 1)/\(selected.count)] \(short) \(trial.label): finished earlier, skipped")
+                continue
+            }
+            if stored.status == .failed, !options.retryFailed {
+                summary.skipped.append(trial.id)
+                summary.failed.append((trial.id, trial.label, stored.failureReason ?? "failed earlier"))
+                reporter.message("[\(index + 1)/\(selected.count)] \(short) \(trial.label): failed earlier (\(stored.failureReason ?? "no reason recorded")), skipped; --retry-failed runs it again")
+                continue
+            }
+            if stop.isSet { summary.notRun.append(trial.id); continue }
+
+            let data = try prepare(trial.config.dataset)
+            try store.registerDataset(identity: data.identity.combined, name: data.name.rawValue,
+                                      files: data.identity.files.map { DatasetFileRecord(file: $0.name, bytes: Int64($0.bytes), sha256: $0.sha256) })
+            let checkpoint = URL(fileURLWithPath: options.checkpoints).appendingPathComponent("\(trial.id).ckpt")
+            let trainer = try TrialTrainer(trial: trial, data: data, threads: options.threads, checkpointURL: checkpoint)
+            try store.markRunning(trialId: trial.id, pid: getpid(), host: host, environmentId: environmentId,
+                                  datasetIdentity: data.identity.combined)
+            reporter.trialStarted(index: index + 1, count: selected.count, trial: trial,
+                                  resumedFromEpoch: trainer.resumedFromEpoch, epochs: trainer.plannedEpochs)
+            let macs = Double(Self.record(for: trial, epochs: nil).0.multiplyAdds ?? 1)
+            let later = remainingWork(index + 1)
+            var lastHeartbeat = Date()
+            let outcome: TrialOutcome
+            do {
+                outcome = try trainer.run(stop: stop, progress: { p in
+                    let remainingImages = Double(p.batches - p.batch) * Double(trial.config.training.batchSize)
+                        + Double(p.epochs - p.epoch) * Double(p.batches * trial.config.training.batchSize)
+                    let trialETA = remainingImages / max(p.imagesPerSecond, 1e-9)
+                    let studyETA = trialETA + later / max(p.imagesPerSecond * macs, 1e-9)
+                    self.reporter.batch(p, trialETA: trialETA, studyETA: studyETA)
+                    if Date().timeIntervalSince(lastHeartbeat) > 60 {
+                        try? store.heartbeat(trialId: trial.id)
+                        lastHeartbeat = Date()
+                    }
+                }, epochFinished: { m in
+                    try store.recordEpoch(EpochRecord(trialId: trial.id, epoch: m.epoch, trainLoss: m.trainLoss,
+                                                      trainAccuracy: m.trainAccuracy, valLoss: m.valLoss, valAccuracy: m.valAccuracy,
+                                                      testLoss: m.testLoss, testAccuracy: m.testAccuracy, learningRate: m.learningRate,
+                                                      wallSeconds: m.wallSeconds, imagesPerSecond: m.imagesPerSecond))
+                    self.reporter.epochFinished(m, trial: trial)
+                })
+            } catch {
+                try? store.markInterrupted(trialId: trial.id)
+                throw error
+            }
+            let wall = try store.epochs(trialId: trial.id).reduce(0.0) { $0 + ($1.wallSeconds ?? 0) }
+            switch outcome {
+            case .finished:
+                if FileManager.default.fileExists(atPath: checkpoint.path) {
+                    try recordArtifact(store, trial: trial.id, kind: .checkpoint, path: checkpoint.path)
+                }
+                if options.renderMaps {
+                    do {
+                        for (kind, path) in try MapRenderer.renderTrial(trainer: trainer, data: data, study: study.name, folder: options.maps) {
+                            try recordArtifact(store, trial: trial.id, kind: kind, path: path)
+                        }
+                    } catch {
+                        reporter.message("\(short): could not render confidence maps: \(error)")
+                    }
+                }
+                try store.markFinished(trialId: trial.id, wallSeconds: wall)
+                summary.finished.append(trial.id)
+            case .failed(let reason):
+                try store.markFailed(trialId: trial.id, reason: reason, wallSeconds: wall)
+                try? FileManager.default.removeItem(at: checkpoint)
+                summary.failed.append((trial.id, trial.label, reason))
+            case .interrupted:
+                try store.markInterrupted(trialId: trial.id)
+                summary.interrupted = true
+                summary.notRun.append(trial.id)
+            }
+            reporter.trialEnded(trial, outcome: outcome)
+        }
+        if options.renderMaps {
+            do {
+                if let path = try MapRenderer.renderLearningCurves(store: store, study: study.name, folder: options.maps) {
+                    reporter.message("learning curves: \(path)")
+                }
+            } catch {
+                reporter.message("could not render the learning curves: \(error)")
+            }
+        }
+        return summary
+    }
+
+    /// The prepared dataset for a trial, reusing the previous one when the settings agree
+    /// (only one dataset is kept in memory).
+    func prepare(_ d: ResolvedDataset) throws -> PreparedData {
+        if let p = prepared, p.key == PreparedData.key(for: d) { return p }
+        prepared = nil
+        let p = try PreparedData(d, dataDir: options.dataDir, cacheDirectory: options.cache, log: reporter.message)
+        prepared = p
+        return p
+    }
+
+    func recordArtifact(_ store: ResultsStore, trial: String, kind: ArtifactKind, path: String) throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        try store.addArtifact(trialId: trial, kind: kind, path: path, sha256: sha256Hex(data), bytes: Int64(data.count))
+    }
+}

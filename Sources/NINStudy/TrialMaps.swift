@@ -1,0 +1,55 @@
+import Foundation
+import NINStore
+
+/// Errors of `nin-study maps`.
+public enum MapsError: Error, CustomStringConvertible {
+    case noCheckpoint(trial: String, path: String)
+    case badConfig(trial: String, reason: String)
+    case imageIndexOutOfRange(index: Int, count: Int)
+
+    public var description: String {
+        switch self {
+        case .noCheckpoint(let t, let p):
+            return "trial \(t.prefix(10)) has no checkpoint at \(p) (checkpoints are written at the end of every epoch; run the trial first, with the same --db)"
+        case .badConfig(let t, let r): return "trial \(t.prefix(10)): its stored configuration cannot be read: \(r)"
+        case .imageIndexOutOfRange(let i, let n): return "--images: test image \(i) does not exist (the test set has \(n) images, 0…\(n - 1))"
+        }
+    }
+}
+
+/// `nin-study maps`: renders a stored trial's confidence maps from its checkpoint.
+public enum TrialMaps {
+    /// Renders the sheets and records them as artifacts.
+    /// - Returns: the paths written.
+    /// - Throws: `MapsError`, `DatasetError`, `CheckpointError`, `RenderError`, `StoreError`.
+    public static func render(record: TrialRecord, store: ResultsStore, databasePath: String, dataDir: String?,
+                              indices: [Int]?, topPercent: Double, output: String?, threads: Int) throws -> [String] {
+        let config: TrialConfig
+        do { config = try JSONDecoder().decode(TrialConfig.self, from: Data(record.configJSON.utf8)) } catch {
+            throw MapsError.badConfig(trial: record.id, reason: "\(error)")
+        }
+        var options = RunOptions()
+        options.databasePath = databasePath
+        let checkpoint = URL(fileURLWithPath: options.checkpoints).appendingPathComponent("\(record.id).ckpt")
+        guard FileManager.default.fileExists(atPath: checkpoint.path) else {
+            throw MapsError.noCheckpoint(trial: record.id, path: checkpoint.path)
+        }
+        let params = try store.params(trialId: record.id)
+        let swept = params.keys.sorted().compactMap { k in (try? JSONValue.parse(Data(params[k]!.utf8), file: k)).map { (path: k, value: $0) } }
+        let trial = Trial(config: config, swept: swept)
+        let data = try PreparedData(config.dataset, dataDir: dataDir, cacheDirectory: options.cache)
+        if let bad = indices?.first(where: { $0 >= data.test.count }) {
+            throw MapsError.imageIndexOutOfRange(index: bad, count: data.test.count)
+        }
+        let trainer = try TrialTrainer(trial: trial, data: data, threads: threads, checkpointURL: checkpoint)
+        let study = try store.studies(containingTrial: record.id).first ?? "trials"
+        var paths: [String] = []
+        for (kind, path) in try MapRenderer.renderTrial(network: trainer.network, trial: trial, data: data, study: study,
+                                                       folder: output ?? options.maps, testIndices: indices, topPercent: topPercent) {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+            try store.addArtifact(trialId: record.id, kind: kind, path: path, sha256: sha256Hex(bytes), bytes: Int64(bytes.count))
+            paths.append(path)
+        }
+        return paths
+    }
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import NINData
+
+extension DatasetName: ExpressibleByArgument {}
+
+extension NINStudyCommand {
+    struct DataCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "data", abstract: "Find, verify and download the datasets.",
+            discussion: "Lookup order: --data-dir, then $NIN_DATA_DIR, then the per-user cache (~/.cache/nin-study/data).",
+            subcommands: [Fetch.self, ListData.self, Verify.self])
+    }
+
+    struct Fetch: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Download a dataset from its official location, verifying checksums (mnist, fashion-mnist, cifar10).")
+        @Argument(help: "mnist, fashion-mnist or cifar10.") var dataset: DatasetName
+        @Option(help: "Download into this folder (default: the per-user cache).") var dataDir: String?
+        @Option(help: "Download from this base URL instead of the official one (a mirror, or file:// for a local copy).")
+        var baseURL: String?
+
+        func run() throws {
+            try reportingErrors {
+                let report = try DatasetFetcher(baseURL: baseURL).fetch(dataset, dataDir: dataDir) { print($0) }
+                for f in report.files {
+                    print("\(f.alreadyPresent ? "present" : "fetched")  \(f.path)  \(f.bytes) bytes  sha256 \(f.sha256)")
+                }
+                print("\(dataset.rawValue) is ready in \(report.directory)")
+            }
+        }
+    }
+
+    struct ListData: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "Show which datasets are found where, with sizes and SHA-256.")
+        @Option(help: "Folder holding the datasets.") var dataDir: String?
+        func run() throws { try reportingErrors { print(render(DataLocator().list(dataDir: dataDir))) } }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Check every dataset file against its known checksum and structure; non-zero exit if any is wrong.")
+        @Option(help: "Folder holding the datasets.") var dataDir: String?
+        @Argument(help: "Datasets to verify (default: all found).") var datasets: [DatasetName] = []
+        func run() throws {
+            let reports = DataLocator().verify(datasets.isEmpty ? DatasetName.allCases : datasets, dataDir: dataDir)
+            print(render(reports))
+            let requested = reports.filter { datasets.isEmpty ? $0.location != nil : true }
+            if requested.contains(where: { !$0.isOK }) { throw ExitCode(1) }
+        }
+    }
+}
+
+/// Human-readable data reports.
+func render(_ reports: [DataReport]) -> String {
+    var lines: [String] = []
+    for r in reports {
+        if let loc = r.location {
+            lines.append("\(r.dataset.rawValue): \(loc.path) (\(loc.layout.rawValue), from \(loc.origin.rawValue))" + (r.identity.map { ", identity \($0.prefix(16))…" } ?? ""))
+            for f in r.files {
+                lines.append("  \(f.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(f.path)  \(f.bytes) bytes  sha256 \(f.sha256 ?? "-")" + (f.detail.isEmpty ? "" : "  (\(f.detail))"))
+            }
+        } else {
+            lines.append("\(r.dataset.rawValue): not found")
+        }
+        for p in r.problems { lines.append("  problem: \(p)") }
+    }
+    return lines.joined(separator: "\n")
+}

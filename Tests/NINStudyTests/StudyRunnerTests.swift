@@ -1,0 +1,155 @@
+import XCTest
+import NINEngine
+import NINStore
+@testable import NINStudy
+
+/// A reporter that records events and can request a stop after a given epoch.
+final class RecordingReporter: RunReporter {
+    var messages: [String] = []
+    var epochs: [EpochMetrics] = []
+    var outcomes: [TrialOutcome] = []
+    var stopAfterEpoch: Int?
+    let stop: StopFlag
+    init(stop: StopFlag) { self.stop = stop }
+    func message(_ text: String) { messages.append(text) }
+    func trialStarted(index: Int, count: Int, trial: Trial, resumedFromEpoch: Int, epochs: Int) {
+        messages.append("start \(trial.id.prefix(10)) resumed \(resumedFromEpoch)")
+    }
+    func batch(_ progress: BatchProgress, trialETA: Double, studyETA: Double) {}
+    func epochFinished(_ metrics: EpochMetrics, trial: Trial) {
+        epochs.append(metrics)
+        if metrics.epoch == stopAfterEpoch { stop.set() }
+    }
+    func trialEnded(_ trial: Trial, outcome: TrialOutcome) { outcomes.append(outcome) }
+}
+
+final class StudyRunnerTests: XCTestCase {
+    var root: URL!
+
+    override func setUpWithError() throws {
+        root = try SyntheticDigits.tempDir()
+        try SyntheticDigits.write(to: root)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: root)
+    }
+
+    func options(db: String) -> RunOptions {
+        var o = RunOptions()
+        o.databasePath = root.appendingPathComponent(db).appendingPathComponent("results.sqlite").path
+        o.dataDir = root.path
+        o.threads = 2
+        o.cacheDirectory = root.appendingPathComponent("cache").path
+        return o
+    }
+
+    func run(_ study: StudyDefinition, db: String, stopAfterEpoch: Int? = nil, renderMaps: Bool = false) throws -> (RunSummary, RecordingReporter) {
+        let stop = StopFlag()
+        let reporter = RecordingReporter(stop: stop)
+        reporter.stopAfterEpoch = stopAfterEpoch
+        var o = options(db: db)
+        o.renderMaps = renderMaps
+        return (try StudyRunner(study: study, options: o, reporter: reporter).run(stop: stop), reporter)
+    }
+
+    func checkpointBytes(_ db: String, _ trial: Trial) throws -> Data {
+        try Data(contentsOf: root.appendingPathComponent(db).appendingPathComponent("checkpoints/\(trial.id).ckpt"))
+    }
+
+    /// A trial stopped after epoch 1 and resumed ends with the same metrics and the same
+    /// checkpoint bytes as one never interrupted.
+    func testResumeAfterInterruptionIsBitIdentical() throws {
+        // Translation and dropout make every epoch draw from the generator, so resuming must restore it.
+        let study = try StudyDefinition(data: SyntheticDigits.study(epochs: 3, augmentation: #"{"translate": 2}"#), file: "tiny")
+        let (a, ra) = try run(study, db: "a")
+        XCTAssertTrue(a.succeeded)
+        XCTAssertEqual(ra.epochs.count, 3)
+
+        let (b1, rb1) = try run(study, db: "b", stopAfterEpoch: 1)
+        XCTAssertTrue(b1.interrupted)
+        XCTAssertEqual(rb1.epochs.count, 1)
+        let storeB = try ResultsStore(path: options(db: "b").databasePath)
+        XCTAssertEqual(try storeB.trial(id: study.trials[0].id)?.status, .interrupted)
+
+        let (b2, rb2) = try run(study, db: "b")
+        XCTAssertTrue(b2.succeeded)
+        XCTAssertTrue(rb2.messages.contains { $0.contains("resumed 1") }, "\(rb2.messages)")
+        XCTAssertEqual(rb2.epochs.map(\.epoch), [2, 3])
+        func strip(_ m: EpochMetrics) -> [Double?] { [m.trainLoss, m.trainAccuracy, m.testLoss, m.testAccuracy, m.learningRate] }
+        XCTAssertEqual((rb1.epochs + rb2.epochs).map(strip), ra.epochs.map(strip))
+        let ca = try checkpointBytes("a", study.trials[0]), cb = try checkpointBytes("b", study.trials[0])
+        XCTAssertEqual(ca.count, cb.count)
+        let firstDifference = zip(ca, cb).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+        XCTAssertNil(firstDifference, "checkpoints differ from byte \(firstDifference ?? -1) of \(ca.count)")
+        // The model learned the synthetic task.
+        XCTAssertGreaterThan(ra.epochs.last!.testAccuracy!, 60)
+        // A third run skips the finished trial.
+        let (c, rc) = try run(study, db: "b")
+        XCTAssertEqual(c.skipped.count, 1)
+        XCTAssertTrue(rc.epochs.isEmpty)
+    }
+
+    /// One diverging trial is recorded as failed with its reason; the study goes on.
+    func testFailedTrialDoesNotStopTheStudy() throws {
+        let study = try StudyDefinition(data: SyntheticDigits.study(epochs: 1, extra: #""sweep": {"training.learningRate": [100000000, 0.05]}"#), file: "tiny")
+        let (summary, reporter) = try run(study, db: "f")
+        XCTAssertEqual(summary.failed.count, 1)
+        XCTAssertEqual(summary.finished.count, 1)
+        XCTAssertFalse(summary.succeeded)
+        XCTAssertEqual(reporter.outcomes.count, 2)
+        let store = try ResultsStore(path: options(db: "f").databasePath)
+        let failed = try store.trial(id: summary.failed[0].id)!
+        XCTAssertEqual(failed.status, .failed)
+        XCTAssertTrue(failed.failureReason!.contains("diverged"), failed.failureReason!)
+        XCTAssertEqual(try store.trial(id: summary.finished[0])?.status, .finished)
+    }
+
+    /// A network whose outputs stay at chance after epoch 1 is reported as the known NIN failure.
+    func testAccuracyStuckAtChanceFails() throws {
+        let json = String(decoding: SyntheticDigits.study(epochs: 2), as: UTF8.self)
+            .replacingOccurrences(of: #""learningRate": 0.05, "failAtChanceAfterEpoch": 0"#,
+                                  with: #""learningRate": 1e-12, "failAtChanceAfterEpoch": 1, "initializer": {"kind": "gaussian", "std": 1e-7}"#)
+        let study = try StudyDefinition(data: Data(json.utf8), file: "chance")
+        let (summary, reporter) = try run(study, db: "c")
+        XCTAssertEqual(summary.failed.count, 1)
+        XCTAssertTrue(summary.failed[0].reason.contains("stuck at chance after epoch 1"), summary.failed[0].reason)
+        XCTAssertEqual(reporter.epochs.count, 1, "the trial stops after the epoch that failed the check")
+    }
+
+    /// A trial left "running" by a dead process is recovered as interrupted and then run.
+    func testAbandonedRunningTrialIsRecovered() throws {
+        let study = try StudyDefinition(data: SyntheticDigits.study(epochs: 1), file: "tiny")
+        let o = options(db: "r")
+        let store = try ResultsStore(path: o.databasePath)
+        try store.upsertStudy(name: study.name, description: "", definitionJSON: "{}", definitionSHA256: String(repeating: "0", count: 64))
+        let (record, params) = StudyRunner.record(for: study.trials[0], epochs: 1)
+        try store.upsertTrial(record, params: params, study: study.name)
+        try store.markRunning(trialId: record.id, pid: 999_999_999, host: ProcessInfo.processInfo.hostName, environmentId: nil, datasetIdentity: nil)
+        let (summary, reporter) = try run(study, db: "r")
+        XCTAssertTrue(reporter.messages.contains { $0.contains("abandoned") }, "\(reporter.messages)")
+        XCTAssertEqual(summary.finished, [record.id])
+    }
+
+    func testOnlyFilter() throws {
+        let study = try StudyDefinition(data: SyntheticDigits.study(epochs: 1, extra: #""sweep": {"model.head": ["gap", "fc"]}, "seeds": [1, 2]"#), file: "tiny")
+        var o = options(db: "o")
+        o.only = "model.head=fc,seed=2"
+        let picked = try StudyRunner(study: study, options: o, reporter: RecordingReporter(stop: StopFlag())).selectedTrials()
+        XCTAssertEqual(picked.map(\.label), ["model.head=fc seed=2"])
+        o.only = String(study.trials[0].id.prefix(8))
+        XCTAssertEqual(try StudyRunner(study: study, options: o, reporter: RecordingReporter(stop: StopFlag())).selectedTrials().map(\.id), [study.trials[0].id])
+        o.only = "model.head=mlp"
+        XCTAssertThrowsError(try StudyRunner(study: study, options: o, reporter: RecordingReporter(stop: StopFlag())).selectedTrials()) {
+            XCTAssertTrue("\($0)".contains("matches no trial"))
+        }
+    }
+
+    /// The committed JSON Schema is the one generated from the validator's key table.
+    func testCommittedJSONSchemaIsCurrent() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Studies/study.schema.json")
+        XCTAssertEqual(try String(contentsOf: url, encoding: .utf8), StudyJSONSchema.text,
+                       "regenerate with: swift run nin-study schema > Studies/study.schema.json")
+    }
+}
