@@ -35,15 +35,25 @@ public final class PreparedData {
     ///   - cacheDirectory: where fitted GCN+ZCA transforms are cached.
     ///   - mapsPerClass: test images per class on confidence-map sheets.
     /// - Throws: `DatasetError` (missing or corrupt files, bad subsets).
+    ///   - fetchMissing: download the dataset from its official location (checksums verified) when
+    ///     it is found nowhere; offline this fails with a message saying which files to place where.
     public init(_ d: ResolvedDataset, dataDir: String?, cacheDirectory: String, mapsPerClass: Int = 2,
-                log: (String) -> Void = { _ in }) throws {
+                fetchMissing: Bool = false, log: (String) -> Void = { _ in }) throws {
         guard let name = DatasetName(rawValue: d.name) else {
             throw DatasetError.invalidArgument(name: "dataset", expected: DatasetName.allCases.map(\.rawValue).joined(separator: ", "), found: d.name)
         }
         key = PreparedData.key(for: d)
         self.name = name
         let t0 = Date()
-        let dataset = try DataLocator().load(name, dataDir: dataDir)
+        let dataset: Dataset
+        do {
+            dataset = try DataLocator().load(name, dataDir: dataDir)
+        } catch DatasetError.datasetNotFound where fetchMissing {
+            log("\(name.rawValue) not found; downloading it from its official location (checksums verified)")
+            let report = try withoutActuallyEscaping(log) { try DatasetFetcher().fetch(name, dataDir: dataDir, progress: $0) }
+            log("\(name.rawValue) downloaded to \(report.directory)")
+            dataset = try DataLocator().load(name, dataDir: dataDir)
+        }
         log("read \(name.rawValue): \(dataset.train.count) training and \(dataset.test.count) test images in \(String(format: "%.1f", Date().timeIntervalSince(t0))) s")
         classNames = dataset.classNames
         identity = dataset.identity

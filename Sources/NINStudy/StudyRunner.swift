@@ -15,6 +15,8 @@ public struct RunOptions: Sendable {
     public var only: String?
     /// Render confidence maps at the end of each trial.
     public var renderMaps: Bool = true
+    /// Download a dataset that is found nowhere (`--no-fetch` turns this off).
+    public var fetchMissing: Bool = true
     /// Run trials that failed before again (they are skipped by default: failures are deterministic).
     public var retryFailed: Bool = false
     /// Where per-trial checkpoints go (default: `checkpoints/` beside the database).
@@ -241,7 +243,8 @@ public final class StudyRunner {
     func prepare(_ d: ResolvedDataset) throws -> PreparedData {
         if let p = prepared, p.key == PreparedData.key(for: d) { return p }
         prepared = nil
-        let p = try PreparedData(d, dataDir: options.dataDir, cacheDirectory: options.cache, log: reporter.message)
+        let p = try PreparedData(d, dataDir: options.dataDir, cacheDirectory: options.cache,
+                                 fetchMissing: options.fetchMissing, log: reporter.message)
         prepared = p
         return p
     }

@@ -40,6 +40,9 @@ extension NINStudyCommand {
         @Flag(help: "Do not render confidence maps and learning curves.")
         var noMaps = false
 
+        @Flag(help: "Do not download a dataset that is found nowhere (by default it is fetched from its official location, checksums verified).")
+        var noFetch = false
+
         @Flag(help: "Run trials that failed before again.")
         var retryFailed = false
 
@@ -56,6 +59,7 @@ extension NINStudyCommand {
             options.only = only
             options.renderMaps = !noMaps
             options.retryFailed = retryFailed
+            options.fetchMissing = !noFetch
             let runner = StudyRunner(study: definition, options: options, reporter: ConsoleReporter())
             if dryRun {
                 let trials = try reportingErrors { try runner.selectedTrials() }

@@ -40,6 +40,7 @@ final class StudyRunnerTests: XCTestCase {
         o.databasePath = root.appendingPathComponent(db).appendingPathComponent("results.sqlite").path
         o.dataDir = root.path
         o.threads = 2
+        o.fetchMissing = false // tests never reach for the network
         o.cacheDirectory = root.appendingPathComponent("cache").path
         return o
     }

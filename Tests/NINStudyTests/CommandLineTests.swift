@@ -1,0 +1,118 @@
+import XCTest
+import ArgumentParser
+import NINStore
+import NINRender
+@testable import nin_study
+
+/// The command-line tool: argument parsing, and whole runs through the CLI entry point and the
+/// built binary.
+final class CommandLineTests: XCTestCase {
+    var root: URL!
+
+    override func setUpWithError() throws {
+        root = try SyntheticDigits.tempDir()
+        try SyntheticDigits.write(to: root)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: root) }
+
+    func write(_ data: Data, _ name: String) throws -> String {
+        let url = root.appendingPathComponent(name)
+        try data.write(to: url)
+        return url.path
+    }
+
+    func testArgumentParsing() throws {
+        let run = try XCTUnwrap(NINStudyCommand.parseAsRoot(["run", "s.json", "--db", "x.sqlite", "--threads", "3", "--only", "model.head=gap", "--dry-run", "--no-maps"]) as? NINStudyCommand.Run)
+        XCTAssertEqual(run.study, "s.json")
+        XCTAssertEqual(run.database.databasePath, "x.sqlite")
+        XCTAssertEqual(run.threads, 3)
+        XCTAssertEqual(run.only, "model.head=gap")
+        XCTAssertTrue(run.dryRun && run.noMaps && !run.retryFailed)
+        let defaults = try XCTUnwrap(NINStudyCommand.parseAsRoot(["run", "s.json"]) as? NINStudyCommand.Run)
+        XCTAssertEqual(defaults.database.databasePath, "results/results.sqlite")
+        XCTAssertThrowsError(try NINStudyCommand.parseAsRoot(["run"]), "the study argument is required")
+        XCTAssertThrowsError(try NINStudyCommand.parseAsRoot(["run", "s.json", "--threads", "0"])) {
+            XCTAssertTrue(NINStudyCommand.message(for: $0).contains("--threads must be at least 1"), NINStudyCommand.message(for: $0))
+        }
+        XCTAssertThrowsError(try NINStudyCommand.parseAsRoot(["maps", "abc", "--top-percent", "0"]))
+        XCTAssertThrowsError(try NINStudyCommand.parseAsRoot(["maps", "abc", "--images", "1,x"]))
+        XCTAssertThrowsError(try NINStudyCommand.parseAsRoot(["data", "fetch", "svhn"]))
+        XCTAssertNoThrow(try NINStudyCommand.parseAsRoot(["data", "fetch", "fashion-mnist"]))
+        XCTAssertNoThrow(try NINStudyCommand.parseAsRoot(["bench", "--model", "mnist", "--json"]))
+    }
+
+    /// A whole study through the CLI entry point: run, list, show, maps; bad input exits 2.
+    func testRunListShowMapsThroughTheEntryPoint() throws {
+        let study = try write(SyntheticDigits.study(epochs: 1, extra: #""sweep": {"model.head": ["gap", "fc"]}"#), "tiny.json")
+        let db = root.appendingPathComponent("out/results.sqlite").path
+        var run = try NINStudyCommand.parseAsRoot(["run", study, "--db", db, "--data-dir", root.path, "--threads", "2", "--no-fetch"])
+        XCTAssertNoThrow(try run.run())
+
+        let store = try ResultsStore(path: db)
+        let trials = try store.trialSummaries(study: "tiny")
+        XCTAssertEqual(trials.count, 2)
+        XCTAssertEqual(Set(trials.map(\.status)), [.finished])
+        XCTAssertEqual(Set(trials.compactMap(\.head)), ["gap", "fc"])
+        for t in trials {
+            XCTAssertEqual(try store.epochs(trialId: t.trialId).count, 1)
+            let kinds = Set(try store.artifacts(trialId: t.trialId).map(\.kind))
+            XCTAssertTrue(kinds.isSuperset(of: [.checkpoint, .confidenceMap, .confidenceMapTop]), "\(kinds)")
+            for a in try store.artifacts(trialId: t.trialId) where a.kind != .checkpoint {
+                let image = try PNG.read(from: URL(fileURLWithPath: a.path))
+                XCTAssertGreaterThan(image.width, 100)
+            }
+        }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: root.appendingPathComponent("out/maps/tiny/learning-curves.png").path))
+
+        var list = try NINStudyCommand.parseAsRoot(["list", "--db", db])
+        XCTAssertNoThrow(try list.run())
+        var show = try NINStudyCommand.parseAsRoot(["show", String(trials[0].trialId.prefix(6)), "--db", db])
+        XCTAssertNoThrow(try show.run())
+        var maps = try NINStudyCommand.parseAsRoot(["maps", String(trials[0].trialId.prefix(8)), "--db", db, "--data-dir", root.path, "--images", "0,1,2"])
+        XCTAssertNoThrow(try maps.run())
+
+        // Bad input: one clear message and exit status 2.
+        let bad = try write(Data(#"{"name": "bad", "dataset": {"name": "mnist"}, "model": {"depth": "two"}, "training": {"epochs": 1, "learningRate": 1}}"#.utf8), "bad.json")
+        var badRun = try NINStudyCommand.parseAsRoot(["run", bad, "--db", db])
+        XCTAssertThrowsError(try badRun.run()) { XCTAssertEqual(($0 as? ExitCode)?.rawValue, 2) }
+        var unknown = try NINStudyCommand.parseAsRoot(["show", "ffffffffff", "--db", db])
+        XCTAssertThrowsError(try unknown.run()) { XCTAssertEqual(($0 as? ExitCode)?.rawValue, 2) }
+        var missingData = try NINStudyCommand.parseAsRoot(["run", study, "--db", root.appendingPathComponent("other.sqlite").path,
+                                                             "--data-dir", root.appendingPathComponent("nowhere").path, "--no-fetch"])
+        setenv("NIN_DATA_DIR", root.appendingPathComponent("nowhere").path, 1)
+        defer { unsetenv("NIN_DATA_DIR") }
+        XCTAssertThrowsError(try missingData.run()) { XCTAssertEqual(($0 as? ExitCode)?.rawValue, 2) }
+    }
+
+    /// The built binary, as a user runs it: exit codes and the failure summary.
+    func testBinaryExitStatus() throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("nin-study")
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path), "no nin-study binary beside the test bundle")
+        let study = try write(SyntheticDigits.study(epochs: 1, extra: #""sweep": {"training.learningRate": [100000000, 0.05]}"#), "mixed.json")
+        let db = root.appendingPathComponent("bin/results.sqlite").path
+        let (status, output) = try runProcess(binary, ["run", study, "--db", db, "--data-dir", root.path, "--no-fetch", "--no-maps"])
+        XCTAssertEqual(status, 1, output)
+        XCTAssertTrue(output.contains("1 failed"), output)
+        XCTAssertTrue(output.contains("diverged"), output)
+        let (status2, output2) = try runProcess(binary, ["run", root.appendingPathComponent("missing.json").path])
+        XCTAssertEqual(status2, 2, output2)
+        XCTAssertTrue(output2.contains("error: cannot read study file"), output2)
+        XCTAssertFalse(output2.contains("Fatal error"), output2)
+    }
+}
+
+/// Runs a program to completion; returns its exit status and its standard output and error.
+func runProcess(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil) throws -> (Int32, String) {
+    let p = Process()
+    p.executableURL = executable
+    p.arguments = arguments
+    if let environment { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    p.standardError = pipe
+    try p.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+}
