@@ -25,26 +25,27 @@ public enum CIFAR10Reader {
     ///   number of 3,073-byte records), `.labelOutOfRange`, `.badHeader` (meta file without 10
     ///   class names), `.io`.
     public static func readFolder(_ folder: String) throws -> Dataset {
-        var digests: [FileDigest] = []
-        func load(_ name: String) throws -> Data {
+        func load(_ name: String) throws -> (name: String, path: String, data: Data) {
             let path = (folder as NSString).appendingPathComponent(name)
-            let data = try FileChunks.readAll(path, expected: "a CIFAR-10 batch of 3,073-byte records")
-            digests.append(FileDigest(name: name, bytes: data.count, sha256: Digests.sha256(data)))
-            return data
+            return (name, path, try FileChunks.readAll(path, expected: "a CIFAR-10 batch of 3,073-byte records"))
         }
-        let train = try trainBatchNames.map { name in
-            (path: (folder as NSString).appendingPathComponent(name), data: try load(name))
-        }
-        let testPath = (folder as NSString).appendingPathComponent(testBatchName)
-        let test = [(path: testPath, data: try load(testBatchName))]
-        var classNames = DatasetName.cifar10.classNames
+        let train = try trainBatchNames.map(load)
+        let test = try load(testBatchName)
         let metaPath = (folder as NSString).appendingPathComponent(metaName)
-        if FileManager.default.fileExists(atPath: metaPath) {
-            classNames = try parseClassNames(try load(metaName), path: metaPath)
+        let meta = FileManager.default.fileExists(atPath: metaPath) ? try load(metaName) : nil
+        let files = train + [test] + (meta.map { [$0] } ?? [])
+        // SHA-256 of the files on a second thread while this one decodes.
+        let hashing = ConcurrentResult<[FileDigest]>()
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) {
+            hashing.value = files.map { FileDigest(name: $0.name, bytes: $0.data.count, sha256: Digests.sha256($0.data)) }
         }
-        return Dataset(name: .cifar10, classNames: classNames,
-                       train: try decode(train), test: try decode(test),
-                       identity: DatasetIdentity(files: digests))
+        let classNames = try meta.map { try parseClassNames($0.data, path: $0.path) } ?? DatasetName.cifar10.classNames
+        let decodedTrain = try decode(train.map { ($0.path, $0.data) })
+        let decodedTest = try decode([(test.path, test.data)])
+        group.wait()
+        return Dataset(name: .cifar10, classNames: classNames, train: decodedTrain, test: decodedTest,
+                       identity: DatasetIdentity(files: hashing.value ?? []))
     }
 
     /// Reads the official archive `cifar-10-binary.tar.gz` directly (stream gunzip + ustar).
@@ -109,7 +110,8 @@ public enum CIFAR10Reader {
             total += data.count / recordBytes
         }
         let plane = 32 * 32
-        var pixels = [Float](repeating: 0, count: total * 3 * plane)
+        // Every element is written below (or the function throws): no zero-fill pass needed.
+        var pixels = [Float](unsafeUninitializedCapacity: total * 3 * plane) { _, n in n = total * 3 * plane }
         var labels = [Int32](repeating: 0, count: total)
         var first = 0
         for (path, data) in batches {
@@ -151,4 +153,10 @@ public enum CIFAR10Reader {
         }
         return names
     }
+}
+
+/// A value produced on another thread and read after `DispatchGroup.wait()` (the group orders
+/// the write before the read).
+final class ConcurrentResult<T>: @unchecked Sendable {
+    var value: T?
 }

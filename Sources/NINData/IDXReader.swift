@@ -63,13 +63,18 @@ public enum IDXReader {
                                          found: "\(rows)×\(cols)")
         }
         let headerBytes = 16
-        let expected = headerBytes + n * rows * cols
-        try checkSize(data, expected: expected, path: path)
-        var pixels = [Float](repeating: 0, count: n * rows * cols)
-        data.withUnsafeBytes { raw in
+        let (perImage, o1) = rows.multipliedReportingOverflow(by: cols)
+        let (total, o2) = n.multipliedReportingOverflow(by: perImage)
+        guard !o1, !o2, total <= Int(Int32.max) * 64 else {
+            throw DatasetError.badHeader(path: path, field: "dimensions", expected: "a plausible N×rows×cols",
+                                         found: "\(n)×\(rows)×\(cols)")
+        }
+        try checkSize(data, expected: headerBytes + total, path: path)
+        let pixels = data.withUnsafeBytes { raw in
             let src = raw.bindMemory(to: UInt8.self).baseAddress! + headerBytes
-            pixels.withUnsafeMutableBufferPointer { dst in
-                for i in 0..<dst.count { dst[i] = Float(src[i]) }
+            return [Float](unsafeUninitializedCapacity: total) { dst, initialized in
+                for i in 0..<total { dst[i] = Float(src[i]) }
+                initialized = total
             }
         }
         return Tensor(shape: [n, rows, cols, 1], data: pixels)

@@ -72,6 +72,16 @@ final class IDXReaderTests: XCTestCase {
         XCTAssertMentions(message, "trailing bytes", path, "expected 11 bytes", "found 12")
     }
 
+    func testImplausibleDimensionsAreRefusedBeforeAllocating() throws {
+        let dir = try Fixtures.temporaryDirectory(self)
+        let path = dir + "/train-images-idx3-ubyte"
+        let huge = UInt32(0x7FFF_FFFF)
+        try Data(Fixtures.bigEndian(2051) + Fixtures.bigEndian(huge) + Fixtures.bigEndian(huge) + Fixtures.bigEndian(huge))
+            .write(to: URL(fileURLWithPath: path))
+        let message = Fixtures.message { _ = try IDXReader.readImages(path: path) }
+        XCTAssertMentions(message, "bad header", path, "dimensions", "\(huge)×\(huge)×\(huge)")
+    }
+
     func testLabelTenIsOutOfRange() throws {
         let dir = try Fixtures.temporaryDirectory(self)
         let path = dir + "/train-labels-idx1-ubyte.gz"
