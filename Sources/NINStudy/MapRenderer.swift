@@ -30,7 +30,7 @@ public enum MapRenderer {
                 ?? Array(data.test.images.data[(i * size)..<((i + 1) * size)]).map { $0 / 255 }
         }
         let labels = indices.map { Int(data.test.labels[$0]) }
-        let title = "\(study) · trial \(trial.id.prefix(10)) · \(trial.label)"
+        let title = "\(study) | trial \(trial.id.prefix(10)) | \(trial.label)"
 
         // Maps, in chunks of the network's batch capacity.
         var maps: [Float] = [], predicted: [Int] = []
@@ -91,7 +91,7 @@ public enum MapRenderer {
         for t in try store.trialSummaries(study: study) {
             let epochs = try store.epochs(trialId: t.trialId)
             guard !epochs.isEmpty else { continue }
-            let label = [t.head, t.depth.map { "d\($0)" }, t.widthMultiplier.flatMap { $0 == 1 ? nil : "×\(JSONValue.format($0))" },
+            let label = [t.head, t.depth.map { "d\($0)" }, t.widthMultiplier.flatMap { $0 == 1 ? nil : "x\(JSONValue.format($0))" },
                          t.seed.map { "s\($0)" }].compactMap { $0 }.joined(separator: " ")
             series.append(try LearningCurvePlot.Series(label: "\(t.shortId.prefix(6)) \(label)", epochs: epochs.map(\.epoch),
                                                    testError: epochs.map { $0.testAccuracy.map { 100 - $0 } },
