@@ -45,7 +45,7 @@ public final class PreparedData {
         key = PreparedData.key(for: d)
         self.name = name
         let t0 = Date()
-        let dataset: Dataset
+        var dataset: Dataset
         do {
             dataset = try DataLocator().load(name, dataDir: dataDir)
         } catch DatasetError.datasetNotFound where fetchMissing {
@@ -57,7 +57,12 @@ public final class PreparedData {
         log("read \(name.rawValue): \(dataset.train.count) training and \(dataset.test.count) test images in \(String(format: "%.1f", Date().timeIntervalSince(t0))) s")
         classNames = dataset.classNames
         identity = dataset.identity
+        // Move the splits out so that preprocessing in place does not copy them (one copy in memory).
         var train = dataset.train
+        var test = dataset.test
+        let empty = LabeledImages(images: Tensor(zeros: [0, train.height, train.width, train.channels]), labels: [])
+        dataset.train = empty
+        dataset.test = empty
         if let n = d.trainSubset { train = try train.firstN(n) }
         if let n = d.trainPerClass { train = try train.perClass(n, classCount: dataset.classNames.count) }
         var validation: LabeledImages?
@@ -66,7 +71,6 @@ public final class PreparedData {
             train = split.train
             validation = split.validation
         }
-        var test = dataset.test
         if let n = d.testSubset { test = try test.firstN(n) }
 
         // Display images: the first `mapsPerClass` test images of each class, before preprocessing.
