@@ -159,9 +159,13 @@ public final class Conv2D: Layer {
         let m = batch * outputShape.height * outputShape.width
         let k = kernel * kernel * inputShape.channels
         let cout = outputShape.channels
-        if relu { Kernels.reluBackward(outputGradient, output: output, count: m * cout, threads: threads) }
-        Kernels.sumRows(outputGradient, rows: m, channels: cout, into: biasGradient,
-                        partial: partial.pointer, threads: threads)
+        if relu {
+            Kernels.reluBackwardSumRows(outputGradient, output: output, rows: m, channels: cout, into: biasGradient,
+                                        partial: partial.pointer, threads: threads)
+        } else {
+            Kernels.sumRows(outputGradient, rows: m, channels: cout, into: biasGradient,
+                            partial: partial.pointer, threads: threads)
+        }
         GEMM.multiply(transA: true, m: k, n: cout, k: m, a: columns.pointer, lda: k,
                       b: outputGradient, ldb: cout, c: weightGradient, ldc: cout)
         guard let inputGradient else { return }
@@ -235,9 +239,13 @@ public class LinearLayer: Layer {
                          inputGradient: UnsafeMutablePointer<Float>?, batch: Int) {
         let m = batch * rowsPerExample
         let cout = outputShape.channels
-        if relu { Kernels.reluBackward(outputGradient, output: output, count: m * cout, threads: threads) }
-        Kernels.sumRows(outputGradient, rows: m, channels: cout, into: biasGradient,
-                        partial: partial.pointer, threads: threads)
+        if relu {
+            Kernels.reluBackwardSumRows(outputGradient, output: output, rows: m, channels: cout, into: biasGradient,
+                                        partial: partial.pointer, threads: threads)
+        } else {
+            Kernels.sumRows(outputGradient, rows: m, channels: cout, into: biasGradient,
+                            partial: partial.pointer, threads: threads)
+        }
         GEMM.multiply(transA: true, m: inFeatures, n: cout, k: m, a: input, lda: inFeatures,
                       b: outputGradient, ldb: cout, c: weightGradient, ldc: cout)
         guard let inputGradient else { return }

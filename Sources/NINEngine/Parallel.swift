@@ -74,11 +74,29 @@ enum Kernels {
         }
     }
 
-    /// ReLU backward in place: `g[i] = y[i] > 0 ? g[i] : 0` where `y` is the ReLU output.
-    static func reluBackward(_ g: UnsafeMutablePointer<Float>, output y: UnsafePointer<Float>,
-                             count: Int, threads: Int) {
-        Parallel.forEachChunk(count: count, threads: threads, grain: 16384) { _, range in
-            for i in range where y[i] <= 0 { g[i] = 0 }
+    /// ReLU backward fused with the bias gradient: `g[r, c] = y[r, c] > 0 ? g[r, c] : 0` in place,
+    /// and `out[c] = Σ_r g[r, c]` with per-chunk partials combined in chunk order (one pass
+    /// over the gradient instead of two).
+    static func reluBackwardSumRows(_ g: UnsafeMutablePointer<Float>, output y: UnsafePointer<Float>, rows: Int,
+                                    channels: Int, into out: UnsafeMutablePointer<Float>,
+                                    partial: UnsafeMutablePointer<Float>, threads: Int) {
+        let chunks = Parallel.chunkCount(count: rows, threads: threads, grain: 64)
+        Parallel.forEachChunk(count: rows, threads: threads, grain: 64) { chunk, range in
+            let p = partial + chunk * channels
+            p.update(repeating: 0, count: channels)
+            for r in range {
+                let row = g + r * channels, yr = y + r * channels
+                for c in 0..<channels {
+                    let v: Float = yr[c] > 0 ? row[c] : 0
+                    row[c] = v
+                    p[c] += v
+                }
+            }
+        }
+        out.update(from: partial, count: channels)
+        for chunk in 1..<max(chunks, 1) {
+            let p = partial + chunk * channels
+            for c in 0..<channels { out[c] += p[c] }
         }
     }
 

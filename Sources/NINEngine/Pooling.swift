@@ -24,7 +24,7 @@ public enum PoolKind: String, Codable, Sendable {
 /// `input + pad`, so padded cells inside that count as zeros, cells beyond it do not count).
 ///
 /// Input `[N, H, W, C]`, output `[N, Ho, Wo, C]`, `Ho = poolingOutputSize(H, …)`. Max pooling
-/// caches the argmax (input offset within the example) for backward.
+/// caches the argmax (input offset within the example) for backward in training mode only.
 public final class Pool2D: Layer {
     public let name: String
     public let inputShape: FeatureShape
@@ -74,6 +74,7 @@ public final class Pool2D: Layer {
         let (h, w, c) = (inputShape.height, inputShape.width, inputShape.channels)
         let (ho, wo) = (outputShape.height, outputShape.width)
         let (size, stride, pad, kind, argmax) = (self.size, self.stride, self.pad, self.kind, self.argmax)
+        let training = mode == .training
         Parallel.forEachChunk(count: batch * ho, threads: threads, grain: 4) { _, range in
             for nh in range {
                 let n = nh / ho, oh = nh % ho
@@ -87,14 +88,29 @@ public final class Pool2D: Layer {
                     let outIndex = (n * ho + oh) * wo + ow
                     let dst = output + outIndex * c
                     if kind == .max {
-                        let idx = argmax + outIndex * c
-                        for ch in 0..<c { dst[ch] = -Float.infinity; idx[ch] = -1 }
-                        for ih in hs..<he {
-                            for iw in ws..<we {
-                                let off = (ih * w + iw) * c
-                                let src = image + off
-                                for ch in 0..<c where src[ch] > dst[ch] {
-                                    dst[ch] = src[ch]; idx[ch] = Int32(off + ch)
+                        // Branch-free selects so the channel loop vectorises; the first maximum
+                        // in window order wins (strict >). Windows are never empty (see
+                        // poolingOutputSize), so every output gets a real input's value.
+                        dst.update(repeating: -Float.infinity, count: c)
+                        if training {
+                            let idx = argmax + outIndex * c
+                            idx.update(repeating: -1, count: c)
+                            for ih in hs..<he {
+                                for iw in ws..<we {
+                                    let off = (ih * w + iw) * c
+                                    let src = image + off
+                                    for ch in 0..<c {
+                                        let v = src[ch], better = v > dst[ch]
+                                        dst[ch] = better ? v : dst[ch]
+                                        idx[ch] = better ? Int32(truncatingIfNeeded: off + ch) : idx[ch]
+                                    }
+                                }
+                            }
+                        } else {
+                            for ih in hs..<he {
+                                for iw in ws..<we {
+                                    let src = image + (ih * w + iw) * c
+                                    for ch in 0..<c { dst[ch] = Swift.max(dst[ch], src[ch]) }
                                 }
                             }
                         }

@@ -84,7 +84,7 @@ final class GradientCheckTests: XCTestCase {
     func testDropoutWithFixedMask() {
         let s = FeatureShape(height: 3, width: 3, channels: 4)
         let layer = Dropout(name: "dropout", shape: s, rate: 0.5, maxBatch: 2, threads: 2)
-        checkGradients(layer, batch: 2, input: gaussianArray(2 * s.count, seed: 30), epsilon: 0.05, mode: .training)
+        checkGradients(layer, batch: 2, input: gaussianArray(2 * s.count, seed: 30), epsilon: 0.05)
         let kept = layer.mask.array.prefix(2 * s.count)
         XCTAssertTrue(kept.contains(0) && kept.contains(2), "mask has both dropped and kept (×2) elements")
     }

@@ -123,7 +123,8 @@ final class KernelReferenceTests: XCTestCase {
         let x = gaussianArray(2 * s.count, seed: 13)
         for (kind, size, stride, pad) in [(PoolKind.max, 3, 2, 0), (.avg, 3, 2, 0), (.max, 3, 2, 1), (.avg, 3, 2, 1), (.avg, 2, 3, 1)] {
             let pool = Pool2D(name: "pool", kind: kind, input: s, size: size, stride: stride, pad: pad, maxBatch: 2, threads: 2)
-            let y = runForward(pool, x, batch: 2)
+            let y = runForward(pool, x, batch: 2, mode: .training)
+            XCTAssertEqual(runForward(pool, x, batch: 2, mode: .inference), y, "inference path (no argmax) agrees")
             let (ho, wo) = (pool.outputShape.height, pool.outputShape.width)
             var ref: [Float] = []
             for n in 0..<2 { for oh in 0..<ho { for ow in 0..<wo { for c in 0..<3 {
