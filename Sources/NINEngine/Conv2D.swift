@@ -33,9 +33,11 @@ public func im2col(input: UnsafePointer<Float>, batch: Int, shape: FeatureShape,
                     for kw in 0..<kernel {
                         let iw = ow * stride - pad + kw
                         if iw < 0 || iw >= w {
-                            dst.update(repeating: 0, count: c)
+                            if c < 16 { for ch in 0..<c { dst[ch] = 0 } } else { dst.update(repeating: 0, count: c) }
                         } else {
-                            dst.update(from: image + (ih * w + iw) * c, count: c)
+                            let src = image + (ih * w + iw) * c
+                            // Few channels (the input layer): an inline loop beats a memcpy call.
+                            if c < 16 { for ch in 0..<c { dst[ch] = src[ch] } } else { dst.update(from: src, count: c) }
                         }
                         dst += c
                     }

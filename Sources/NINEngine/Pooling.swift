@@ -92,7 +92,10 @@ public final class Pool2D: Layer {
                         // in window order wins (strict >). Windows are never empty (see
                         // poolingOutputSize), so every output gets a real input's value.
                         dst.update(repeating: -Float.infinity, count: c)
-                        if training {
+                        if c % 8 == 0 {
+                            Pool2D.maxWindowSIMD8(image: image, width: w, channels: c, rows: hs..<he, cols: ws..<we,
+                                                  output: dst, argmax: training ? argmax + outIndex * c : nil)
+                        } else if training {
                             let idx = argmax + outIndex * c
                             idx.update(repeating: -1, count: c)
                             for ih in hs..<he {
@@ -127,6 +130,34 @@ public final class Pool2D: Layer {
                     }
                 }
             }
+        }
+    }
+
+    /// Max over one window, eight channels at a time (same result and first-maximum argmax as
+    /// the scalar loop). `output` starts at −∞.
+    @inline(__always)
+    static func maxWindowSIMD8(image: UnsafePointer<Float>, width w: Int, channels c: Int, rows: Range<Int>,
+                               cols: Range<Int>, output: UnsafeMutablePointer<Float>,
+                               argmax: UnsafeMutablePointer<Int32>?) {
+        let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+        var ch = 0
+        while ch < c {
+            var best = SIMD8<Float>(repeating: -Float.infinity)
+            var index = SIMD8<Int32>(repeating: -1)
+            for ih in rows {
+                for iw in cols {
+                    let off = (ih * w + iw) * c + ch
+                    let v = UnsafeRawPointer(image + off).loadUnaligned(as: SIMD8<Float>.self)
+                    let better = v .> best
+                    best.replace(with: v, where: better)
+                    if argmax != nil {
+                        index.replace(with: SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: off)) &+ lanes, where: better)
+                    }
+                }
+            }
+            UnsafeMutableRawPointer(output + ch).storeBytes(of: best, as: SIMD8<Float>.self)
+            if let argmax { UnsafeMutableRawPointer(argmax + ch).storeBytes(of: index, as: SIMD8<Int32>.self) }
+            ch += 8
         }
     }
 

@@ -64,9 +64,10 @@ final class GradientCheckTests: XCTestCase {
     }
 
     func testMaxPoolWithCeilAndPadding() {
-        for (size, stride, pad) in [(3, 2, 0), (3, 2, 1), (2, 3, 1)] {
-            let s = FeatureShape(height: 6, width: 5, channels: 2)
-            let pool = Pool2D(name: "max \(size)/\(stride) p\(pad)", kind: .max, input: s, size: size, stride: stride, pad: pad,
+        // 2 channels: scalar loop; 8 channels: SIMD path.
+        for (size, stride, pad, c) in [(3, 2, 0, 2), (3, 2, 1, 2), (2, 3, 1, 2), (3, 2, 1, 8)] {
+            let s = FeatureShape(height: 6, width: 5, channels: c)
+            let pool = Pool2D(name: "max \(size)/\(stride) p\(pad) c\(c)", kind: .max, input: s, size: size, stride: stride, pad: pad,
                               maxBatch: 2, threads: 2)
             checkGradients(pool, batch: 2, input: spacedInput(2 * s.count, seed: 28), epsilon: 0.01)
         }
