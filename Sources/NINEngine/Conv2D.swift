@@ -161,13 +161,8 @@ public final class Conv2D: Layer {
         let m = batch * outputShape.height * outputShape.width
         let k = kernel * kernel * inputShape.channels
         let cout = outputShape.channels
-        if relu {
-            Kernels.reluBackwardSumRows(outputGradient, output: output, rows: m, channels: cout, into: biasGradient,
-                                        partial: partial.pointer, threads: threads)
-        } else {
-            Kernels.sumRows(outputGradient, rows: m, channels: cout, into: biasGradient,
-                            partial: partial.pointer, threads: threads)
-        }
+        Kernels.biasGradient(outputGradient, reluOutput: relu ? output : nil, rows: m, channels: cout,
+                             into: biasGradient, partial: partial.pointer, threads: threads)
         GEMM.multiply(transA: true, m: k, n: cout, k: m, a: columns.pointer, lda: k,
                       b: outputGradient, ldb: cout, c: weightGradient, ldc: cout)
         guard let inputGradient else { return }
@@ -241,13 +236,8 @@ public class LinearLayer: Layer {
                          inputGradient: UnsafeMutablePointer<Float>?, batch: Int) {
         let m = batch * rowsPerExample
         let cout = outputShape.channels
-        if relu {
-            Kernels.reluBackwardSumRows(outputGradient, output: output, rows: m, channels: cout, into: biasGradient,
-                                        partial: partial.pointer, threads: threads)
-        } else {
-            Kernels.sumRows(outputGradient, rows: m, channels: cout, into: biasGradient,
-                            partial: partial.pointer, threads: threads)
-        }
+        Kernels.biasGradient(outputGradient, reluOutput: relu ? output : nil, rows: m, channels: cout,
+                             into: biasGradient, partial: partial.pointer, threads: threads)
         GEMM.multiply(transA: true, m: inFeatures, n: cout, k: m, a: input, lda: inFeatures,
                       b: outputGradient, ldb: cout, c: weightGradient, ldc: cout)
         guard let inputGradient else { return }

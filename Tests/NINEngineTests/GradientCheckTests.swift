@@ -18,8 +18,9 @@ final class GradientCheckTests: XCTestCase {
     /// gradient `dy · [y > 0]` (ReLU's own finite-difference check is `testReLU`).
     func testFusedReLUBackwardEqualsMaskedPlainBackward() {
         let s = FeatureShape(height: 5, width: 5, channels: 3)
-        let fused = Conv2D(name: "fused", input: s, outChannels: 4, kernel: 3, stride: 1, pad: 1, relu: true, maxBatch: 2, threads: 2)
-        let plain = Conv2D(name: "plain", input: s, outChannels: 4, kernel: 3, stride: 1, pad: 1, relu: false, maxBatch: 2, threads: 2)
+        // 12 output channels: the 8-wide SIMD bias/ReLU kernels plus a 4-channel scalar tail.
+        let fused = Conv2D(name: "fused", input: s, outChannels: 12, kernel: 3, stride: 1, pad: 1, relu: true, maxBatch: 2, threads: 2)
+        let plain = Conv2D(name: "plain", input: s, outChannels: 12, kernel: 3, stride: 1, pad: 1, relu: false, maxBatch: 2, threads: 2)
         let fs = ParameterStore(layers: [fused]), ps = ParameterStore(layers: [plain])
         let w = gaussianArray(fs.parameters.count, seed: 22)
         _ = fs.parameters.buffer.update(from: w)
@@ -38,7 +39,7 @@ final class GradientCheckTests: XCTestCase {
 
     func testConv1x1() {
         let s = FeatureShape(height: 3, width: 3, channels: 5)
-        let layer = Conv1x1(name: "cccp", input: s, outChannels: 4, relu: false, maxBatch: 2, threads: 2)
+        let layer = Conv1x1(name: "cccp", input: s, outChannels: 11, relu: false, maxBatch: 2, threads: 2)
         checkGradients(layer, batch: 2, input: gaussianArray(2 * s.count, seed: 25), epsilon: 0.05)
     }
 

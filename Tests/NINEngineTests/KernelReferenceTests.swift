@@ -63,7 +63,8 @@ final class KernelReferenceTests: XCTestCase {
     func testConvolutionMatchesDirectConvolution() {
         for (k, stride, pad, relu) in [(3, 2, 1, false), (5, 1, 2, true), (2, 1, 0, false)] {
             let s = FeatureShape(height: 7, width: 6, channels: 4)
-            let conv = Conv2D(name: "conv", input: s, outChannels: 5, kernel: k, stride: stride, pad: pad, relu: relu,
+            // 11 output channels: SIMD bias/ReLU lanes plus a scalar tail.
+            let conv = Conv2D(name: "conv", input: s, outChannels: 11, kernel: k, stride: stride, pad: pad, relu: relu,
                               maxBatch: 3, threads: 2)
             let store = ParameterStore(layers: [conv])
             _ = store.parameters.buffer.update(from: gaussianArray(store.parameters.count, seed: 7))
@@ -71,7 +72,7 @@ final class KernelReferenceTests: XCTestCase {
             let y = runForward(conv, x, batch: 3)
             let params = store.parameters.array
             var ref = naiveConvolution(x, n: 3, s: s, w: Array(params[0..<conv.weightCount]),
-                                       bias: Array(params[conv.weightCount...]), cout: 5, k: k, stride: stride, pad: pad)
+                                       bias: Array(params[conv.weightCount...]), cout: 11, k: k, stride: stride, pad: pad)
             if relu { ref = ref.map { max($0, 0) } }
             XCTAssertEqual(y.count, ref.count)
             assertClose(y, ref, atol: 1e-4, rtol: 1e-5, "conv k=\(k) s=\(stride) p=\(pad) relu=\(relu)")
