@@ -84,11 +84,13 @@ public final class Dropout: Layer {
         }
         let keep = 1 - rate, scale = 1 / (1 - rate)
         let m = mask.pointer
-        var g = generator
-        for i in 0..<count { m[i] = g.nextFloat() < keep ? scale : 0 }
-        generator = g
+        generator.fillUniformFloats(m, count: count)
         Parallel.forEachChunk(count: count, threads: threads, grain: 16384) { _, range in
-            for i in range { output[i] = input[i] * m[i] }
+            for i in range {
+                let k: Float = m[i] < keep ? scale : 0
+                m[i] = k
+                output[i] = input[i] * k
+            }
         }
     }
 

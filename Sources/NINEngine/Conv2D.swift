@@ -33,9 +33,11 @@ public func im2col(input: UnsafePointer<Float>, batch: Int, shape: FeatureShape,
                     for kw in 0..<kernel {
                         let iw = ow * stride - pad + kw
                         if iw < 0 || iw >= w {
-                            dst.update(repeating: 0, count: c)
+                            if c < 16 { for ch in 0..<c { dst[ch] = 0 } } else { dst.update(repeating: 0, count: c) }
                         } else {
-                            dst.update(from: image + (ih * w + iw) * c, count: c)
+                            let src = image + (ih * w + iw) * c
+                            // Few channels (the input layer): an inline loop beats a memcpy call.
+                            if c < 16 { for ch in 0..<c { dst[ch] = src[ch] } } else { dst.update(from: src, count: c) }
                         }
                         dst += c
                     }
@@ -159,9 +161,8 @@ public final class Conv2D: Layer {
         let m = batch * outputShape.height * outputShape.width
         let k = kernel * kernel * inputShape.channels
         let cout = outputShape.channels
-        if relu { Kernels.reluBackward(outputGradient, output: output, count: m * cout, threads: threads) }
-        Kernels.sumRows(outputGradient, rows: m, channels: cout, into: biasGradient,
-                        partial: partial.pointer, threads: threads)
+        Kernels.biasGradient(outputGradient, reluOutput: relu ? output : nil, rows: m, channels: cout,
+                             into: biasGradient, partial: partial.pointer, threads: threads)
         GEMM.multiply(transA: true, m: k, n: cout, k: m, a: columns.pointer, lda: k,
                       b: outputGradient, ldb: cout, c: weightGradient, ldc: cout)
         guard let inputGradient else { return }
@@ -235,9 +236,8 @@ public class LinearLayer: Layer {
                          inputGradient: UnsafeMutablePointer<Float>?, batch: Int) {
         let m = batch * rowsPerExample
         let cout = outputShape.channels
-        if relu { Kernels.reluBackward(outputGradient, output: output, count: m * cout, threads: threads) }
-        Kernels.sumRows(outputGradient, rows: m, channels: cout, into: biasGradient,
-                        partial: partial.pointer, threads: threads)
+        Kernels.biasGradient(outputGradient, reluOutput: relu ? output : nil, rows: m, channels: cout,
+                             into: biasGradient, partial: partial.pointer, threads: threads)
         GEMM.multiply(transA: true, m: inFeatures, n: cout, k: m, a: input, lda: inFeatures,
                       b: outputGradient, ldb: cout, c: weightGradient, ldc: cout)
         guard let inputGradient else { return }

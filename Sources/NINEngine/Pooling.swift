@@ -24,7 +24,7 @@ public enum PoolKind: String, Codable, Sendable {
 /// `input + pad`, so padded cells inside that count as zeros, cells beyond it do not count).
 ///
 /// Input `[N, H, W, C]`, output `[N, Ho, Wo, C]`, `Ho = poolingOutputSize(H, …)`. Max pooling
-/// caches the argmax (input offset within the example) for backward.
+/// caches the argmax (input offset within the example) for backward in training mode only.
 public final class Pool2D: Layer {
     public let name: String
     public let inputShape: FeatureShape
@@ -74,6 +74,7 @@ public final class Pool2D: Layer {
         let (h, w, c) = (inputShape.height, inputShape.width, inputShape.channels)
         let (ho, wo) = (outputShape.height, outputShape.width)
         let (size, stride, pad, kind, argmax) = (self.size, self.stride, self.pad, self.kind, self.argmax)
+        let training = mode == .training
         Parallel.forEachChunk(count: batch * ho, threads: threads, grain: 4) { _, range in
             for nh in range {
                 let n = nh / ho, oh = nh % ho
@@ -87,14 +88,32 @@ public final class Pool2D: Layer {
                     let outIndex = (n * ho + oh) * wo + ow
                     let dst = output + outIndex * c
                     if kind == .max {
-                        let idx = argmax + outIndex * c
-                        for ch in 0..<c { dst[ch] = -Float.infinity; idx[ch] = -1 }
-                        for ih in hs..<he {
-                            for iw in ws..<we {
-                                let off = (ih * w + iw) * c
-                                let src = image + off
-                                for ch in 0..<c where src[ch] > dst[ch] {
-                                    dst[ch] = src[ch]; idx[ch] = Int32(off + ch)
+                        // Branch-free selects so the channel loop vectorises; the first maximum
+                        // in window order wins (strict >). Windows are never empty (see
+                        // poolingOutputSize), so every output gets a real input's value.
+                        dst.update(repeating: -Float.infinity, count: c)
+                        if c % 8 == 0 {
+                            Pool2D.maxWindowSIMD8(image: image, width: w, channels: c, rows: hs..<he, cols: ws..<we,
+                                                  output: dst, argmax: training ? argmax + outIndex * c : nil)
+                        } else if training {
+                            let idx = argmax + outIndex * c
+                            idx.update(repeating: -1, count: c)
+                            for ih in hs..<he {
+                                for iw in ws..<we {
+                                    let off = (ih * w + iw) * c
+                                    let src = image + off
+                                    for ch in 0..<c {
+                                        let v = src[ch], better = v > dst[ch]
+                                        dst[ch] = better ? v : dst[ch]
+                                        idx[ch] = better ? Int32(truncatingIfNeeded: off + ch) : idx[ch]
+                                    }
+                                }
+                            }
+                        } else {
+                            for ih in hs..<he {
+                                for iw in ws..<we {
+                                    let src = image + (ih * w + iw) * c
+                                    for ch in 0..<c { dst[ch] = Swift.max(dst[ch], src[ch]) }
                                 }
                             }
                         }
@@ -111,6 +130,34 @@ public final class Pool2D: Layer {
                     }
                 }
             }
+        }
+    }
+
+    /// Max over one window, eight channels at a time (same result and first-maximum argmax as
+    /// the scalar loop). `output` starts at −∞.
+    @inline(__always)
+    static func maxWindowSIMD8(image: UnsafePointer<Float>, width w: Int, channels c: Int, rows: Range<Int>,
+                               cols: Range<Int>, output: UnsafeMutablePointer<Float>,
+                               argmax: UnsafeMutablePointer<Int32>?) {
+        let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+        var ch = 0
+        while ch < c {
+            var best = SIMD8<Float>(repeating: -Float.infinity)
+            var index = SIMD8<Int32>(repeating: -1)
+            for ih in rows {
+                for iw in cols {
+                    let off = (ih * w + iw) * c + ch
+                    let v = UnsafeRawPointer(image + off).loadUnaligned(as: SIMD8<Float>.self)
+                    let better = v .> best
+                    best.replace(with: v, where: better)
+                    if argmax != nil {
+                        index.replace(with: SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: off)) &+ lanes, where: better)
+                    }
+                }
+            }
+            UnsafeMutableRawPointer(output + ch).storeBytes(of: best, as: SIMD8<Float>.self)
+            if let argmax { UnsafeMutableRawPointer(argmax + ch).storeBytes(of: index, as: SIMD8<Int32>.self) }
+            ch += 8
         }
     }
 

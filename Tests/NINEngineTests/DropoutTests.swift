@@ -35,3 +35,16 @@ final class DropoutTests: XCTestCase {
         XCTAssertNotEqual(a, d)
     }
 }
+
+final class SeededGeneratorBulkTests: XCTestCase {
+    /// The bulk fill gives exactly the `nextFloat()` sequence and the same final state.
+    func testBulkUniformFloatsEqualSuccessiveNextFloat() {
+        var a = SeededGenerator(seed: 77), b = SeededGenerator(seed: 77)
+        var bulk = [Float](repeating: -1, count: 1001)
+        bulk.withUnsafeMutableBufferPointer { a.fillUniformFloats($0.baseAddress!, count: $0.count) }
+        let single = (0..<1001).map { _ in b.nextFloat() }
+        XCTAssertEqual(bulk, single)
+        XCTAssertEqual(a, b)
+        XCTAssertEqual(a.next(), b.next())
+    }
+}

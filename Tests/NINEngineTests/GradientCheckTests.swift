@@ -18,8 +18,9 @@ final class GradientCheckTests: XCTestCase {
     /// gradient `dy · [y > 0]` (ReLU's own finite-difference check is `testReLU`).
     func testFusedReLUBackwardEqualsMaskedPlainBackward() {
         let s = FeatureShape(height: 5, width: 5, channels: 3)
-        let fused = Conv2D(name: "fused", input: s, outChannels: 4, kernel: 3, stride: 1, pad: 1, relu: true, maxBatch: 2, threads: 2)
-        let plain = Conv2D(name: "plain", input: s, outChannels: 4, kernel: 3, stride: 1, pad: 1, relu: false, maxBatch: 2, threads: 2)
+        // 12 output channels: the 8-wide SIMD bias/ReLU kernels plus a 4-channel scalar tail.
+        let fused = Conv2D(name: "fused", input: s, outChannels: 12, kernel: 3, stride: 1, pad: 1, relu: true, maxBatch: 2, threads: 2)
+        let plain = Conv2D(name: "plain", input: s, outChannels: 12, kernel: 3, stride: 1, pad: 1, relu: false, maxBatch: 2, threads: 2)
         let fs = ParameterStore(layers: [fused]), ps = ParameterStore(layers: [plain])
         let w = gaussianArray(fs.parameters.count, seed: 22)
         _ = fs.parameters.buffer.update(from: w)
@@ -38,7 +39,7 @@ final class GradientCheckTests: XCTestCase {
 
     func testConv1x1() {
         let s = FeatureShape(height: 3, width: 3, channels: 5)
-        let layer = Conv1x1(name: "cccp", input: s, outChannels: 4, relu: false, maxBatch: 2, threads: 2)
+        let layer = Conv1x1(name: "cccp", input: s, outChannels: 11, relu: false, maxBatch: 2, threads: 2)
         checkGradients(layer, batch: 2, input: gaussianArray(2 * s.count, seed: 25), epsilon: 0.05)
     }
 
@@ -64,9 +65,10 @@ final class GradientCheckTests: XCTestCase {
     }
 
     func testMaxPoolWithCeilAndPadding() {
-        for (size, stride, pad) in [(3, 2, 0), (3, 2, 1), (2, 3, 1)] {
-            let s = FeatureShape(height: 6, width: 5, channels: 2)
-            let pool = Pool2D(name: "max \(size)/\(stride) p\(pad)", kind: .max, input: s, size: size, stride: stride, pad: pad,
+        // 2 channels: scalar loop; 8 channels: SIMD path.
+        for (size, stride, pad, c) in [(3, 2, 0, 2), (3, 2, 1, 2), (2, 3, 1, 2), (3, 2, 1, 8)] {
+            let s = FeatureShape(height: 6, width: 5, channels: c)
+            let pool = Pool2D(name: "max \(size)/\(stride) p\(pad) c\(c)", kind: .max, input: s, size: size, stride: stride, pad: pad,
                               maxBatch: 2, threads: 2)
             checkGradients(pool, batch: 2, input: spacedInput(2 * s.count, seed: 28), epsilon: 0.01)
         }
@@ -84,7 +86,7 @@ final class GradientCheckTests: XCTestCase {
     func testDropoutWithFixedMask() {
         let s = FeatureShape(height: 3, width: 3, channels: 4)
         let layer = Dropout(name: "dropout", shape: s, rate: 0.5, maxBatch: 2, threads: 2)
-        checkGradients(layer, batch: 2, input: gaussianArray(2 * s.count, seed: 30), epsilon: 0.05, mode: .training)
+        checkGradients(layer, batch: 2, input: gaussianArray(2 * s.count, seed: 30), epsilon: 0.05)
         let kept = layer.mask.array.prefix(2 * s.count)
         XCTAssertTrue(kept.contains(0) && kept.contains(2), "mask has both dropped and kept (×2) elements")
     }

@@ -63,7 +63,8 @@ final class KernelReferenceTests: XCTestCase {
     func testConvolutionMatchesDirectConvolution() {
         for (k, stride, pad, relu) in [(3, 2, 1, false), (5, 1, 2, true), (2, 1, 0, false)] {
             let s = FeatureShape(height: 7, width: 6, channels: 4)
-            let conv = Conv2D(name: "conv", input: s, outChannels: 5, kernel: k, stride: stride, pad: pad, relu: relu,
+            // 11 output channels: SIMD bias/ReLU lanes plus a scalar tail.
+            let conv = Conv2D(name: "conv", input: s, outChannels: 11, kernel: k, stride: stride, pad: pad, relu: relu,
                               maxBatch: 3, threads: 2)
             let store = ParameterStore(layers: [conv])
             _ = store.parameters.buffer.update(from: gaussianArray(store.parameters.count, seed: 7))
@@ -71,7 +72,7 @@ final class KernelReferenceTests: XCTestCase {
             let y = runForward(conv, x, batch: 3)
             let params = store.parameters.array
             var ref = naiveConvolution(x, n: 3, s: s, w: Array(params[0..<conv.weightCount]),
-                                       bias: Array(params[conv.weightCount...]), cout: 5, k: k, stride: stride, pad: pad)
+                                       bias: Array(params[conv.weightCount...]), cout: 11, k: k, stride: stride, pad: pad)
             if relu { ref = ref.map { max($0, 0) } }
             XCTAssertEqual(y.count, ref.count)
             assertClose(y, ref, atol: 1e-4, rtol: 1e-5, "conv k=\(k) s=\(stride) p=\(pad) relu=\(relu)")
@@ -119,25 +120,29 @@ final class KernelReferenceTests: XCTestCase {
     /// Max and average pooling against loops written from Caffe's definition, on windows that
     /// hang over the edge (ceil) and padding.
     func testPoolingMatchesNaiveCaffeDefinition() {
-        let s = FeatureShape(height: 7, width: 6, channels: 3)
-        let x = gaussianArray(2 * s.count, seed: 13)
-        for (kind, size, stride, pad) in [(PoolKind.max, 3, 2, 0), (.avg, 3, 2, 0), (.max, 3, 2, 1), (.avg, 3, 2, 1), (.avg, 2, 3, 1)] {
-            let pool = Pool2D(name: "pool", kind: kind, input: s, size: size, stride: stride, pad: pad, maxBatch: 2, threads: 2)
-            let y = runForward(pool, x, batch: 2)
-            let (ho, wo) = (pool.outputShape.height, pool.outputShape.width)
-            var ref: [Float] = []
-            for n in 0..<2 { for oh in 0..<ho { for ow in 0..<wo { for c in 0..<3 {
-                let h0 = oh * stride - pad, w0 = ow * stride - pad
-                let h1 = min(h0 + size, 7 + pad), w1 = min(w0 + size, 6 + pad)
-                let area = Double((h1 - h0) * (w1 - w0))
-                var mx = -Float.infinity, sum = 0.0
-                for ih in max(h0, 0)..<min(h1, 7) { for iw in max(w0, 0)..<min(w1, 6) {
-                    let v = x[((n * 7 + ih) * 6 + iw) * 3 + c]
-                    mx = max(mx, v); sum += Double(v)
-                } }
-                ref.append(kind == .max ? mx : Float(sum / area))
-            } } } }
-            assertClose(y, ref, atol: 1e-6, rtol: 1e-6, "\(kind) pool \(size)/\(stride) pad \(pad)")
+        // 3 channels: the scalar loop; 16 channels: the 8-wide SIMD max path.
+        for c in [3, 16] {
+            let s = FeatureShape(height: 7, width: 6, channels: c)
+            let x = gaussianArray(2 * s.count, seed: 13)
+            for (kind, size, stride, pad) in [(PoolKind.max, 3, 2, 0), (.avg, 3, 2, 0), (.max, 3, 2, 1), (.avg, 3, 2, 1), (.avg, 2, 3, 1)] {
+                let pool = Pool2D(name: "pool", kind: kind, input: s, size: size, stride: stride, pad: pad, maxBatch: 2, threads: 2)
+                let y = runForward(pool, x, batch: 2, mode: .training)
+                XCTAssertEqual(runForward(pool, x, batch: 2, mode: .inference), y, "inference path (no argmax) agrees")
+                let (ho, wo) = (pool.outputShape.height, pool.outputShape.width)
+                var ref: [Float] = []
+                for n in 0..<2 { for oh in 0..<ho { for ow in 0..<wo { for ch in 0..<c {
+                    let h0 = oh * stride - pad, w0 = ow * stride - pad
+                    let h1 = min(h0 + size, 7 + pad), w1 = min(w0 + size, 6 + pad)
+                    let area = Double((h1 - h0) * (w1 - w0))
+                    var mx = -Float.infinity, sum = 0.0
+                    for ih in max(h0, 0)..<min(h1, 7) { for iw in max(w0, 0)..<min(w1, 6) {
+                        let v = x[((n * 7 + ih) * 6 + iw) * c + ch]
+                        mx = max(mx, v); sum += Double(v)
+                    } }
+                    ref.append(kind == .max ? mx : Float(sum / area))
+                } } } }
+                assertClose(y, ref, atol: 1e-6, rtol: 1e-6, "\(kind) pool \(size)/\(stride) pad \(pad) channels \(c)")
+            }
         }
     }
 

@@ -62,7 +62,7 @@ func runBackward(_ layer: Layer, input: [Float], output: [Float], outputGradient
 /// of about √n · 6e-8 · |y| (n outputs); divided by 2ε that is ≈ 1e-4 for the shapes and ε used
 /// here, well inside the default `atol = 2e-3`, `rtol = 1e-2`.
 func checkGradients(_ layer: Layer, batch: Int, input: [Float], epsilon: Float = 1e-2, atol: Float = 2e-3,
-                    rtol: Float = 1e-2, mode: Mode = .inference, parameterSeed: UInt64 = 11, maxChecks: Int = 400,
+                    rtol: Float = 1e-2, mode: Mode = .training, parameterSeed: UInt64 = 11, maxChecks: Int = 400,
                     file: StaticString = #filePath, line: UInt = #line) {
     let store = ParameterStore(layers: [layer])
     let initial = gaussianArray(store.parameters.count, seed: parameterSeed, std: 0.5)
