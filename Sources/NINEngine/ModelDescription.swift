@@ -137,7 +137,8 @@ public struct Head: Codable, Equatable, Sendable {
     public var gapFinalReLU: Bool
     /// FC only: hidden layer widths, ReLU after each (default none).
     public var hidden: [Int]
-    /// FC only: dropout rate after each hidden layer, if any.
+    /// FC only: dropout rate after each hidden layer, if any; with no hidden layer, dropout on the
+    /// flattened features before the final Dense layer.
     public var hiddenDropout: Float?
 
     /// A head.
@@ -362,6 +363,11 @@ extension ModelDescription {
                     layers.append(LayerPlan(name: "head.fc\(i + 1).dropout", op: .dropout(rate), input: shape,
                                             output: shape, relu: false))
                 }
+            }
+            if head.hidden.isEmpty, let rate = head.hiddenDropout {
+                // No hidden layer: the dropout acts on the flattened features before the final
+                // Dense layer (Table 5's "fully connected + dropout" with a single linear layer).
+                layers.append(LayerPlan(name: "head.dropout", op: .dropout(rate), input: shape, output: shape, relu: false))
             }
             layers.append(LayerPlan(name: "head.fc", op: .dense(classes), input: shape,
                                     output: FeatureShape(height: 1, width: 1, channels: classes), relu: false))

@@ -30,9 +30,23 @@ final class ConfidenceMapTests: XCTestCase {
         XCTAssertEqual(c.probabilities.data[0..<4].reduce(0, +), 1, accuracy: 1e-5)
     }
 
-    /// FC without hidden layers: per-position contributions sum to logit − bias.
+    /// FC without hidden layers: per-position contributions sum to logit − bias, with or without
+    /// the dropout of an "FC + dropout" head (inactive at inference).
     func testLinearFCContributionsSumToLogitMinusBias() throws {
-        let net = try network(head: .fc())
+        try checkLinearFC(head: .fc())
+        try checkLinearFC(head: .fc(dropout: 0.5))
+    }
+
+    /// A single-linear-layer FC head with dropout has the dropout right before the final Dense layer.
+    func testFCDropoutWithoutHiddenLayersPrecedesTheFinalDense() throws {
+        let d = try network(head: .fc(dropout: 0.5)).modelDescription.layerShapes().map(\.name)
+        XCTAssertEqual(Array(d.suffix(2)), ["head.dropout", "head.fc"])
+        let plain = try network(head: .fc()).modelDescription.layerShapes().map(\.name)
+        XCTAssertFalse(plain.contains("head.dropout"))
+    }
+
+    func checkLinearFC(head: Head) throws {
+        let net = try network(head: head)
         let c = input.withUnsafeBufferPointer { net.confidenceMaps(input: $0, batch: 2) }
         XCTAssertEqual(c.kind, .fcLinearContribution)
         XCTAssertEqual(c.maps.shape, [2, 4, 4, 4])
