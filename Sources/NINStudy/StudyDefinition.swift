@@ -7,11 +7,15 @@ public struct Trial: Equatable, Sendable {
     public var swept: [(path: String, value: JSONValue)]
     /// SHA-256 of the configuration's canonical JSON.
     public let id: String
+    /// The `model.widthMultiplier` the trial's widths were derived with (1 when none), recorded
+    /// for queries; the resolved widths themselves are in `config`.
+    public var widthMultiplier: Double
 
-    public init(config: TrialConfig, swept: [(path: String, value: JSONValue)]) {
+    public init(config: TrialConfig, swept: [(path: String, value: JSONValue)], widthMultiplier: Double = 1) {
         self.config = config
         self.swept = swept
         self.id = config.id
+        self.widthMultiplier = widthMultiplier
     }
 
     /// A short human label, e.g. `model.head=gap model.depth=2 seed=1`.
@@ -143,7 +147,9 @@ public struct StudyDefinition: Sendable {
             for (path, value) in point { json = json.setting(path, to: value) }
             do {
                 let config = try TrialResolver.resolve(json)
-                let trial = Trial(config: config, swept: point.map { (path: $0.0, value: $0.1) })
+                var multiplier = 1.0
+                if case .number(let m)? = json.value(at: "model.widthMultiplier") { multiplier = m }
+                let trial = Trial(config: config, swept: point.map { (path: $0.0, value: $0.1) }, widthMultiplier: multiplier)
                 if seen.insert(trial.id).inserted { trials.append(trial) }
             } catch let failure as TrialResolver.Problems {
                 let label = point.map { "\($0.0)=\($0.1.shortDescription)" }.joined(separator: ", ")

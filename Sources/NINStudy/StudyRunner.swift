@@ -103,14 +103,10 @@ public final class StudyRunner {
         let c = trial.config
         let description = c.model.engineDescription(dataset: c.dataset)
         let swept = "{" + trial.swept.map { JSONValue.quote($0.path) + ":" + $0.value.canonicalText }.joined(separator: ",") + "}"
-        let multiplier: Double? = trial.swept.first { $0.path == "model.widthMultiplier" }.flatMap {
-            if case .number(let d) = $0.value { return d }
-            return nil
-        }
         let dropout = c.model.blocks.compactMap(\.dropout).first ?? c.model.fcDropout
         var r = TrialRecord(id: trial.id, configJSON: c.canonicalJSON, sweptJSON: swept, dataset: c.dataset.name,
                             head: c.model.head, depth: c.model.uniformDepth, widths: c.model.widthsText,
-                            widthMultiplier: multiplier ?? 1, dropout: dropout ?? 0, seed: Int64(c.seed),
+                            widthMultiplier: trial.widthMultiplier, dropout: dropout ?? 0, seed: Int64(c.seed),
                             epochsPlanned: epochs)
         r.parameterCount = (try? description.parameterCount).map(Int64.init)
         r.multiplyAdds = (try? description.multiplyAddsPerImage).map(Int64.init)

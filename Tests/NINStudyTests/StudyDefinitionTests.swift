@@ -54,6 +54,13 @@ final class StudyDefinitionTests: XCTestCase {
         XCTAssertEqual(byDepth[0]!.blocks.map(\.widths), [[], [], []])
         XCTAssertEqual(byDepth[0]!.blocks.last!.channels, 10, "depth 0: the k×k conv of the last block emits the class maps")
         XCTAssertEqual(byDepth[1]!.widthsText, "32/48/10")
+        // The multiplier set in the base (not swept) is still recorded with every trial.
+        XCTAssertEqual(s.trials.map(\.widthMultiplier), [0.5, 0.5, 0.5])
+        let (record, params) = StudyRunner.record(for: s.trials[2], epochs: 1)
+        XCTAssertEqual(record.widthMultiplier, 0.5)
+        XCTAssertEqual(record.depth, 3)
+        XCTAssertEqual(record.widths, "32-24-24/48-24-24/48-48-10")
+        XCTAssertEqual(params, ["model.depth": "3", "seed": "1"])
     }
 
     func testPresetIsThePaperNetwork() throws {
