@@ -40,9 +40,9 @@ public struct RunSummary: Sendable {
     public var skipped: [String] = []
     public var failed: [(id: String, label: String, reason: String)] = []
     public var interrupted = false
-    /// Trials not run because of an interruption.
+    /// Trials not run: because of an interruption, or because another live process runs them.
     public var notRun: [String] = []
-    public var succeeded: Bool { failed.isEmpty && !interrupted }
+    public var succeeded: Bool { failed.isEmpty && !interrupted && notRun.isEmpty }
 }
 
 /// Errors of a run that are not the study file's or a dataset's.
@@ -155,6 +155,12 @@ public final class StudyRunner {
                 summary.skipped.append(trial.id)
                 summary.failed.append((trial.id, trial.label, stored.failureReason ?? "failed earlier"))
                 reporter.message("[\(index + 1)/\(selected.count)] \(short) \(trial.label): failed earlier (\(stored.failureReason ?? "no reason recorded")), skipped; --retry-failed runs it again")
+                continue
+            }
+            if stored.status == .running {
+                // Abandoned trials were recovered above: this one belongs to a live process.
+                summary.notRun.append(trial.id)
+                reporter.message("[\(index + 1)/\(selected.count)] \(short) \(trial.label): running in process \(stored.pid.map(String.init) ?? "?") on \(stored.host ?? "?"), skipped")
                 continue
             }
             if stop.isSet { summary.notRun.append(trial.id); continue }

@@ -158,7 +158,12 @@ enum TrialResolver {
         let model = ResolvedModel(blocks: blocks, head: head, finalReLU: bool("model.finalReLU") ?? true,
                                   fcHidden: head == "gap" ? [] : fcHidden,
                                   fcDropout: head == "fc-dropout" ? (num("model.fcDropout") ?? 0.5) : nil)
-        problems += checkShapes(model, dataset: dataset)
+        let shapeProblems = checkShapes(model, dataset: dataset)
+        problems += shapeProblems
+        if shapeProblems.isEmpty {
+            // The engine's own check of the network it will build (channels, pooling, dropout, head).
+            do { try model.engineDescription(dataset: dataset).validate() } catch { problems.append("model: \(error)") }
+        }
 
         // Training.
         let epochs = int("training.epochs"), iterations = int("training.iterations")

@@ -40,6 +40,9 @@ extension NINStudyCommand {
         @Flag(help: "Do not render confidence maps and learning curves.")
         var noMaps = false
 
+        @Option(help: "Folder for confidence maps and learning curves (default: maps/ beside the database).")
+        var mapsDir: String?
+
         @Flag(help: "Do not download a dataset that is found nowhere (by default it is fetched from its official location, checksums verified).")
         var noFetch = false
 
@@ -58,6 +61,7 @@ extension NINStudyCommand {
             options.threads = threads
             options.only = only
             options.renderMaps = !noMaps
+            options.mapsDirectory = mapsDir
             options.retryFailed = retryFailed
             options.fetchMissing = !noFetch
             let runner = StudyRunner(study: definition, options: options, reporter: ConsoleReporter())
@@ -75,7 +79,8 @@ extension NINStudyCommand {
         }
 
         func summaryText(_ s: RunSummary, study: StudyDefinition) -> String {
-            var lines = ["study \(study.name): \(s.finished.count) finished now, \(s.skipped.count) skipped, \(s.failed.count) failed" + (s.interrupted ? ", interrupted (\(s.notRun.count) not finished)" : "")]
+            var lines = ["study \(study.name): \(s.finished.count) finished now, \(s.skipped.count) skipped, \(s.failed.count) failed"
+                         + (s.interrupted ? ", interrupted (\(s.notRun.count) not finished)" : s.notRun.isEmpty ? "" : ", \(s.notRun.count) running in another process")]
             for f in s.failed { lines.append("  failed \(f.id.prefix(10)) \(f.label): \(f.reason)") }
             if s.interrupted { lines.append("run the same command again to resume") }
             lines.append("results: \(database.databasePath) (e.g. sqlite3 \(database.databasePath) \"select * from trial_summary\")")
