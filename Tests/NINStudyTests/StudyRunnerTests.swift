@@ -132,6 +132,21 @@ final class StudyRunnerTests: XCTestCase {
         XCTAssertEqual(summary.finished, [record.id])
     }
 
+    /// A trial that a live process is running is left alone (and the run does not report success).
+    func testTrialRunningInALiveProcessIsSkipped() throws {
+        let study = try StudyDefinition(data: SyntheticDigits.study(epochs: 1), file: "tiny")
+        let store = try ResultsStore(path: options(db: "l").databasePath)
+        try store.upsertStudy(name: study.name, description: "", definitionJSON: "{}", definitionSHA256: String(repeating: "0", count: 64))
+        let (record, params) = StudyRunner.record(for: study.trials[0], epochs: 1)
+        try store.upsertTrial(record, params: params, study: study.name)
+        try store.markRunning(trialId: record.id, pid: getpid(), host: ProcessInfo.processInfo.hostName, environmentId: nil, datasetIdentity: nil)
+        let (summary, reporter) = try run(study, db: "l")
+        XCTAssertEqual(summary.notRun, [record.id])
+        XCTAssertFalse(summary.succeeded)
+        XCTAssertTrue(reporter.epochs.isEmpty)
+        XCTAssertEqual(try store.trial(id: record.id)?.status, .running)
+    }
+
     func testOnlyFilter() throws {
         let study = try StudyDefinition(data: SyntheticDigits.study(epochs: 1, extra: #""sweep": {"model.head": ["gap", "fc"]}, "seeds": [1, 2]"#), file: "tiny")
         var o = options(db: "o")
