@@ -81,10 +81,19 @@ public final class ResultsStore {
     }
 
     /// Whether process `pid` exists on this host (`kill(pid, 0)`; a process owned by another user counts).
+    ///
+    /// A zombie (killed, not yet reaped by its parent: state `Z` in `/proc/<pid>/stat` on Linux)
+    /// counts as gone, since it will never write again.
     public static func processIsAlive(_ pid: Int32) -> Bool {
         guard pid > 0 else { return false }
-        if kill(pid, 0) == 0 { return true }
-        return errno == EPERM
+        guard kill(pid, 0) == 0 || errno == EPERM else { return false }
+        if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+           let close = stat.lastIndex(of: ")") {
+            // Format: pid (comm) state …; comm may contain spaces and parentheses.
+            let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
+            if state == "Z" || state == "X" { return false }
+        }
+        return true
     }
 
     /// The current time as stored text.

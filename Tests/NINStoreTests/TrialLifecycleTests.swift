@@ -239,6 +239,26 @@ final class TrialLifecycleTests: XCTestCase {
         XCTAssertFalse(ResultsStore.processIsAlive(child.processIdentifier))
     }
 
+    /// A process killed with -9 whose parent has not reaped it yet (a zombie) is gone, not alive.
+    func testZombieProcessIsNotAlive() throws {
+        #if os(Linux)
+        var pid: pid_t = 0
+        let args = ["/bin/sh", "-c", "exit 0"]
+        var argv: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        XCTAssertEqual(posix_spawn(&pid, "/bin/sh", nil, nil, &argv, environ), 0)
+        // Wait until the child has exited but do not reap it.
+        var waited = 0
+        while waited < 200, (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.contains(") Z") != true {
+            usleep(10_000); waited += 1
+        }
+        XCTAssertEqual(kill(pid, 0), 0, "a zombie still answers kill(pid, 0)")
+        XCTAssertFalse(ResultsStore.processIsAlive(pid))
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        #endif
+    }
+
     func testHeartbeatOfARecoveredTrialThrows() throws {
         try start(pid: 1)
         try store.recoverAbandonedTrials(currentHost: testHost) { _ in false }
