@@ -1,6 +1,7 @@
 import XCTest
 import NINEngine
 import NINStore
+import NINRender
 @testable import NINStudy
 
 /// A reporter that records events and can request a stop after a given epoch.
@@ -145,6 +146,20 @@ final class StudyRunnerTests: XCTestCase {
         XCTAssertFalse(summary.succeeded)
         XCTAssertTrue(reporter.epochs.isEmpty)
         XCTAssertEqual(try store.trial(id: record.id)?.status, .running)
+    }
+
+    /// An FC head with a hidden layer has no category maps: its sheet says so instead.
+    func testHiddenFCHeadGetsAnExplanationSheet() throws {
+        let json = String(decoding: SyntheticDigits.study(epochs: 1), as: UTF8.self)
+            .replacingOccurrences(of: #""finalReLU": false,"#, with: #""finalReLU": false, "fcHidden": [16],"#)
+        let study = try StudyDefinition(data: Data(json.utf8), file: "hidden")
+        let (summary, _) = try run(study, db: "h", renderMaps: true)
+        XCTAssertTrue(summary.succeeded)
+        let store = try ResultsStore(path: options(db: "h").databasePath)
+        let artifacts = try store.artifacts(trialId: study.trials[0].id)
+        XCTAssertEqual(artifacts.map(\.kind).filter { $0 != .checkpoint }, [.confidenceMap])
+        let sheet = try PNG.read(from: URL(fileURLWithPath: artifacts.first { $0.kind == .confidenceMap }!.path))
+        XCTAssertEqual(sheet.width, 760, "the explanation sheet, not a map grid")
     }
 
     func testOnlyFilter() throws {
