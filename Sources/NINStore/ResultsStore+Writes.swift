@@ -34,6 +34,25 @@ extension ResultsStore {
     /// Registers an environment (machine and build) and returns its id; an identical environment
     /// (same ``EnvironmentRecord/fingerprint``) registered before returns the existing id.
     /// - Throws: A database error.
+    /// Detaches from `study` every trial not in `keeping` (the study's current expansion), so that
+    /// a study whose definition changed no longer counts the trials of its old definition. The
+    /// trials themselves, their epochs and artifacts stay (another study may share them; they
+    /// remain queryable in `trials`).
+    /// - Returns: the detached trial ids, sorted.
+    /// - Throws: a database error.
+    @discardableResult
+    public func detachTrials(study: String, keeping: Set<String>) throws -> [String] {
+        try write("detach old trials of study \(study)") { db in
+            let linked = try String.fetchAll(db, sql: "SELECT trial_id FROM study_trials WHERE study = ? ORDER BY trial_id",
+                                             arguments: [study])
+            let stale = linked.filter { !keeping.contains($0) }
+            for id in stale {
+                try db.execute(sql: "DELETE FROM study_trials WHERE study = ? AND trial_id = ?", arguments: [study, id])
+            }
+            return stale
+        }
+    }
+
     @discardableResult
     public func registerEnvironment(_ environment: EnvironmentRecord) throws -> Int64 {
         var record = environment

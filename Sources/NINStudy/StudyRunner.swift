@@ -132,6 +132,10 @@ public final class StudyRunner {
             let (record, params) = Self.record(for: trial, epochs: trial.config.training.epochs)
             try store.upsertTrial(record, params: params, study: study.name)
         }
+        let detached = try store.detachTrials(study: study.name, keeping: Set(study.trials.map(\.id)))
+        if !detached.isEmpty {
+            reporter.message("the definition of study \(study.name) changed since its last run: \(detached.count) trial\(detached.count == 1 ? " is" : "s are") no longer part of it (their results stay in the trials table)")
+        }
         try FileManager.default.createDirectory(atPath: options.checkpoints, withIntermediateDirectories: true)
 
         var summary = RunSummary()

@@ -162,6 +162,19 @@ final class StudyRunnerTests: XCTestCase {
         XCTAssertEqual(sheet.width, 760, "the explanation sheet, not a map grid")
     }
 
+    /// Editing a study and running it again under the same name detaches the old trials, so the
+    /// study's summaries do not mix two definitions.
+    func testChangedDefinitionDetachesOldTrials() throws {
+        let first = try StudyDefinition(data: SyntheticDigits.study(epochs: 1), file: "v1")
+        _ = try run(first, db: "d")
+        let second = try StudyDefinition(data: SyntheticDigits.study(epochs: 1, extra: #""seeds": [2]"#), file: "v2")
+        let (_, reporter) = try run(second, db: "d")
+        XCTAssertTrue(reporter.messages.contains { $0.contains("changed since its last run: 1 trial is no longer part of it") }, "\(reporter.messages)")
+        let store = try ResultsStore(path: options(db: "d").databasePath)
+        XCTAssertEqual(try store.trialSummaries(study: "tiny").map(\.trialId), [second.trials[0].id])
+        XCTAssertEqual(try store.trial(id: first.trials[0].id)?.status, .finished, "the old trial's results stay")
+    }
+
     func testOnlyFilter() throws {
         let study = try StudyDefinition(data: SyntheticDigits.study(epochs: 1, extra: #""sweep": {"model.head": ["gap", "fc"]}, "seeds": [1, 2]"#), file: "tiny")
         var o = options(db: "o")
