@@ -15,15 +15,26 @@ public indirect enum JSONValue: Equatable, Sendable {
     public static func parse(_ data: Data, file: String) throws -> JSONValue {
         do {
             return try JSONDecoder().decode(JSONValue.self, from: data)
-        } catch let DecodingError.dataCorrupted(context) {
-            var detail = context.debugDescription
-            if let underlying = context.underlyingError as NSError?,
-               let more = underlying.userInfo[NSDebugDescriptionErrorKey] as? String {
-                detail += " (\(more))"
-            }
-            throw StudyError.malformedJSON(file: file, detail: detail)
         } catch {
-            throw StudyError.malformedJSON(file: file, detail: "\(error)")
+            throw StudyError.malformedJSON(file: file, detail: syntaxErrorDetail(data))
+        }
+    }
+
+    /// Where and why JSON text fails to parse, as "line L, column C: reason" when the parser
+    /// reports a character offset.
+    static func syntaxErrorDetail(_ data: Data) -> String {
+        if data.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) { return "the file is empty" }
+        do {
+            _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+            return "the JSON parser rejected it"
+        } catch {
+            let reason = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? "\(error)"
+            guard let range = reason.range(of: #"character \d+"#, options: .regularExpression),
+                  let offset = Int(reason[range].dropFirst("character ".count)) else { return reason }
+            let prefix = data.prefix(offset)
+            let line = prefix.filter { $0 == 0x0A }.count + 1
+            let column = offset - (prefix.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0) + 1
+            return "line \(line), column \(column): \(reason.replacingOccurrences(of: #" around character \d+"#, with: "", options: .regularExpression))"
         }
     }
 

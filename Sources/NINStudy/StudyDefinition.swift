@@ -45,9 +45,14 @@ public struct StudyDefinition: Sendable {
     /// Reads and validates a study file.
     /// - Throws: `StudyError.unreadable`, `.malformedJSON` or `.invalid` (with every problem).
     public static func load(path: String) throws -> StudyDefinition {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw StudyError.unreadable(file: path, reason: "no such file")
+        }
+        if isDirectory.boolValue { throw StudyError.unreadable(file: path, reason: "it is a folder, not a study file") }
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw StudyError.unreadable(file: path, reason: FileManager.default.fileExists(atPath: path) ? "\(error.localizedDescription)" : "no such file")
+            throw StudyError.unreadable(file: path, reason: "permission denied or unreadable (\(error.localizedDescription))")
         }
         return try StudyDefinition(data: data, file: path)
     }

@@ -222,8 +222,12 @@ public final class StudyRunner {
                 try store.markFinished(trialId: trial.id, wallSeconds: wall)
                 summary.finished.append(trial.id)
             case .failed(let reason):
+                // The checkpoint of the last finished epoch stays: `nin-study maps` can show what
+                // the failed network learned, and --retry-failed continues from it.
                 try store.markFailed(trialId: trial.id, reason: reason, wallSeconds: wall)
-                try? FileManager.default.removeItem(at: checkpoint)
+                if FileManager.default.fileExists(atPath: checkpoint.path) {
+                    try recordArtifact(store, trial: trial.id, kind: .checkpoint, path: checkpoint.path)
+                }
                 summary.failed.append((trial.id, trial.label, reason))
             case .interrupted:
                 try store.markInterrupted(trialId: trial.id)

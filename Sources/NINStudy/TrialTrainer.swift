@@ -175,11 +175,25 @@ public final class TrialTrainer {
             let chance = 100.0 / Double(classes)
             if t.failAtChanceAfterEpoch > 0, epoch == t.failAtChanceAfterEpoch,
                metrics.trainAccuracy < chance + 2, (metrics.testAccuracy ?? 0) < chance + 2 {
-                return .failed(String(format: "accuracy stuck at chance after epoch %d (training %.1f %%, test %.1f %%, loss %.4f; ln %d = %.4f): the known NIN failure — with a ReLU after the last 1×1 layer every class map can be silenced (NIN.md, Known pitfalls). Try model.finalReLU false, the he initializer, or a lower training.learningRate", epoch, metrics.trainAccuracy, metrics.testAccuracy ?? 0, metrics.trainLoss, classes, log(Double(classes))))
+                return .failed(chanceFailureReason(epoch: epoch, metrics: metrics, classes: classes))
             }
             if state.iterationsDone >= totalIterations { break }
         }
         return .finished
+    }
+
+    /// Why a trial at chance failed, with advice that fits its configuration.
+    func chanceFailureReason(epoch: Int, metrics: EpochMetrics, classes: Int) -> String {
+        let c = trial.config
+        var advice: [String] = []
+        if c.model.finalReLU { advice.append("model.finalReLU false (a ReLU after the class-map layer can silence every class map, the known NIN failure with the zoo recipe)") }
+        if c.training.initializer.kind == "gaussian" { advice.append("the \"he\" initializer") }
+        advice.append("a lower training.learningRate")
+        if c.model.blocks.contains(where: { $0.dropout != nil }) { advice.append("less dropout (dropout makes early NIN training slow)") }
+        advice.append("more training data or a later training.failAtChanceAfterEpoch")
+        return String(format: "accuracy stuck at chance after epoch %d (training %.1f %%, test %.1f %%, loss %.4f; ln %d = %.4f). ",
+                      epoch, metrics.trainAccuracy, metrics.testAccuracy ?? 0, metrics.trainLoss, classes, log(Double(classes)))
+            + "Try " + advice.joined(separator: "; ")
     }
 
     /// Mean loss (nats) and accuracy (percent) over a split, inference mode, in mini-batches.

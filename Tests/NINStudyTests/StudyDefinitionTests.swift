@@ -126,6 +126,8 @@ final class StudyDefinitionTests: XCTestCase {
             (#"{"name": "t", "dataset": {"name": "mnist"}, "model": {}, "training": {"epochs": 1, "learningRate": 1}, "sweep": {"seed": [1]}, "seeds": [2]}"#, "seeds: give either seeds or a sweep"),
             (#"[1, 2]"#, "(top level): expected an object"),
             (#"{"name": "t", "#, "is not valid JSON"),
+            ("{\n  \"name\": \"t\",\n  \"dataset\": {\"name\": \"mnist\",, }\n}", "is not valid JSON: line 3, column "),
+            ("  \n", "is not valid JSON: the file is empty"),
         ]
         for (json, expected) in cases {
             let found = problems(json)

@@ -116,6 +116,9 @@ final class StudyRunnerTests: XCTestCase {
         let (summary, reporter) = try run(study, db: "c")
         XCTAssertEqual(summary.failed.count, 1)
         XCTAssertTrue(summary.failed[0].reason.contains("stuck at chance after epoch 1"), summary.failed[0].reason)
+        // The advice fits the configuration: Gaussian init → suggest He; finalReLU already off → not suggested.
+        XCTAssertTrue(summary.failed[0].reason.contains("the \"he\" initializer"), summary.failed[0].reason)
+        XCTAssertFalse(summary.failed[0].reason.contains("finalReLU"), summary.failed[0].reason)
         XCTAssertEqual(reporter.epochs.count, 1, "the trial stops after the epoch that failed the check")
     }
 
