@@ -164,13 +164,22 @@ public struct StudyDefinition: Sendable {
             }
         }
         // A problem every trial shares does not depend on the sweep: report it once, plainly.
-        // Others name the trial whose swept values cause them.
-        var reported = Set<String>()
+        // Others name the first trial whose swept values cause them and how many more share it.
+        var order: [String] = []
+        var trialsWith: [String: [String]] = [:]
         for f in failures {
             for p in f.problems {
-                let everywhere = failures.count == points.count && failures.allSatisfy { $0.problems.contains(p) }
-                let msg = everywhere ? p : "trial {\(f.label)}: \(p)"
-                if reported.insert(msg).inserted { problems.append(msg) }
+                if trialsWith[p] == nil { order.append(p) }
+                trialsWith[p, default: []].append(f.label)
+            }
+        }
+        for p in order {
+            let labels = trialsWith[p]!
+            if labels.count == points.count {
+                problems.append(p)
+            } else {
+                let more = labels.count > 1 ? " (and \(labels.count - 1) more trial\(labels.count == 2 ? "" : "s"))" : ""
+                problems.append("trial {\(labels[0])}\(more): \(p)")
             }
         }
         guard problems.isEmpty else { throw StudyError.invalid(file: file, problems: problems) }

@@ -147,7 +147,18 @@ enum TrialResolver {
         if let d = num("model.dropout") {
             for i in blocks.indices.dropLast() { blocks[i].dropout = d > 0 ? d : nil }
         }
-        // The final layer emits one map per class.
+        // The final layer emits one map per class. Widths the user wrote out must say so; the
+        // shorthands (preset, depth, widthMultiplier) set it.
+        if let last = blocks.last {
+            let final = last.widths.last ?? last.channels
+            let explicitPath: String? = json.value(at: "model.widths") != nil
+                ? "model.widths[\(blocks.count - 1)]\(last.widths.isEmpty ? "" : "[\(last.widths.count - 1)]")"
+                : (json.value(at: "model.blocks") != nil && depth == nil
+                    ? "model.blocks[\(blocks.count - 1)].\(last.widths.isEmpty ? "channels" : "widths[\(last.widths.count - 1)]")" : nil)
+            if let explicitPath, final != classes {
+                problems.append("\(explicitPath): the final layer emits one map per class, so it must be \(classes) wide for \(dsName), found \(final)")
+            }
+        }
         if var lastBlock = blocks.last {
             if lastBlock.widths.isEmpty { lastBlock.channels = classes } else { lastBlock.widths[lastBlock.widths.count - 1] = classes }
             blocks[blocks.count - 1] = lastBlock
@@ -182,6 +193,9 @@ enum TrialResolver {
                 problems.append("training.schedule.milestones: expected strictly increasing epochs, found \(m)")
             }
             if m == nil { problems.append("training.schedule.milestones: required for a \"multistep\" schedule") }
+            if let m, let e = epochs, let late = m.first(where: { $0 > e }) {
+                problems.append("training.schedule.milestones: milestone epoch \(late) is after the last epoch (\(e)), so it would never apply")
+            }
             schedule.milestones = m
         case "plateau":
             schedule.patience = int("training.schedule.patience") ?? 1

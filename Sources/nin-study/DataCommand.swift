@@ -8,7 +8,7 @@ extension NINStudyCommand {
     struct DataCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "data", abstract: "Find, verify and download the datasets.",
-            discussion: "Lookup order: --data-dir, then $NIN_DATA_DIR, then the per-user cache (~/.cache/nin-study/data).",
+            discussion: "Lookup order: --data-dir, then $NIN_DATA_DIR, then the per-user cache (~/.cache/nin-study/data), then /usr/share/datasets (Debian's dataset packages).",
             subcommands: [Fetch.self, ListData.self, Verify.self])
     }
 
@@ -55,14 +55,36 @@ func render(_ reports: [DataReport]) -> String {
     var lines: [String] = []
     for r in reports {
         if let loc = r.location {
-            lines.append("\(r.dataset.rawValue): \(loc.path) (\(loc.layout.rawValue), from \(loc.origin.rawValue))" + (r.identity.map { ", identity \($0.prefix(16))…" } ?? ""))
+            let layout: String
+            switch loc.layout {
+            case .idxFolder: layout = "folder of IDX files"
+            case .cifarFolder: layout = "cifar-10-batches-bin folder"
+            case .cifarArchive: layout = "cifar-10-binary.tar.gz archive"
+            }
+            let origin: String
+            switch loc.origin {
+            case .argument: origin = "--data-dir"
+            case .environment: origin = "$NIN_DATA_DIR"
+            case .userCache: origin = "the per-user cache"
+            case .system: origin = "the system datasets folder"
+            }
+            lines.append("\(r.dataset.rawValue): \(loc.path) (\(layout), found via \(origin))" + (r.identity.map { ", identity \($0.prefix(16))…" } ?? ""))
             for f in r.files {
-                lines.append("  \(f.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(f.path)  \(f.bytes) bytes  sha256 \(f.sha256 ?? "-")" + (f.detail.isEmpty ? "" : "  (\(f.detail))"))
+                let status: String
+                switch f.status {
+                case .notChecked: status = "-"
+                case .matchesOfficialFile: status = "OK (official file)"
+                case .matchesOfficialContent: status = "OK (official content)"
+                case .mismatch: status = "MISMATCH"
+                case .unknown: status = "no known checksum"
+                }
+                lines.append("  \(f.path)  \(f.bytes) bytes  sha256 \(f.sha256 ?? "-")  \(status)" + (f.detail.isEmpty ? "" : "  (\(f.detail))"))
             }
         } else {
             lines.append("\(r.dataset.rawValue): not found")
         }
-        for p in r.problems { lines.append("  problem: \(p)") }
+        var seen = Set<String>()
+        for p in r.problems where seen.insert(p).inserted { lines.append("  problem: \(p)") }
     }
     return lines.joined(separator: "\n")
 }

@@ -10,7 +10,7 @@ extension NINStudyCommand {
 
         @Argument(help: "A trial id or a unique prefix of one.") var trial: String
         @OptionGroup var database: DatabaseOptions
-        @Option(help: "Folder holding the datasets (else $NIN_DATA_DIR, else the per-user cache).") var dataDir: String?
+        @Option(help: "Folder holding the datasets, as given to `run` (else $NIN_DATA_DIR, else the per-user cache).") var dataDir: String?
         @Option(help: "Comma-separated test-image indices (default: the first 2 test images of each class).")
         var images: String?
         @Option(help: "The second sheet shows only this top percentage of each row's activations (the paper's Figure 4: 10).")
@@ -19,6 +19,7 @@ extension NINStudyCommand {
         @Option(help: "Threads.") var threads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
         func validate() throws {
+            try checkDataDir(dataDir)
             guard topPercent > 0, topPercent <= 100 else { throw ValidationError("--top-percent must be in (0, 100], found \(topPercent)") }
             if let images, images.split(separator: ",").contains(where: { Int($0.trimmingCharacters(in: .whitespaces)).map { $0 < 0 } ?? true }) {
                 throw ValidationError("--images: expected comma-separated test-image indices ≥ 0, found \"\(images)\"")

@@ -28,7 +28,7 @@ extension NINStudyCommand {
         @Option(help: "Folder holding the datasets (else $NIN_DATA_DIR, else the per-user cache).")
         var dataDir: String?
 
-        @Option(help: "Threads for the engine and BLAS (default: all cores). Results are bit-identical for the same thread count.")
+        @Option(help: "Threads for the engine and BLAS (default: the number of cores). Results are bit-identical for the same thread count.")
         var threads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
         @Flag(help: "List the expanded trials with ids, parameter counts, multiply-adds and an estimated time; train nothing.")
@@ -51,10 +51,15 @@ extension NINStudyCommand {
 
         func validate() throws {
             guard threads >= 1 else { throw ValidationError("--threads must be at least 1, found \(threads)") }
+            try checkDataDir(dataDir)
         }
 
         func run() throws {
             let definition = try reportingErrors { try StudyDefinition.load(path: study) }
+            let cores = ProcessInfo.processInfo.activeProcessorCount
+            if threads > cores {
+                FileHandle.standardError.write(Data("warning: --threads \(threads) is more than the \(cores) cores of this machine; expect it to be slower\n".utf8))
+            }
             var options = RunOptions()
             options.databasePath = database.databasePath
             options.dataDir = dataDir
@@ -157,4 +162,13 @@ enum DryRun {
 
 extension ModelDescription {
     var debugKey: String { String(describing: blocks) + String(describing: head) + "\(input)" }
+}
+
+/// `--data-dir` names a folder that must exist (a typo must not start a download into a new folder).
+func checkDataDir(_ dataDir: String?) throws {
+    guard let dataDir else { return }
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: dataDir, isDirectory: &isDirectory), isDirectory.boolValue else {
+        throw ValidationError("--data-dir \(dataDir) is not an existing folder")
+    }
 }

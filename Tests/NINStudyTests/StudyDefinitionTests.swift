@@ -125,6 +125,9 @@ final class StudyDefinitionTests: XCTestCase {
             (#"{"name": "t", "dataset": {"name": "mnist"}, "model": {}, "training": {"epochs": 1, "learningRate": 1, "initializer": {"kind": "gaussian"}}}"#, "training.initializer.std: required"),
             (#"{"name": "t", "dataset": {"name": "mnist"}, "model": {}, "training": {"epochs": 1, "learningRate": 1}, "sweep": {"seed": [1]}, "seeds": [2]}"#, "seeds: give either seeds or a sweep"),
             (#"[1, 2]"#, "(top level): expected an object"),
+            (#"{"name": "t", "dataset": {"name": "mnist"}, "model": {}, "training": {"epochs": 2, "learningRate": 1, "schedule": {"kind": "multistep", "milestones": [1, 5]}}}"#, "training.schedule.milestones: milestone epoch 5 is after the last epoch (2)"),
+            (#"{"name": "t", "dataset": {"name": "mnist"}, "model": {"widths": [[8], [8], [8, 7]]}, "training": {"epochs": 1, "learningRate": 1}}"#, "model.widths[2][1]: the final layer emits one map per class, so it must be 10 wide for mnist, found 7"),
+            (#"{"name": "t", "dataset": {"name": "mnist"}, "model": {"blocks": [{"channels": 8, "kernel": 3}]}, "training": {"epochs": 1, "learningRate": 1}}"#, "model.blocks[0].channels: the final layer emits one map per class, so it must be 10 wide"),
             (#"{"name": "t", "#, "is not valid JSON"),
             ("{\n  \"name\": \"t\",\n  \"dataset\": {\"name\": \"mnist\",, }\n}", "is not valid JSON: line 3, column "),
             ("  \n", "is not valid JSON: the file is empty"),
@@ -141,9 +144,13 @@ final class StudyDefinitionTests: XCTestCase {
     }
 
     func testSweepDependentShapeProblemNamesTheTrial() {
-        let found = problems(#"{"name": "t", "dataset": {"name": "mnist"}, "model": {"blocks": [{"channels": 4, "kernel": 3, "pool": {"kind": "max", "size": 3, "stride": 2}}]}, "training": {"epochs": 1, "learningRate": 1}, "sweep": {"model.blocks": [[{"channels": 4, "kernel": 3}], [{"channels": 4, "kernel": 40}]]}}"#)
+        let found = problems(#"{"name": "t", "dataset": {"name": "mnist"}, "model": {"blocks": [{"channels": 10, "kernel": 3, "pool": {"kind": "max", "size": 3, "stride": 2}}]}, "training": {"epochs": 1, "learningRate": 1}, "sweep": {"model.blocks": [[{"channels": 10, "kernel": 3}], [{"channels": 10, "kernel": 40}]]}}"#)
         XCTAssertEqual(found.count, 1, "\(found)")
         XCTAssertTrue(found[0].hasPrefix("trial {model.blocks="), found[0])
+        // The same bad value in several trials (here × 3 seeds) is one line naming how many.
+        let seeded = problems(#"{"name": "t", "dataset": {"name": "mnist"}, "model": {"blocks": [{"channels": 10, "kernel": 3}]}, "training": {"epochs": 1, "learningRate": 1}, "seeds": [1, 2, 3], "sweep": {"model.blocks": [[{"channels": 10, "kernel": 3}], [{"channels": 10, "kernel": 40}]]}}"#)
+        XCTAssertEqual(seeded.count, 1, "\(seeded)")
+        XCTAssertTrue(seeded[0].contains("(and 2 more trials)"), seeded[0])
         XCTAssertTrue(found[0].contains("40×40 convolution"), found[0])
     }
 }
