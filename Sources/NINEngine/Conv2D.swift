@@ -13,35 +13,90 @@ public func convolutionOutputSize(_ input: Int, kernel: Int, stride: Int, pad: I
 public func im2col(input: UnsafePointer<Float>, batch: Int, shape: FeatureShape,
                    kernel: Int, stride: Int, pad: Int,
                    columns: UnsafeMutablePointer<Float>, threads: Int) {
+    let ho = convolutionOutputSize(shape.height, kernel: kernel, stride: stride, pad: pad)
+    let wo = convolutionOutputSize(shape.width, kernel: kernel, stride: stride, pad: pad)
+    let kcols = kernel * kernel * shape.channels
+    Parallel.forEachChunk(count: batch * ho, threads: threads) { _, range in
+        im2colPixels(input: input, shape: shape, kernel: kernel, stride: stride, pad: pad,
+                     first: range.lowerBound * wo, count: range.count * wo,
+                     columns: columns + range.lowerBound * wo * kcols)
+    }
+}
+
+/// The serial core of `im2col` for the output pixels `first ..< first + count` of the
+/// mini-batch (pixel index `(n·Ho + oh)·Wo + ow`): writes their rows `[count, k·k·C]` to
+/// `columns`.
+@inline(__always)
+func im2colPixels(input: UnsafePointer<Float>, shape: FeatureShape, kernel: Int, stride: Int, pad: Int,
+                  first: Int, count: Int, columns: UnsafeMutablePointer<Float>) {
     let (h, w, c) = (shape.height, shape.width, shape.channels)
     let ho = convolutionOutputSize(h, kernel: kernel, stride: stride, pad: pad)
     let wo = convolutionOutputSize(w, kernel: kernel, stride: stride, pad: pad)
-    let kcols = kernel * kernel * c
-    Parallel.forEachChunk(count: batch * ho, threads: threads) { _, range in
-        for nh in range {
-            let n = nh / ho, oh = nh % ho
-            let image = input + n * h * w * c
-            for ow in 0..<wo {
-                var dst = columns + ((n * ho + oh) * wo + ow) * kcols
-                for kh in 0..<kernel {
-                    let ih = oh * stride - pad + kh
-                    if ih < 0 || ih >= h {
-                        dst.update(repeating: 0, count: kernel * c)
-                        dst += kernel * c
-                        continue
-                    }
-                    for kw in 0..<kernel {
-                        let iw = ow * stride - pad + kw
-                        if iw < 0 || iw >= w {
-                            if c < 16 { for ch in 0..<c { dst[ch] = 0 } } else { dst.update(repeating: 0, count: c) }
-                        } else {
-                            let src = image + (ih * w + iw) * c
-                            // Few channels (the input layer): an inline loop beats a memcpy call.
-                            if c < 16 { for ch in 0..<c { dst[ch] = src[ch] } } else { dst.update(from: src, count: c) }
-                        }
-                        dst += c
-                    }
+    var dst = columns
+    for p in first..<(first + count) {
+        let n = p / (ho * wo), oh = (p / wo) % ho, ow = p % wo
+        let image = input + n * h * w * c
+        for kh in 0..<kernel {
+            let ih = oh * stride - pad + kh
+            if ih < 0 || ih >= h {
+                dst.update(repeating: 0, count: kernel * c)
+                dst += kernel * c
+                continue
+            }
+            let iw0 = ow * stride - pad
+            if iw0 >= 0 && iw0 + kernel <= w {
+                // The whole window row is inside the map: one contiguous copy of k·C floats.
+                let src = image + (ih * w + iw0) * c
+                let span = kernel * c
+                if span < 16 { for j in 0..<span { dst[j] = src[j] } } else { dst.update(from: src, count: span) }
+                dst += span
+                continue
+            }
+            for kw in 0..<kernel {
+                let iw = iw0 + kw
+                if iw < 0 || iw >= w {
+                    if c < 16 { for ch in 0..<c { dst[ch] = 0 } } else { dst.update(repeating: 0, count: c) }
+                } else {
+                    let src = image + (ih * w + iw) * c
+                    // Few channels (the input layer): an inline loop beats a memcpy call.
+                    if c < 16 { for ch in 0..<c { dst[ch] = src[ch] } } else { dst.update(from: src, count: c) }
                 }
+                dst += c
+            }
+        }
+    }
+}
+
+/// The serial adjoint of `im2colPixels`: **adds** the column rows `[count, k·k·C]` of the output
+/// pixels `first ..< first + count` into `inputGradient [N, H, W, C]` (pixels in order, window
+/// taps in order, so each input pixel's sum has a fixed order).
+@inline(__always)
+func col2imPixels(columns: UnsafePointer<Float>, shape: FeatureShape, kernel: Int, stride: Int, pad: Int,
+                  first: Int, count: Int, inputGradient: UnsafeMutablePointer<Float>) {
+    let (h, w, c) = (shape.height, shape.width, shape.channels)
+    let ho = convolutionOutputSize(h, kernel: kernel, stride: stride, pad: pad)
+    let wo = convolutionOutputSize(w, kernel: kernel, stride: stride, pad: pad)
+    var src = columns
+    for p in first..<(first + count) {
+        let n = p / (ho * wo), oh = (p / wo) % ho, ow = p % wo
+        let image = inputGradient + n * h * w * c
+        for kh in 0..<kernel {
+            let ih = oh * stride - pad + kh
+            if ih < 0 || ih >= h { src += kernel * c; continue }
+            let iw0 = ow * stride - pad
+            if iw0 >= 0 && iw0 + kernel <= w {
+                // Whole window row inside the map: the k·C destination floats are contiguous.
+                Kernels.addInPlace(image + (ih * w + iw0) * c, src, count: kernel * c)
+                src += kernel * c
+                continue
+            }
+            for kw in 0..<kernel {
+                let iw = iw0 + kw
+                if iw >= 0 && iw < w {
+                    let dst = image + (ih * w + iw) * c
+                    for ch in 0..<c { dst[ch] += src[ch] }
+                }
+                src += c
             }
         }
     }
@@ -53,43 +108,31 @@ public func im2col(input: UnsafePointer<Float>, batch: Int, shape: FeatureShape,
 public func col2im(columns: UnsafePointer<Float>, batch: Int, shape: FeatureShape,
                    kernel: Int, stride: Int, pad: Int,
                    inputGradient: UnsafeMutablePointer<Float>, threads: Int) {
-    let (h, w, c) = (shape.height, shape.width, shape.channels)
-    let ho = convolutionOutputSize(h, kernel: kernel, stride: stride, pad: pad)
-    let wo = convolutionOutputSize(w, kernel: kernel, stride: stride, pad: pad)
-    let kcols = kernel * kernel * c
+    let pixels = convolutionOutputSize(shape.height, kernel: kernel, stride: stride, pad: pad)
+        * convolutionOutputSize(shape.width, kernel: kernel, stride: stride, pad: pad)
+    let kcols = kernel * kernel * shape.channels
     Parallel.forEachChunk(count: batch, threads: threads) { _, range in
-        for n in range {
-            let image = inputGradient + n * h * w * c
-            image.update(repeating: 0, count: h * w * c)
-            for oh in 0..<ho {
-                for ow in 0..<wo {
-                    var src = columns + ((n * ho + oh) * wo + ow) * kcols
-                    for kh in 0..<kernel {
-                        let ih = oh * stride - pad + kh
-                        if ih < 0 || ih >= h { src += kernel * c; continue }
-                        for kw in 0..<kernel {
-                            let iw = ow * stride - pad + kw
-                            if iw >= 0 && iw < w {
-                                let dst = image + (ih * w + iw) * c
-                                for ch in 0..<c { dst[ch] += src[ch] }
-                            }
-                            src += c
-                        }
-                    }
-                }
-            }
-        }
+        inputGradient.advanced(by: range.lowerBound * shape.count).update(repeating: 0, count: range.count * shape.count)
+        col2imPixels(columns: columns + range.lowerBound * pixels * kcols, shape: shape, kernel: kernel, stride: stride,
+                     pad: pad, first: range.lowerBound * pixels, count: range.count * pixels, inputGradient: inputGradient)
     }
 }
 
-/// A k×k convolution with stride and zero padding, optionally with a fused ReLU: im2col + one
-/// GEMM over the whole mini-batch (Caffe `base_conv_layer.cpp`, NHWC).
+/// A k×k convolution with stride and zero padding, optionally with a fused ReLU: im2col + GEMM
+/// (Caffe `base_conv_layer.cpp`, NHWC), computed in cache-sized blocks of output pixels.
 ///
 /// Shapes: input `[N, H, W, Cin]`, weights `[k, k, Cin, Cout]` (= `[K, Cout]`, `K = k·k·Cin`),
 /// bias `[Cout]`, output `[N, Ho, Wo, Cout]`, `Ho = ⌊(H + 2·pad − k)/stride⌋ + 1`.
-/// Forward: `out = relu?(im2col(in) · W + b)`; the im2col columns `[N·Ho·Wo, K]` are cached.
-/// Backward: `dW = colsᵀ · dOut`, `db = Σ_rows dOut`, `dCols = dOut · Wᵀ` (written over the
-/// cached columns, which are no longer needed), `dIn = col2im(dCols)`.
+/// Forward: `out = relu?(im2col(in) · W + b)`. Backward: `dW = colsᵀ · dOut`, `db = Σ_rows dOut`,
+/// `dCols = dOut · Wᵀ`, `dIn = col2im(dCols)`.
+///
+/// The examples of the mini-batch are split over `threads` workers (`RowBlocks`); each walks
+/// its output pixels in blocks of `RowBlocks.rows(k: K, n: Cout)` rows: im2col of the block into
+/// a small per-worker buffer, the block's GEMM(s), bias/ReLU (forward) or ReLU mask, bias
+/// gradient and col2im (backward), all while the block is in cache. The columns are rebuilt in
+/// backward instead of being cached for the whole mini-batch, so the layer holds only
+/// `threads × block × K` column floats. Weight and bias gradients are summed per worker and
+/// the workers' partial sums combined in worker order (deterministic for a thread count).
 public final class Conv2D: Layer {
     public let name: String
     public let inputShape: FeatureShape
@@ -98,7 +141,7 @@ public final class Conv2D: Layer {
     public let kernel: Int, stride: Int, pad: Int
     /// Whether ReLU is fused into the output.
     public let relu: Bool
-    /// Threads for the non-GEMM work.
+    /// Threads (workers; OpenBLAS runs single-threaded inside each).
     public let threads: Int
     /// Largest mini-batch the caches are sized for.
     public let maxBatch: Int
@@ -113,9 +156,19 @@ public final class Conv2D: Layer {
     private(set) public var weightGradient: UnsafeMutablePointer<Float>!
     private var bias: UnsafeMutablePointer<Float> { weights + weightCount }
     private var biasGradient: UnsafeMutablePointer<Float> { weightGradient + weightCount }
-    /// Cached im2col columns `[maxBatch·Ho·Wo, K]`.
-    let columns: FloatBuffer
+    /// Output pixels per block (internal so tests can force many small blocks).
+    var blockRows: Int {
+        didSet {
+            precondition(blockRows >= 1, "blockRows must be ≥ 1")
+            columns = FloatBuffer(count: threads * blockRows * kernel * kernel * inputShape.channels)
+        }
+    }
+    /// Per-worker im2col blocks `[threads, blockRows, K]`.
+    private(set) var columns: FloatBuffer
+    /// Per-worker bias-gradient sums `[threads, Cout]`.
     private let partial: FloatBuffer
+    /// Weight-gradient sums of workers 1… `[threads − 1, K, Cout]` (worker 0 writes in place).
+    private let weightPartial: FloatBuffer
 
     /// Creates the layer; `outChannels` output maps, `kernel`×`kernel` window.
     /// - Precondition: the output map is at least 1×1 (`ModelDescription.validate` checks this).
@@ -133,8 +186,11 @@ public final class Conv2D: Layer {
         self.relu = relu
         self.threads = max(1, threads)
         self.maxBatch = maxBatch
-        columns = FloatBuffer(count: maxBatch * ho * wo * kernel * kernel * input.channels)
-        partial = FloatBuffer(count: max(1, threads) * outChannels)
+        let k = kernel * kernel * input.channels
+        blockRows = min(RowBlocks.rows(k: k, n: outChannels), max(1, maxBatch * ho * wo))
+        columns = FloatBuffer(count: self.threads * blockRows * k)
+        partial = FloatBuffer(count: self.threads * outChannels)
+        weightPartial = FloatBuffer(count: (self.threads - 1) * k * outChannels)
     }
 
     public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>) {
@@ -145,31 +201,66 @@ public final class Conv2D: Layer {
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
                         mode: Mode, generator: inout SeededGenerator) {
         precondition(batch <= maxBatch, "batch \(batch) exceeds maxBatch \(maxBatch)")
-        let m = batch * outputShape.height * outputShape.width
+        let pixels = outputShape.height * outputShape.width
         let k = kernel * kernel * inputShape.channels
         let cout = outputShape.channels
-        im2col(input: input, batch: batch, shape: inputShape, kernel: kernel, stride: stride, pad: pad,
-               columns: columns.pointer, threads: threads)
-        GEMM.multiply(m: m, n: cout, k: k, a: columns.pointer, lda: k, b: weights, ldb: cout,
-                      c: output, ldc: cout)
-        Kernels.addBias(output, rows: m, channels: cout, bias: bias, relu: relu, threads: threads)
+        let (shape, kernel, stride, pad, relu, block) = (inputShape, self.kernel, self.stride, self.pad, self.relu, blockRows)
+        let (w, b, columns) = (UnsafePointer(weights!), UnsafePointer(bias), self.columns.pointer)
+        RowBlocks.run(count: batch, threads: threads) { worker, examples in
+            let cols = columns + worker * block * k
+            var p = examples.lowerBound * pixels
+            let end = examples.upperBound * pixels
+            while p < end {
+                let rows = min(block, end - p)
+                im2colPixels(input: input, shape: shape, kernel: kernel, stride: stride, pad: pad,
+                             first: p, count: rows, columns: cols)
+                GEMM.multiply(m: rows, n: cout, k: k, a: cols, lda: k, b: w, ldb: cout, c: output + p * cout, ldc: cout)
+                Kernels.addBiasRows(output + p * cout, rows: rows, channels: cout, bias: b, relu: relu)
+                p += rows
+            }
+        }
     }
 
     public func backward(input: UnsafePointer<Float>, output: UnsafePointer<Float>,
                          outputGradient: UnsafeMutablePointer<Float>,
                          inputGradient: UnsafeMutablePointer<Float>?, batch: Int) {
-        let m = batch * outputShape.height * outputShape.width
+        let pixels = outputShape.height * outputShape.width
         let k = kernel * kernel * inputShape.channels
         let cout = outputShape.channels
-        Kernels.biasGradient(outputGradient, reluOutput: relu ? output : nil, rows: m, channels: cout,
-                             into: biasGradient, partial: partial.pointer, threads: threads)
-        GEMM.multiply(transA: true, m: k, n: cout, k: m, a: columns.pointer, lda: k,
-                      b: outputGradient, ldb: cout, c: weightGradient, ldc: cout)
-        guard let inputGradient else { return }
-        GEMM.multiply(transB: true, m: m, n: k, k: cout, a: outputGradient, lda: cout,
-                      b: weights, ldb: cout, c: columns.pointer, ldc: k)
-        col2im(columns: columns.pointer, batch: batch, shape: inputShape, kernel: kernel, stride: stride,
-               pad: pad, inputGradient: inputGradient, threads: threads)
+        let (shape, kernel, stride, pad, relu, block) = (inputShape, self.kernel, self.stride, self.pad, self.relu, blockRows)
+        let (w, columns, partial) = (UnsafePointer(weights!), self.columns.pointer, self.partial.pointer)
+        let (dW, weightPartial) = (weightGradient!, self.weightPartial.pointer)
+        let workers = RowBlocks.run(count: batch, threads: threads) { worker, examples in
+            let cols = columns + worker * block * k
+            let dWorker = worker == 0 ? dW : weightPartial + (worker - 1) * k * cout
+            let db = partial + worker * cout
+            db.update(repeating: 0, count: cout)
+            if let inputGradient {
+                (inputGradient + examples.lowerBound * shape.count).update(repeating: 0, count: examples.count * shape.count)
+            }
+            var p = examples.lowerBound * pixels
+            let end = examples.upperBound * pixels
+            while p < end {
+                let rows = min(block, end - p)
+                let g = outputGradient + p * cout
+                Kernels.biasGradientRows(g, reluOutput: relu ? output + p * cout : nil, rows: rows, channels: cout,
+                                         accumulating: db)
+                im2colPixels(input: input, shape: shape, kernel: kernel, stride: stride, pad: pad,
+                             first: p, count: rows, columns: cols)
+                GEMM.multiply(transA: true, m: k, n: cout, k: rows, a: cols, lda: k, b: g, ldb: cout,
+                              beta: p == examples.lowerBound * pixels ? 0 : 1, c: dWorker, ldc: cout)
+                if let inputGradient {
+                    GEMM.multiply(transB: true, m: rows, n: k, k: cout, a: g, lda: cout, b: w, ldb: cout, c: cols, ldc: k)
+                    col2imPixels(columns: cols, shape: shape, kernel: kernel, stride: stride, pad: pad,
+                                 first: p, count: rows, inputGradient: inputGradient)
+                }
+                p += rows
+            }
+        }
+        for worker in 1..<max(workers, 1) {
+            Kernels.addInPlace(dW, weightPartial + (worker - 1) * k * cout, count: k * cout)
+        }
+        Kernels.combinePartials(partial, chunks: workers, count: cout, into: biasGradient)
     }
 }
 
@@ -178,14 +269,15 @@ public final class Conv2D: Layer {
 ///
 /// Shapes: input `[R, Cin]`, weights `[Cin, Cout]`, bias `[Cout]`, output `[R, Cout]`.
 /// Forward `out = relu?(in · W + b)`; backward `dW = inᵀ · dOut`, `db = Σ_rows dOut`,
-/// `dIn = dOut · Wᵀ`.
+/// `dIn = dOut · Wᵀ`. Rows are split over `threads` workers and walked in cache-sized blocks
+/// (`RowBlocks`): GEMM then bias/ReLU per block; per-worker gradient sums combined in worker order.
 public class LinearLayer: Layer {
     public let name: String
     public let inputShape: FeatureShape
     public let outputShape: FeatureShape
     /// Whether ReLU is fused into the output.
     public let relu: Bool
-    /// Threads for the non-GEMM work.
+    /// Threads (workers; OpenBLAS runs single-threaded inside each).
     public let threads: Int
     /// Largest mini-batch.
     public let maxBatch: Int
@@ -200,7 +292,14 @@ public class LinearLayer: Layer {
     private(set) public var weightGradient: UnsafeMutablePointer<Float>!
     var bias: UnsafeMutablePointer<Float> { weights + weightCount }
     private var biasGradient: UnsafeMutablePointer<Float> { weightGradient + weightCount }
+    /// Rows per block (`RowBlocks`; internal so tests can force many small blocks).
+    var blockRows: Int {
+        didSet { precondition(blockRows >= 1, "blockRows must be ≥ 1") }
+    }
+    /// Per-worker bias-gradient sums `[threads, Cout]`.
     private let partial: FloatBuffer
+    /// Weight-gradient sums of workers 1… `[threads − 1, Cin, Cout]` (worker 0 writes in place).
+    private let weightPartial: FloatBuffer
 
     init(name: String, input: FeatureShape, output: FeatureShape, rowsPerExample: Int, inFeatures: Int,
          relu: Bool, maxBatch: Int, threads: Int) {
@@ -213,7 +312,9 @@ public class LinearLayer: Layer {
         self.relu = relu
         self.threads = max(1, threads)
         self.maxBatch = maxBatch
-        partial = FloatBuffer(count: max(1, threads) * output.channels)
+        blockRows = RowBlocks.rows(k: inFeatures, n: output.channels)
+        partial = FloatBuffer(count: self.threads * output.channels)
+        weightPartial = FloatBuffer(count: (self.threads - 1) * inFeatures * output.channels)
     }
 
     public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>) {
@@ -225,24 +326,50 @@ public class LinearLayer: Layer {
                         mode: Mode, generator: inout SeededGenerator) {
         precondition(batch <= maxBatch, "batch \(batch) exceeds maxBatch \(maxBatch)")
         let m = batch * rowsPerExample
-        let cout = outputShape.channels
-        GEMM.multiply(m: m, n: cout, k: inFeatures, a: input, lda: inFeatures, b: weights, ldb: cout,
-                      c: output, ldc: cout)
-        Kernels.addBias(output, rows: m, channels: cout, bias: bias, relu: relu, threads: threads)
+        let (k, cout, relu, block) = (inFeatures, outputShape.channels, self.relu, blockRows)
+        let (w, b) = (UnsafePointer(weights!), UnsafePointer(bias))
+        RowBlocks.run(count: m, threads: threads) { _, range in
+            var r = range.lowerBound
+            while r < range.upperBound {
+                let rows = min(block, range.upperBound - r)
+                GEMM.multiply(m: rows, n: cout, k: k, a: input + r * k, lda: k, b: w, ldb: cout,
+                              c: output + r * cout, ldc: cout)
+                Kernels.addBiasRows(output + r * cout, rows: rows, channels: cout, bias: b, relu: relu)
+                r += rows
+            }
+        }
     }
 
     public func backward(input: UnsafePointer<Float>, output: UnsafePointer<Float>,
                          outputGradient: UnsafeMutablePointer<Float>,
                          inputGradient: UnsafeMutablePointer<Float>?, batch: Int) {
         let m = batch * rowsPerExample
-        let cout = outputShape.channels
-        Kernels.biasGradient(outputGradient, reluOutput: relu ? output : nil, rows: m, channels: cout,
-                             into: biasGradient, partial: partial.pointer, threads: threads)
-        GEMM.multiply(transA: true, m: inFeatures, n: cout, k: m, a: input, lda: inFeatures,
-                      b: outputGradient, ldb: cout, c: weightGradient, ldc: cout)
-        guard let inputGradient else { return }
-        GEMM.multiply(transB: true, m: m, n: inFeatures, k: cout, a: outputGradient, lda: cout,
-                      b: weights, ldb: cout, c: inputGradient, ldc: inFeatures)
+        let (k, cout, relu, block) = (inFeatures, outputShape.channels, self.relu, blockRows)
+        let (w, partial, dW, weightPartial) = (UnsafePointer(weights!), self.partial.pointer, weightGradient!,
+                                               self.weightPartial.pointer)
+        let workers = RowBlocks.run(count: m, threads: threads) { worker, range in
+            let dWorker = worker == 0 ? dW : weightPartial + (worker - 1) * k * cout
+            let db = partial + worker * cout
+            db.update(repeating: 0, count: cout)
+            var r = range.lowerBound
+            while r < range.upperBound {
+                let rows = min(block, range.upperBound - r)
+                let g = outputGradient + r * cout
+                Kernels.biasGradientRows(g, reluOutput: relu ? output + r * cout : nil, rows: rows, channels: cout,
+                                         accumulating: db)
+                GEMM.multiply(transA: true, m: k, n: cout, k: rows, a: input + r * k, lda: k, b: g, ldb: cout,
+                              beta: r == range.lowerBound ? 0 : 1, c: dWorker, ldc: cout)
+                if let inputGradient {
+                    GEMM.multiply(transB: true, m: rows, n: k, k: cout, a: g, lda: cout, b: w, ldb: cout,
+                                  c: inputGradient + r * k, ldc: k)
+                }
+                r += rows
+            }
+        }
+        for worker in 1..<max(workers, 1) {
+            Kernels.addInPlace(dW, weightPartial + (worker - 1) * k * cout, count: k * cout)
+        }
+        Kernels.combinePartials(partial, chunks: workers, count: cout, into: biasGradient)
     }
 }
 
