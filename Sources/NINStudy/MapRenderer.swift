@@ -56,10 +56,8 @@ public enum MapRenderer {
         if case .unavailable(let reason) = kind {
             let url = dir.appendingPathComponent("confidence-maps.png")
             let sheet = ExplanationSheet(title: title, lines: [
-                "No category confidence maps for this trial.",
+                "No category confidence maps for this trial (the paper's section 4.7 defines them for GAP heads).",
                 reason,
-                "Category confidence maps are defined for GAP heads (the paper's section 4.7);",
-                "an FC head without hidden layers gets a per-position linear decomposition instead.",
             ])
             try PNG.write(sheet.render(), to: url)
             return [(.confidenceMap, url.path)]

@@ -64,6 +64,9 @@ public struct StudyDefinition: Sendable {
         guard case .object(var top) = root else {
             throw StudyError.invalid(file: file, problems: ["(top level): expected an object, found \(root.shortDescription)"])
         }
+        if top["$schema"] != nil, top["properties"] != nil {
+            throw StudyError.invalid(file: file, problems: ["(top level): this is the JSON Schema of study files, not a study (see the other files in Studies/)"])
+        }
         var problems: [String] = []
         let sweep = top.removeValue(forKey: "sweep")
         let extras = top.removeValue(forKey: "extraTrials")

@@ -239,6 +239,9 @@ public final class StudyRunner {
         if options.renderMaps {
             do {
                 if let path = try MapRenderer.renderLearningCurves(store: store, study: study.name, folder: options.maps) {
+                    for t in try store.trialSummaries(study: study.name) where t.epochsDone > 0 {
+                        try recordArtifact(store, trial: t.trialId, kind: .learningCurve, path: path)
+                    }
                     reporter.message("learning curves: \(path)")
                 }
             } catch {

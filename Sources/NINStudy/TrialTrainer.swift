@@ -172,9 +172,13 @@ public final class TrialTrainer {
             try epochFinished(metrics)
             try saveCheckpoint()
 
+            // At chance: held-out accuracy within 2 points of 1/K and the training loss still near
+            // ln K (a network that predicts one class, or all classes equally). Checked from epoch
+            // `failAtChanceAfterEpoch` on: a network that collapses later is as dead.
             let chance = 100.0 / Double(classes)
-            if t.failAtChanceAfterEpoch > 0, epoch == t.failAtChanceAfterEpoch,
-               metrics.trainAccuracy < chance + 2, (metrics.testAccuracy ?? 0) < chance + 2 {
+            let heldOut = metrics.valAccuracy ?? metrics.testAccuracy ?? metrics.trainAccuracy
+            if t.failAtChanceAfterEpoch > 0, epoch >= t.failAtChanceAfterEpoch,
+               heldOut < chance + 2, metrics.trainLoss > 0.97 * log(Double(classes)) {
                 return .failed(chanceFailureReason(epoch: epoch, metrics: metrics, classes: classes))
             }
             if state.iterationsDone >= totalIterations { break }

@@ -33,7 +33,11 @@ extension NINStudyCommand {
             try reportingErrors {
                 let store = try openExisting(database.databasePath)
                 let studies = try store.studies().filter { study == nil || $0.name == study }
-                if studies.isEmpty { print(study.map { "no study named \($0) in \(database.databasePath)" } ?? "no studies in \(database.databasePath)"); return }
+                if studies.isEmpty {
+                    if let study { throw ValidationError("no study named \(study) in \(database.databasePath)") }
+                    print("no studies in \(database.databasePath)")
+                    return
+                }
                 for s in studies {
                     let rows = try store.trialSummaries(study: s.name)
                     print("\(s.name): \(rows.count) trials" + (s.description.isEmpty ? "" : " — \(s.description)"))

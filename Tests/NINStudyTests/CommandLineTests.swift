@@ -57,7 +57,7 @@ final class CommandLineTests: XCTestCase {
         for t in trials {
             XCTAssertEqual(try store.epochs(trialId: t.trialId).count, 1)
             let kinds = Set(try store.artifacts(trialId: t.trialId).map(\.kind))
-            XCTAssertTrue(kinds.isSuperset(of: [.checkpoint, .confidenceMap, .confidenceMapTop]), "\(kinds)")
+            XCTAssertEqual(kinds, [.checkpoint, .confidenceMap, .confidenceMapTop, .learningCurve])
             for a in try store.artifacts(trialId: t.trialId) where a.kind != .checkpoint {
                 let image = try PNG.read(from: URL(fileURLWithPath: a.path))
                 XCTAssertGreaterThan(image.width, 100)

@@ -53,7 +53,8 @@ final class QuickstartEndToEndTests: XCTestCase {
             XCTAssertEqual(epochs.count, 1)
             XCTAssertNotNil(epochs[0].imagesPerSecond)
             let pngs = try store.artifacts(trialId: t.trialId).filter { $0.kind != .checkpoint }
-            XCTAssertEqual(pngs.count, 2, "plain and top-10 % confidence-map sheets")
+            XCTAssertEqual(Set(pngs.map(\.kind)), [.confidenceMap, .confidenceMapTop, .learningCurve],
+                           "plain and top-10 % confidence-map sheets, and the study's learning curves")
             for a in pngs {
                 let image = try PNG.read(from: URL(fileURLWithPath: a.path))
                 XCTAssertGreaterThan(image.width * image.height, 100_000, a.path)
