@@ -140,14 +140,7 @@ enum Kernels {
                     c += 1
                 }
             } else {
-                while c < vec {
-                    store8(load8(p + c) + load8(row + c), p + c)
-                    c += 8
-                }
-                while c < channels {
-                    p[c] += row[c]
-                    c += 1
-                }
+                addInPlace(p, row, count: channels)
             }
         }
     }

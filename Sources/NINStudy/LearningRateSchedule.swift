@@ -53,6 +53,8 @@ public struct LearningRateSchedule: Sendable {
         }
     }
 
+    /// x to a whole power by repeated multiplication: the same bits on every platform's libm, so a
+    /// resumed trial's learning rate never depends on the machine.
     private func pow(_ x: Double, _ n: Double) -> Double {
         var r = 1.0
         for _ in 0..<Int(n) { r *= x }

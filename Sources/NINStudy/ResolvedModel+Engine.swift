@@ -24,9 +24,8 @@ extension ResolvedModel {
 extension ResolvedTraining {
     /// The engine initialiser for this training configuration.
     var engineInitializer: Initializer {
-        kind == "gaussian" ? .gaussian(std: Float(initializer.std ?? 0.05)) : .he
+        initializer.kind == "gaussian" ? .gaussian(std: Float(initializer.std ?? 0.05)) : .he
     }
-    private var kind: String { initializer.kind }
 
     /// The engine's per-parameter multipliers.
     var engineMultipliers: LearningRateMultipliers {

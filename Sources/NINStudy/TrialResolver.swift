@@ -97,9 +97,8 @@ enum TrialResolver {
             if let p = str("model.preset"), p != "custom" {
                 problems.append("model.blocks: conflicts with model.preset \"\(p)\" (use \"preset\": \"custom\" or drop one)")
             }
-            blocks = items.enumerated().map { i, item in
+            blocks = items.indices.map { i in
                 let b = "model.blocks.\(i)"
-                _ = item
                 var pool: ResolvedPool?
                 if json.value(at: "\(b).pool") != nil {
                     pool = ResolvedPool(kind: str("\(b).pool.kind")!, size: int("\(b).pool.size")!,
