@@ -7,9 +7,10 @@
 ///
 /// **GAP head**: the last layer of the last block (its last 1×1 layer, or its k×k convolution
 /// when the depth is 0) emits `classes` maps — *its listed width is overridden by `classes`* —
-/// followed by ReLU only if `head.gapFinalReLU`, then global average pooling feeds softmax.
-/// **FC head**: flatten (NHWC order), `head.hidden` Dense layers each with ReLU (and dropout
-/// `head.hiddenDropout` after each), then a Dense layer to `classes` logits.
+/// followed by ReLU only if `head.finalReLU`, then global average pooling feeds softmax.
+/// **FC head**: the last layer of the last block keeps its listed width and is followed by ReLU
+/// only if `head.finalReLU`; then flatten (NHWC order), `head.hidden` Dense layers each with ReLU
+/// (and dropout `head.hiddenDropout` after each), then a Dense layer to `classes` logits.
 public struct ModelDescription: Codable, Equatable, Sendable {
     /// A short name for records and benchmarks ("nin-cifar10").
     public var name: String
@@ -132,9 +133,11 @@ public struct Head: Codable, Equatable, Sendable {
     }
     /// The head kind.
     public var kind: Kind
-    /// GAP only: ReLU after the class-map layer (default true, as the Caffe zoo network; see
-    /// NIN.md "Known pitfalls" — it can silence every class map).
-    public var gapFinalReLU: Bool
+    /// ReLU after the last layer of the last block: the class-map layer of a GAP head, the layer
+    /// an FC head flattens (default true, as the Caffe zoo network; see NIN.md "Known pitfalls" —
+    /// on a layer as narrow as the class count it can silence every map, and then the head sees
+    /// only zeros whichever kind it is).
+    public var finalReLU: Bool
     /// FC only: hidden layer widths, ReLU after each (default none).
     public var hidden: [Int]
     /// FC only: dropout rate after each hidden layer, if any; with no hidden layer, dropout on the
@@ -142,27 +145,27 @@ public struct Head: Codable, Equatable, Sendable {
     public var hiddenDropout: Float?
 
     /// A head.
-    public init(kind: Kind, gapFinalReLU: Bool = true, hidden: [Int] = [], hiddenDropout: Float? = nil) {
+    public init(kind: Kind, finalReLU: Bool = true, hidden: [Int] = [], hiddenDropout: Float? = nil) {
         self.kind = kind
-        self.gapFinalReLU = gapFinalReLU
+        self.finalReLU = finalReLU
         self.hidden = hidden
         self.hiddenDropout = hiddenDropout
     }
 
     /// Global average pooling head.
-    public static func gap(finalReLU: Bool = true) -> Head { Head(kind: .gap, gapFinalReLU: finalReLU) }
+    public static func gap(finalReLU: Bool = true) -> Head { Head(kind: .gap, finalReLU: finalReLU) }
     /// Fully connected head.
-    public static func fc(hidden: [Int] = [], dropout: Float? = nil) -> Head {
-        Head(kind: .fc, hidden: hidden, hiddenDropout: dropout)
+    public static func fc(hidden: [Int] = [], dropout: Float? = nil, finalReLU: Bool = true) -> Head {
+        Head(kind: .fc, finalReLU: finalReLU, hidden: hidden, hiddenDropout: dropout)
     }
 
-    enum CodingKeys: String, CodingKey { case kind, gapFinalReLU, hidden, hiddenDropout }
+    enum CodingKeys: String, CodingKey { case kind, finalReLU, hidden, hiddenDropout }
 
-    /// Decodes a head; `gapFinalReLU` defaults to true, `hidden` to `[]`.
+    /// Decodes a head; `finalReLU` defaults to true, `hidden` to `[]`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         kind = try c.decode(Kind.self, forKey: .kind)
-        gapFinalReLU = try c.decodeIfPresent(Bool.self, forKey: .gapFinalReLU) ?? true
+        finalReLU = try c.decodeIfPresent(Bool.self, forKey: .finalReLU) ?? true
         hidden = try c.decodeIfPresent([Int].self, forKey: .hidden) ?? []
         hiddenDropout = try c.decodeIfPresent(Float.self, forKey: .hiddenDropout)
     }
@@ -313,7 +316,7 @@ extension ModelDescription {
             let classMapsHere = isLastBlock && head.kind == .gap
             // The conv is the class-map layer when depth is 0 in the last block of a GAP model.
             let convChannels = classMapsHere && depth == 0 ? classes : block.channels
-            let convReLU = classMapsHere && depth == 0 ? head.gapFinalReLU : true
+            let convReLU = isLastBlock && depth == 0 ? head.finalReLU : true
             var out = FeatureShape(height: ho, width: wo, channels: convChannels)
             layers.append(LayerPlan(name: "\(prefix).conv",
                                     op: .conv(channels: convChannels, kernel: block.kernel, stride: block.stride, pad: block.pad),
@@ -324,7 +327,7 @@ extension ModelDescription {
                 let ch = classMapsHere && last ? classes : width
                 out = FeatureShape(height: shape.height, width: shape.width, channels: ch)
                 layers.append(LayerPlan(name: "\(prefix).cccp\(i + 1)", op: .conv1x1(channels: ch), input: shape,
-                                        output: out, relu: classMapsHere && last ? head.gapFinalReLU : true))
+                                        output: out, relu: isLastBlock && last ? head.finalReLU : true))
                 shape = out
             }
             if let pool = block.pool {

@@ -14,7 +14,7 @@ extension ResolvedModel {
         let head: Head
         switch self.head {
         case "gap": head = .gap(finalReLU: finalReLU)
-        default: head = Head(kind: .fc, gapFinalReLU: finalReLU, hidden: fcHidden, hiddenDropout: fcDropout.map { Float($0) })
+        default: head = Head(kind: .fc, finalReLU: finalReLU, hidden: fcHidden, hiddenDropout: fcDropout.map { Float($0) })
         }
         return ModelDescription(name: name, input: InputShape(height: dataset.height, width: dataset.width, channels: dataset.channels),
                                 classes: dataset.classes, blocks: blocks, head: head)

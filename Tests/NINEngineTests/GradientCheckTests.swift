@@ -156,4 +156,47 @@ final class GradientCheckTests: XCTestCase {
         XCTAssertEqual(checked, try d.parameterCount)
         XCTAssertTrue(analytic.contains { abs($0) > 1e-3 })
     }
+
+    /// The FC heads' wiring (flatten, dropout before the final Dense layer or after a hidden one,
+    /// linear last mlpconv layer) against finite differences of the training-mode loss, with the
+    /// dropout masks held fixed by replaying the same generator state.
+    func testWholeNetworkGradientsWithFCDropoutHeads() throws {
+        for head in [Head.fc(dropout: 0.5, finalReLU: false), .fc(hidden: [4], dropout: 0.5)] {
+            let d = ModelDescription(input: InputShape(height: 5, width: 5, channels: 2), classes: 3,
+                                     blocks: [MlpconvBlock(channels: 4, kernel: 3, pad: 1, microWidths: [3],
+                                                           pool: .init(kind: .max, size: 3, stride: 2))],
+                                     head: head)
+            var g = SeededGenerator(seed: 35)
+            let net = try Network(description: d, initializer: .gaussian(std: 0.5), maxBatch: 2, threads: 2,
+                                  biasValue: 0.1, generator: &g)
+            let x = gaussianArray(2 * 50, seed: 36)
+            let labels: [Int32] = [1, 2]
+            let masks = g  // every evaluation below draws the same dropout masks
+            var sgd = SGD(momentum: 0, weightDecay: 0)
+            var replay = masks
+            x.withUnsafeBufferPointer { _ = net.trainStep(input: $0, labels: labels, batch: 2, learningRate: 0, optimizer: &sgd, generator: &replay) }
+            let analytic = Array(net.gradients)
+            func trainingLoss() -> Double {
+                var replay = masks
+                return x.withUnsafeBufferPointer { xp in
+                    labels.withUnsafeBufferPointer { lp in
+                        let z = net.forward(input: xp.baseAddress!, batch: 2, mode: .training, generator: &replay)
+                        return SoftmaxCrossEntropy.evaluate(logits: z, labels: lp.baseAddress!, batch: 2, classes: 3) / 2
+                    }
+                }
+            }
+            let eps: Float = 1e-3
+            for i in 0..<net.parameterCount {
+                let v = net.parameters[i]
+                net.parameters[i] = v + eps; let lp = trainingLoss()
+                net.parameters[i] = v - eps; let lm = trainingLoss()
+                net.parameters[i] = v
+                let numeric = Float((lp - lm) / (2 * Double(eps)))
+                XCTAssertEqual(analytic[i], numeric, accuracy: 2e-3 + 2e-2 * abs(numeric), "\(head) parameter \(i)")
+            }
+            XCTAssertTrue(analytic.contains { abs($0) > 1e-3 })
+            let dropped = try d.layerShapes().contains { $0.name.hasSuffix("dropout") }
+            XCTAssertTrue(dropped)
+        }
+    }
 }

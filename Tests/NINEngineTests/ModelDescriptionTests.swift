@@ -65,6 +65,24 @@ final class ModelDescriptionTests: XCTestCase {
         XCTAssertEqual(shapes[0].relu, true)
     }
 
+    /// `finalReLU` governs the last layer of the last block for an FC head too (the layer it
+    /// flattens), which keeps its listed width: with a ReLU there, a narrow last layer can go silent
+    /// and leave the FC head nothing but zeros.
+    func testFinalReLUAppliesToTheLayerAnFCHeadFlattens() throws {
+        for finalReLU in [false, true] {
+            let d = ModelDescription(input: InputShape(height: 8, width: 8, channels: 3), classes: 7,
+                                     blocks: [MlpconvBlock(channels: 16, kernel: 3, microWidths: [12]),
+                                              MlpconvBlock(channels: 16, kernel: 3, microWidths: [12, 9])],
+                                     head: .fc(dropout: 0.5, finalReLU: finalReLU))
+            let byName = Dictionary(uniqueKeysWithValues: try d.layerShapes().map { ($0.name, $0) })
+            XCTAssertEqual(byName["block2.cccp2"]?.relu, finalReLU)
+            XCTAssertEqual(byName["block2.cccp2"]?.output.channels, 9, "an FC head keeps the listed width")
+            XCTAssertEqual(byName["block2.cccp1"]?.relu, true)
+            XCTAssertEqual(byName["block1.cccp1"]?.relu, true)
+            XCTAssertEqual(byName["head.dropout"]?.output.channels, 9)
+        }
+    }
+
     func testTable5Heads() throws {
         let fc = ModelDescription.ninCIFAR10Table5(.fullyConnected)
         let shapes = try fc.layerShapes()
@@ -89,7 +107,7 @@ final class ModelDescriptionTests: XCTestCase {
         XCTAssertEqual(d.blocks[0].pad, 0)
         XCTAssertEqual(d.blocks[0].pool?.pad, 0)
         XCTAssertNil(d.blocks[0].dropout)
-        XCTAssertEqual(d.head.gapFinalReLU, true)
+        XCTAssertEqual(d.head.finalReLU, true)
         XCTAssertEqual(d.head.hidden, [])
         XCTAssertEqual(try d.layerShapes().first { $0.name == "block1.pool" }?.output, FeatureShape(height: 12, width: 12, channels: 10))
     }
