@@ -296,15 +296,28 @@ extension ResultsStore {
     }
 
     /// Marks a running trial interrupted (Ctrl-C): it will resume from its last checkpoint.
+    /// Its `wall_seconds` becomes the sum of its recorded epochs' wall times (training so far).
     /// - Throws: ``StoreError/invalidTransition(trialId:action:from:allowed:)`` unless running.
     public func markInterrupted(trialId: String) throws {
         try write("mark trial \(trialId.prefix(10)) interrupted") { db in
             _ = try Self.requireStatus(db, trialId: trialId, action: "interrupt", allowed: [.running])
-            try db.execute(sql: "UPDATE trials SET status = 'interrupted' WHERE id = ?", arguments: [trialId])
+            try Self.setInterrupted(db, trialId: trialId)
         }
     }
 
+    /// Sets `status = 'interrupted'` and `wall_seconds` to the wall time of the epochs recorded so far.
+    static func setInterrupted(_ db: Database, trialId: String) throws {
+        try db.execute(
+            sql: """
+                UPDATE trials SET status = 'interrupted',
+                    wall_seconds = (SELECT sum(wall_seconds) FROM epochs WHERE trial_id = ?)
+                WHERE id = ?
+                """,
+            arguments: [trialId, trialId])
+    }
+
     /// Marks as interrupted every trial left `running` by a process that is gone, and returns their ids.
+    /// Each one's `wall_seconds` becomes the wall time of its recorded epochs.
     ///
     /// A trial running on `currentHost` is abandoned when its `pid` is missing or `isAlive(pid)`
     /// is false. A trial running on another host (whose processes cannot be checked) is abandoned
@@ -327,7 +340,7 @@ extension ResultsStore {
                     abandoned = now.timeIntervalSince(lastSign) > staleAfter
                 }
                 if abandoned {
-                    try db.execute(sql: "UPDATE trials SET status = 'interrupted' WHERE id = ?", arguments: [trial.id])
+                    try Self.setInterrupted(db, trialId: trial.id)
                     recovered.append(trial.id)
                 }
             }
@@ -336,7 +349,11 @@ extension ResultsStore {
     }
 
     /// Records a file a trial produced; the same (trial, kind, path) again updates its checksum and size.
+    ///
+    /// The path is stored by ``storedArtifactPath(_:)``: relative to the database's folder when the
+    /// file lies inside it, absolute otherwise.
     /// - Parameters:
+    ///   - path: The file's path, absolute or relative to the current directory.
     ///   - sha256: SHA-256 (lowercase hex) of the file's bytes.
     ///   - bytes: File size in bytes.
     /// - Returns: The stored row.
@@ -345,6 +362,7 @@ extension ResultsStore {
     public func addArtifact(trialId: String, kind: ArtifactKind, path: String, sha256: String,
                             bytes: Int64) throws -> ArtifactRecord {
         let now = nowText
+        let path = storedArtifactPath(path)
         return try write("add \(kind.rawValue) artifact of trial \(trialId.prefix(10))") { db in
             guard try TrialRecord.exists(db, key: trialId) else { throw StoreError.trialNotFound(prefix: trialId) }
             try db.execute(

@@ -14,12 +14,17 @@ func textTable(_ rows: [[String]]) -> String {
 
 func fmt(_ v: Double?, _ f: String = "%.2f") -> String { v.map { String(format: f, $0) } ?? "-" }
 
-/// Opens an existing results database (a missing file is an error, not a new empty database).
+/// Opens an existing results database (a missing file is an error, not a new empty database) and,
+/// as `run` does first, marks trials left `running` by a process that is gone as `interrupted`, so a
+/// listing never shows a killed run as still running. Where the database is read-only, that step
+/// is skipped and the stored state is shown as it is.
 func openExisting(_ path: String) throws -> ResultsStore {
     guard FileManager.default.fileExists(atPath: path) else {
         throw ValidationError("no results database at \(path) (run a study first, or pass --db)")
     }
-    return try ResultsStore(path: path)
+    let store = try ResultsStore(path: path)
+    _ = try? store.recoverAbandonedTrials(currentHost: ProcessInfo.processInfo.hostName)
+    return store
 }
 
 extension NINStudyCommand {
@@ -96,7 +101,7 @@ extension NINStudyCommand {
                 let artifacts = try store.artifacts(trialId: t.id)
                 print("\nartifacts:")
                 if artifacts.isEmpty { print("  (none)") }
-                for a in artifacts { print("  \(a.kind.rawValue): \(a.path) (\(a.bytes) bytes, sha256 \(a.sha256.prefix(16))…)") }
+                for a in artifacts { print("  \(a.kind.rawValue): \(store.resolvedArtifactPath(a.path)) (\(a.bytes) bytes, sha256 \(a.sha256.prefix(16))…)") }
             }
         }
     }

@@ -157,6 +157,29 @@ final class RegistrationAndLookupTests: XCTestCase {
         }
     }
 
+    /// Artifact paths inside the database's folder are stored relative to it (a results folder can be
+    /// moved or committed whole); paths elsewhere stay absolute; both resolve back to the same file.
+    func testArtifactPathsAreStoredRelativeToTheDatabaseFolder() throws {
+        let folder = FileManager.default.temporaryDirectory
+            .appendingPathComponent("nin-artifacts-\(UUID().uuidString)", isDirectory: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let fileStore = try ResultsStore(path: folder.appendingPathComponent("results/results.sqlite").path)
+        let base = folder.appendingPathComponent("results").path
+        try fileStore.upsertStudy(name: "s", description: "", definitionJSON: "{}", definitionSHA256: hexId(1))
+        let id = hexId(22)
+        try fileStore.upsertTrial(sampleTrial(id: id, head: "gap", depth: 1, seed: 1), params: [:], study: "s")
+        let inside = base + "/maps/s/t/../t/confidence-maps.png"
+        let outside = "/elsewhere/maps/x.png"
+        let sibling = folder.appendingPathComponent("results-old/y.png").path  // shares a name prefix only
+        try fileStore.addArtifact(trialId: id, kind: .confidenceMap, path: inside, sha256: hexId(3), bytes: 1)
+        try fileStore.addArtifact(trialId: id, kind: .learningCurve, path: outside, sha256: hexId(4), bytes: 1)
+        try fileStore.addArtifact(trialId: id, kind: .confidenceMapTop, path: sibling, sha256: hexId(5), bytes: 1)
+        let stored = try fileStore.artifacts(trialId: id).map(\.path)
+        XCTAssertEqual(stored, ["maps/s/t/confidence-maps.png", sibling, outside])  // ordered by kind
+        XCTAssertEqual(stored.map(fileStore.resolvedArtifactPath),
+                       [base + "/maps/s/t/confidence-maps.png", sibling, outside])
+    }
+
     func testTimestampsAreISO8601UTCText() throws {
         let id = hexId(30)
         try addTrial(id)

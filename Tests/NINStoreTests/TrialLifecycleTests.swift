@@ -200,6 +200,8 @@ final class TrialLifecycleTests: XCTestCase {
             try store.upsertTrial(sampleTrial(id: id, head: "fc", depth: n, seed: 1), params: [:], study: "study")
         }
         try start(dead, pid: 1001)
+        try store.recordEpoch(EpochRecord(trialId: dead, epoch: 1, testAccuracy: 50, wallSeconds: 12.5))
+        try store.recordEpoch(EpochRecord(trialId: dead, epoch: 2, testAccuracy: 60, wallSeconds: 10))
         try start(alive, pid: 1002)
         try store.dbWriter.write { db in
             try db.execute(sql: "UPDATE trials SET status = 'running', host = ?, pid = NULL WHERE id = ?",
@@ -219,6 +221,8 @@ final class TrialLifecycleTests: XCTestCase {
         XCTAssertEqual(recovered, [dead, noPid, remoteStale].sorted())
         XCTAssertEqual(asked.sorted(), [1001, 1002], "only this host's processes are checked")
         XCTAssertEqual(try store.trial(id: dead)?.status, .interrupted)
+        XCTAssertEqual(try store.trial(id: dead)?.wallSeconds, 22.5, "training time of the recorded epochs")
+        XCTAssertNil(try store.trial(id: noPid)?.wallSeconds, "no epoch recorded")
         XCTAssertEqual(try store.trial(id: noPid)?.status, .interrupted)
         XCTAssertEqual(try store.trial(id: remoteStale)?.status, .interrupted)
         XCTAssertEqual(try store.trial(id: alive)?.status, .running)

@@ -59,7 +59,8 @@ final class CommandLineTests: XCTestCase {
             let kinds = Set(try store.artifacts(trialId: t.trialId).map(\.kind))
             XCTAssertEqual(kinds, [.checkpoint, .confidenceMap, .confidenceMapTop, .learningCurve])
             for a in try store.artifacts(trialId: t.trialId) where a.kind != .checkpoint {
-                let image = try PNG.read(from: URL(fileURLWithPath: a.path))
+                XCTAssertFalse(a.path.hasPrefix("/"), "stored relative to the database folder: \(a.path)")
+                let image = try PNG.read(from: URL(fileURLWithPath: store.resolvedArtifactPath(a.path)))
                 XCTAssertGreaterThan(image.width, 100)
             }
         }
@@ -67,6 +68,20 @@ final class CommandLineTests: XCTestCase {
 
         var list = try NINStudyCommand.parseAsRoot(["list", "--db", db])
         XCTAssertNoThrow(try list.run())
+        // A run killed mid-trial leaves it `running` with a process that is gone: `list` recovers it.
+        let gone = Process()
+        gone.executableURL = URL(fileURLWithPath: "/bin/true")
+        try gone.run()
+        gone.waitUntilExit()
+        try store.dbWriter.write { db in
+            try db.execute(sql: "UPDATE trials SET status = 'running', host = ?, pid = ?, wall_seconds = NULL WHERE id = ?",
+                           arguments: [ProcessInfo.processInfo.hostName, gone.processIdentifier, trials[1].trialId])
+        }
+        var listAgain = try NINStudyCommand.parseAsRoot(["list", "--db", db])
+        XCTAssertNoThrow(try listAgain.run())
+        let recovered = try XCTUnwrap(store.trial(id: trials[1].trialId))
+        XCTAssertEqual(recovered.status, .interrupted)
+        XCTAssertEqual(recovered.wallSeconds, try store.epochs(trialId: trials[1].trialId).first?.wallSeconds)
         var show = try NINStudyCommand.parseAsRoot(["show", String(trials[0].trialId.prefix(6)), "--db", db])
         XCTAssertNoThrow(try show.run())
         var maps = try NINStudyCommand.parseAsRoot(["maps", String(trials[0].trialId.prefix(8)), "--db", db, "--data-dir", root.path, "--images", "0,1,2"])

@@ -56,7 +56,7 @@ final class QuickstartEndToEndTests: XCTestCase {
             XCTAssertEqual(Set(pngs.map(\.kind)), [.confidenceMap, .confidenceMapTop, .learningCurve],
                            "plain and top-10 % confidence-map sheets, and the study's learning curves")
             for a in pngs {
-                let image = try PNG.read(from: URL(fileURLWithPath: a.path))
+                let image = try PNG.read(from: URL(fileURLWithPath: store.resolvedArtifactPath(a.path)))
                 XCTAssertGreaterThan(image.width * image.height, 100_000, a.path)
             }
         }

@@ -161,7 +161,7 @@ final class StudyRunnerTests: XCTestCase {
         let store = try ResultsStore(path: options(db: "h").databasePath)
         let artifacts = try store.artifacts(trialId: study.trials[0].id)
         XCTAssertEqual(artifacts.map(\.kind).filter { $0 != .checkpoint }, [.confidenceMap, .learningCurve])
-        let sheet = try PNG.read(from: URL(fileURLWithPath: artifacts.first { $0.kind == .confidenceMap }!.path))
+        let sheet = try PNG.read(from: URL(fileURLWithPath: store.resolvedArtifactPath(artifacts.first { $0.kind == .confidenceMap }!.path)))
         XCTAssertEqual(sheet.width, 760, "the explanation sheet, not a map grid")
     }
 
