@@ -54,6 +54,32 @@ public final class ResultsStore {
         try self.init(dbWriter: pool, path: path, clock: clock)
     }
 
+    /// Opens an existing results database for the query commands (`list`, `show`, `maps`) through
+    /// one serial connection (a `DatabaseQueue`) that keeps the file's journal mode.
+    ///
+    /// Unlike ``init(path:busyTimeout:clock:)`` it creates no folder, and it does not bootstrap a
+    /// WAL file: GRDB's `DatabasePool` does that by creating and dropping a table, which rewrites
+    /// the file even when nothing else changes. Reading a committed database (such as
+    /// `results/reference/`) through this store leaves its bytes as they were; writes (recovering
+    /// abandoned trials) still work and wait up to `busyTimeout` seconds for another process.
+    /// - Throws: ``StoreError/database(operation:path:message:)`` if the file is missing, is not
+    ///   an SQLite database, or a migration fails.
+    public static func openExisting(path: String, busyTimeout: TimeInterval = 10) throws -> ResultsStore {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw StoreError.database(operation: "open", path: path, message: "no such file")
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(busyTimeout)
+        configuration.foreignKeysEnabled = true
+        let queue: DatabaseQueue
+        do {
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+        } catch {
+            throw StoreError.database(operation: "open", path: path, message: "\(error)")
+        }
+        return try ResultsStore(dbWriter: queue, path: path)
+    }
+
     /// Wraps an open database (e.g. `DatabaseQueue()` in tests) and applies pending migrations.
     /// - Throws: ``StoreError/database(operation:path:message:)`` if a migration fails.
     public init(dbWriter: any DatabaseWriter, path: String = ":memory:",

@@ -22,7 +22,7 @@ func openExisting(_ path: String) throws -> ResultsStore {
     guard FileManager.default.fileExists(atPath: path) else {
         throw ValidationError("no results database at \(path) (run a study first, or pass --db)")
     }
-    let store = try ResultsStore(path: path)
+    let store = try ResultsStore.openExisting(path: path)
     _ = try? store.recoverAbandonedTrials(currentHost: ProcessInfo.processInfo.hostName)
     return store
 }
@@ -101,7 +101,11 @@ extension NINStudyCommand {
                 let artifacts = try store.artifacts(trialId: t.id)
                 print("\nartifacts:")
                 if artifacts.isEmpty { print("  (none)") }
-                for a in artifacts { print("  \(a.kind.rawValue): \(store.resolvedArtifactPath(a.path)) (\(a.bytes) bytes, sha256 \(a.sha256.prefix(16))…)") }
+                for a in artifacts {
+                    let path = store.resolvedArtifactPath(a.path)
+                    let missing = FileManager.default.fileExists(atPath: path) ? "" : " — missing"
+                    print("  \(a.kind.rawValue): \(path) (\(a.bytes) bytes, sha256 \(a.sha256.prefix(16))…)\(missing)")
+                }
             }
         }
     }

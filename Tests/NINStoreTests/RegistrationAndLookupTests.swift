@@ -180,6 +180,35 @@ final class RegistrationAndLookupTests: XCTestCase {
                        [base + "/maps/s/t/confidence-maps.png", sibling, outside])
     }
 
+    /// The query commands' store reads (and recovers trials in) a closed database without rewriting
+    /// its file, so a committed database such as `results/reference/` stays byte-identical; the
+    /// read-write `DatabasePool` store does rewrite it (GRDB's WAL bootstrap), which is why the
+    /// query commands do not use it.
+    func testOpeningAnExistingDatabaseForQueriesLeavesItsBytesUnchanged() throws {
+        let folder = FileManager.default.temporaryDirectory
+            .appendingPathComponent("nin-query-open-\(UUID().uuidString)", isDirectory: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("results.sqlite").path
+        do {
+            let writer = try ResultsStore(path: path)
+            try writer.upsertStudy(name: "s", description: "", definitionJSON: "{}", definitionSHA256: hexId(1))
+            try writer.upsertTrial(sampleTrial(id: hexId(40), head: "gap", depth: 1, seed: 1), params: [:], study: "s")
+        }
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        do {
+            let reader = try ResultsStore.openExisting(path: path)
+            XCTAssertEqual(try reader.studies().map(\.name), ["s"])
+            XCTAssertEqual(try reader.recoverAbandonedTrials(currentHost: "h"), [])
+            XCTAssertEqual(try reader.trialSummaries().count, 1)
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), before)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path + "-wal"))
+        do { _ = try ResultsStore(path: path) }
+        XCTAssertNotEqual(try Data(contentsOf: URL(fileURLWithPath: path)), before,
+                          "the pool store no longer rewrites the file; openExisting may be unnecessary")
+        XCTAssertThrowsError(try ResultsStore.openExisting(path: folder.appendingPathComponent("none.sqlite").path))
+    }
+
     func testTimestampsAreISO8601UTCText() throws {
         let id = hexId(30)
         try addTrial(id)
