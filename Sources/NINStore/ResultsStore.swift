@@ -42,16 +42,24 @@ public final class ResultsStore {
                 throw StoreError.cannotCreateDirectory(path: folder, reason: "\(error.localizedDescription)")
             }
         }
+        let pool = try ResultsStore.connect(path, busyTimeout: busyTimeout) {
+            try DatabasePool(path: $0, configuration: $1)
+        }
+        try self.init(dbWriter: pool, path: path, clock: clock)
+    }
+
+    /// Opens a connection with the settings every file store uses (busy timeout, foreign keys),
+    /// wrapping an open failure as ``StoreError/database(operation:path:message:)``.
+    private static func connect<Writer>(_ path: String, busyTimeout: TimeInterval,
+                                        _ open: (String, Configuration) throws -> Writer) throws -> Writer {
         var configuration = Configuration()
         configuration.busyMode = .timeout(busyTimeout)
         configuration.foreignKeysEnabled = true
-        let pool: DatabasePool
         do {
-            pool = try DatabasePool(path: path, configuration: configuration)
+            return try open(path, configuration)
         } catch {
             throw StoreError.database(operation: "open", path: path, message: "\(error)")
         }
-        try self.init(dbWriter: pool, path: path, clock: clock)
     }
 
     /// Opens an existing results database for the query commands (`list`, `show`, `maps`) through
@@ -68,15 +76,7 @@ public final class ResultsStore {
         guard FileManager.default.fileExists(atPath: path) else {
             throw StoreError.database(operation: "open", path: path, message: "no such file")
         }
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(busyTimeout)
-        configuration.foreignKeysEnabled = true
-        let queue: DatabaseQueue
-        do {
-            queue = try DatabaseQueue(path: path, configuration: configuration)
-        } catch {
-            throw StoreError.database(operation: "open", path: path, message: "\(error)")
-        }
+        let queue = try connect(path, busyTimeout: busyTimeout) { try DatabaseQueue(path: $0, configuration: $1) }
         return try ResultsStore(dbWriter: queue, path: path)
     }
 
