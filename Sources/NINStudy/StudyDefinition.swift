@@ -70,7 +70,11 @@ public struct StudyDefinition: Sendable {
         var problems: [String] = []
         let sweep = top.removeValue(forKey: "sweep")
         let extras = top.removeValue(forKey: "extraTrials")
-        problems += StudySchema.study.problems(.object(top), at: "")
+        problems += StudySchema.study.problems(.object(top), at: "", alsoKnown: ["extraTrials", "sweep"])
+        if case .string(let name)? = top["name"],
+           name.isEmpty || name.contains(where: { !($0.isLetter || $0.isNumber || "-_.".contains($0)) }) {
+            problems.append("name: expected letters, digits, '-', '_' or '.', found \"\(name)\"")
+        }
 
         // Sweep axes: dotted key paths of the trial keys, or `seed`.
         var axes: [(path: String, values: [JSONValue])] = []
@@ -122,9 +126,6 @@ public struct StudyDefinition: Sendable {
         name = top["name"].flatMap { if case .string(let s) = $0 { return s } else { return nil } } ?? ""
         description = top["description"].flatMap { if case .string(let s) = $0 { return s } else { return nil } } ?? ""
         sourceText = String(decoding: data, as: UTF8.self)
-        if name.isEmpty || name.contains(where: { !($0.isLetter || $0.isNumber || "-_.".contains($0)) }) {
-            problems.append("name: expected letters, digits, '-', '_' or '.', found \"\(name)\"")
-        }
 
         // Base trial JSON and seeds.
         var base = top

@@ -51,7 +51,9 @@ indirect enum FieldSpec {
     }
 
     /// Checks `value` against this spec; returns one message per problem, each starting with `path`.
-    func problems(_ value: JSONValue, at path: String) -> [String] {
+    /// `alsoKnown` names keys of this object that the caller checks itself (listed as known keys in
+    /// an unknown-key message, but not checked here).
+    func problems(_ value: JSONValue, at path: String, alsoKnown: [String] = []) -> [String] {
         let found = value.shortDescription
         func bad() -> [String] { ["\(path): expected \(expectation), found \(found)"] }
         switch self {
@@ -83,7 +85,8 @@ indirect enum FieldSpec {
                 if let spec = fields[key] {
                     out += spec.problems(o[key]!, at: sub)
                 } else {
-                    out.append("\(sub): unknown key (known keys here: \(fields.keys.sorted().joined(separator: ", ")))")
+                    let known = (Array(fields.keys) + alsoKnown).sorted()
+                    out.append("\(sub): unknown key (known keys here: \(known.joined(separator: ", ")))")
                 }
             }
             for key in required.sorted() where o[key] == nil {

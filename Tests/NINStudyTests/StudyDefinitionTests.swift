@@ -139,8 +139,15 @@ final class StudyDefinitionTests: XCTestCase {
     }
 
     func testAllProblemsReportedAtOnce() {
-        let found = problems(#"{"name": "t", "dataset": {"name": "svhn"}, "model": {"depth": -1}, "training": {"epochs": 0, "learningRate": 0}, "sweep": {"model.head": ["x"]}}"#)
-        XCTAssertEqual(found.count, 5, "\(found)")
+        let found = problems(#"{"name": "bad name!", "dataset": {"name": "svhn"}, "model": {"depth": -1}, "training": {"epochs": 0, "learningRate": 0}, "sweep": {"model.head": ["x"]}}"#)
+        XCTAssertEqual(found.count, 6, "\(found)")
+        XCTAssertTrue(found.contains { $0.hasPrefix("name: expected letters, digits") }, "\(found)")
+    }
+
+    /// Keys the definition checks itself (`sweep`, `extraTrials`) are listed as known next to a typo.
+    func testUnknownTopLevelKeyListsEveryKnownKey() {
+        let found = problems(#"{"name": "t", "dataset": {"name": "mnist"}, "model": {}, "trainng": {}, "training": {"epochs": 1, "learningRate": 1}, "sweep": {"model.head": ["gap"]}}"#)
+        XCTAssertEqual(found, ["trainng: unknown key (known keys here: dataset, description, extraTrials, model, name, seeds, sweep, training)"])
     }
 
     func testSweepDependentShapeProblemNamesTheTrial() {
