@@ -14,7 +14,10 @@ extension ResultsStore {
         try read("read study \(name)") { db in try StudyRecord.fetchOne(db, key: name) }
     }
 
-    /// The trials of one study (or of all studies when `study` is nil), oldest first.
+    /// The trials of one study (or of all studies when `study` is nil) in the order they were first
+    /// registered (a run registers a study's trials in expansion order). The order is the table's
+    /// rowid, not `created_at`: trials registered in the same millisecond would otherwise fall
+    /// back to id order, so listings and learning-curve legends would differ between identical runs.
     /// - Throws: A database error.
     public func trials(study: String? = nil) throws -> [TrialRecord] {
         try read("list trials") { db in
@@ -23,11 +26,11 @@ extension ResultsStore {
                     db,
                     sql: """
                         SELECT trials.* FROM trials JOIN study_trials ON study_trials.trial_id = trials.id
-                        WHERE study_trials.study = ? ORDER BY trials.created_at, trials.id
+                        WHERE study_trials.study = ? ORDER BY trials.rowid
                         """,
                     arguments: [study])
             }
-            return try TrialRecord.order(Column("created_at"), Column("id")).fetchAll(db)
+            return try TrialRecord.fetchAll(db, sql: "SELECT * FROM trials ORDER BY rowid")
         }
     }
 
@@ -114,11 +117,11 @@ extension ResultsStore {
         }
     }
 
-    /// Rows of the `trial_summary` view for one study (or all), oldest trial first.
+    /// Rows of the `trial_summary` view for one study (or all), in the order of ``trials(study:)``.
     /// - Throws: A database error.
     public func trialSummaries(study: String? = nil) throws -> [TrialSummary] {
         try read("read trial summary") { db in
-            let order = "ORDER BY (SELECT created_at FROM trials WHERE id = trial_id), trial_id, study"
+            let order = "ORDER BY (SELECT rowid FROM trials WHERE id = trial_id), study"
             if let study {
                 return try TrialSummary.fetchAll(db, sql: "SELECT * FROM trial_summary WHERE study = ? \(order)",
                                                  arguments: [study])

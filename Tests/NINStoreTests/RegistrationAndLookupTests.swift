@@ -65,6 +65,18 @@ final class RegistrationAndLookupTests: XCTestCase {
         XCTAssertEqual(try store.trialSummaries().map(\.study).sorted(), ["s", "t"])
     }
 
+    /// Trials registered in the same millisecond keep their registration order (not id order), so
+    /// listings and learning-curve legends are the same in every identical run.
+    func testTrialsAreListedInRegistrationOrder() throws {
+        let ids = [hexId(9), hexId(3), hexId(7)]  // the test clock does not move between them
+        for id in ids { try addTrial(id) }
+        XCTAssertEqual(try store.trials(study: "s").map(\.id), ids)
+        XCTAssertEqual(try store.trials().map(\.id), ids)
+        XCTAssertEqual(try store.trialSummaries(study: "s").map(\.trialId), ids)
+        try addTrial(ids[1])  // registering again keeps the first position
+        XCTAssertEqual(try store.trialSummaries().map(\.trialId), ids)
+    }
+
     func testIdPrefixLookup() throws {
         // Three ids: two share the prefix "abc1", one starts "abd".
         let ids = ["abc1" + String(repeating: "0", count: 60), "abc1" + String(repeating: "f", count: 60),
