@@ -9,7 +9,9 @@ import NINRender
 ///
 /// Files: `<folder>/<study>/<trial-id>/confidence-maps.png` (all activations),
 /// `confidence-maps-top<p>.png` (only the top p % of each row's activations, the paper's
-/// variant), and `<folder>/<study>/learning-curves.png`.
+/// variant), and `<folder>/<study>/learning-curves.png`. Sheets of other test images than the
+/// default selection get a suffix naming them (`confidence-maps-images-0-1-2.png`), so they never
+/// replace the sheets a run rendered.
 public enum MapRenderer {
     /// Renders the sheets of a trained network for the given test images.
     /// - Parameters:
@@ -21,6 +23,7 @@ public enum MapRenderer {
     public static func renderTrial(network: Network, trial: Trial, data: PreparedData, study: String, folder: String,
                                    testIndices: [Int]? = nil, topPercent: Double = 10) throws -> [(ArtifactKind, String)] {
         let indices = testIndices ?? data.displayIndices
+        let suffix = indices == data.displayIndices ? "" : "-images-" + selectionName(indices)
         let dir = URL(fileURLWithPath: folder).appendingPathComponent(study).appendingPathComponent(trial.id)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let size = data.test.imageSize
@@ -54,7 +57,7 @@ public enum MapRenderer {
         }
 
         if case .unavailable(let reason) = kind {
-            let url = dir.appendingPathComponent("confidence-maps.png")
+            let url = dir.appendingPathComponent("confidence-maps\(suffix).png")
             let sheet = ExplanationSheet(title: title, lines: [
                 "No category confidence maps for this trial (the paper's section 4.7 defines them for GAP heads).",
                 reason,
@@ -64,8 +67,8 @@ public enum MapRenderer {
         }
         let mapKind: MapKind = kind == .fcLinearContribution ? .fcLinearContribution : .gapClassMaps
         var written: [(ArtifactKind, String)] = []
-        for (p, name, artifact) in [(nil as Double?, "confidence-maps.png", ArtifactKind.confidenceMap),
-                                    (topPercent, "confidence-maps-top\(Int(topPercent)).png", ArtifactKind.confidenceMapTop)] {
+        for (p, name, artifact) in [(nil as Double?, "confidence-maps\(suffix).png", ArtifactKind.confidenceMap),
+                                    (topPercent, "confidence-maps\(suffix)-top\(Int(topPercent)).png", ArtifactKind.confidenceMapTop)] {
             let sheet = try ConfidenceMapSheet(images: images, imageHeight: h, imageWidth: w, imageChannels: c,
                                                maps: maps, mapHeight: mapShape.0, mapWidth: mapShape.1,
                                                classNames: data.classNames, trueLabels: labels, predicted: predicted,
@@ -75,6 +78,18 @@ public enum MapRenderer {
             written.append((artifact, url.path))
         }
         return written
+    }
+
+    /// A file-name part for a selection of test images: the indices themselves (`0-1-2`), or for
+    /// more than 8 the first 4, the count and an FNV-1a hash of the whole list.
+    static func selectionName(_ indices: [Int]) -> String {
+        if indices.count <= 8 { return indices.map(String.init).joined(separator: "-") }
+        var hash: UInt32 = 2_166_136_261
+        for i in indices {
+            for byte in String(i).utf8 + [UInt8(ascii: ",")] { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        }
+        return indices.prefix(4).map(String.init).joined(separator: "-") + "-and-\(indices.count - 4)-more-"
+            + String(format: "%08x", hash)
     }
 
     /// `renderTrial` for a trainer that just finished.

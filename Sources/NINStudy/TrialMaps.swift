@@ -6,6 +6,8 @@ public enum MapsError: Error, CustomStringConvertible {
     case noCheckpoint(trial: String, path: String)
     case badConfig(trial: String, reason: String)
     case imageIndexOutOfRange(index: Int, count: Int)
+    /// The dataset files found differ from those the trial trained on; one line per differing file.
+    case datasetMismatch(trial: String, differences: [String])
 
     public var description: String {
         switch self {
@@ -13,6 +15,9 @@ public enum MapsError: Error, CustomStringConvertible {
             return "trial \(t.prefix(10)) has no checkpoint at \(p) (checkpoints are written at the end of every epoch; run the trial first, with the same --db)"
         case .badConfig(let t, let r): return "trial \(t.prefix(10)): its stored configuration cannot be read: \(r)"
         case .imageIndexOutOfRange(let i, let n): return "--images: test image \(i) does not exist (the test set has \(n) images, 0…\(n - 1))"
+        case .datasetMismatch(let t, let d):
+            return "trial \(t.prefix(10)) was trained on other dataset files than the ones found (SHA-256): "
+                + d.joined(separator: "; ") + ". Pass the --data-dir given to `run`."
         }
     }
 }
@@ -21,7 +26,9 @@ public enum MapsError: Error, CustomStringConvertible {
 public enum TrialMaps {
     /// Renders the sheets and records them as artifacts.
     /// - Returns: the paths written.
-    /// - Throws: `MapsError`, `DatasetError`, `CheckpointError`, `RenderError`, `StoreError`.
+    /// - Throws: `MapsError` (no checkpoint, unreadable configuration, an image index out of range,
+    ///   dataset files whose SHA-256 differ from those the trial recorded), `DatasetError`,
+    ///   `CheckpointError`, `RenderError`, `StoreError`.
     public static func render(record: TrialRecord, store: ResultsStore, databasePath: String, dataDir: String?,
                               indices: [Int]?, topPercent: Double, output: String?, threads: Int) throws -> [String] {
         let config: TrialConfig
@@ -38,6 +45,19 @@ public enum TrialMaps {
         let swept = params.keys.sorted().compactMap { k in (try? JSONValue.parse(Data(params[k]!.utf8), file: k)).map { (path: k, value: $0) } }
         let trial = Trial(config: config, swept: swept)
         let data = try PreparedData(config.dataset, dataDir: dataDir, cacheDirectory: options.cache)
+        if let recorded = record.datasetIdentity, recorded != data.identity.combined {
+            let expected = Dictionary(uniqueKeysWithValues: try store.datasetFiles(identity: recorded).map { ($0.file, $0.sha256) })
+            let found = Dictionary(uniqueKeysWithValues: data.identity.files.map { ($0.name, $0.sha256) })
+            let differences = Set(expected.keys).union(found.keys).sorted().compactMap { name -> String? in
+                switch (expected[name], found[name]) {
+                case let (e?, f?) where e != f: return "\(name): recorded \(e.prefix(12))…, found \(f.prefix(12))…"
+                case (_?, nil): return "\(name): recorded, not read now"
+                case (nil, _?): return "\(name): read now, not recorded"
+                default: return nil
+                }
+            }
+            throw MapsError.datasetMismatch(trial: record.id, differences: differences)
+        }
         if let bad = indices?.first(where: { $0 >= data.test.count }) {
             throw MapsError.imageIndexOutOfRange(index: bad, count: data.test.count)
         }

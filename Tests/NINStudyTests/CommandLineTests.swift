@@ -2,6 +2,7 @@ import XCTest
 import ArgumentParser
 import NINStore
 import NINRender
+import NINStudy
 @testable import nin_study
 
 /// The command-line tool: argument parsing, and whole runs through the CLI entry point and the
@@ -84,8 +85,23 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(recovered.wallSeconds, try store.epochs(trialId: trials[1].trialId).first?.wallSeconds)
         var show = try NINStudyCommand.parseAsRoot(["show", String(trials[0].trialId.prefix(6)), "--db", db])
         XCTAssertNoThrow(try show.run())
+        let mapsFolder = root.appendingPathComponent("out/maps/tiny/\(trials[0].trialId)")
+        let runSheet = try Data(contentsOf: mapsFolder.appendingPathComponent("confidence-maps.png"))
         var maps = try NINStudyCommand.parseAsRoot(["maps", String(trials[0].trialId.prefix(8)), "--db", db, "--data-dir", root.path, "--images", "0,1,2"])
         XCTAssertNoThrow(try maps.run())
+        // Other images get their own sheets; the run's sheet is left as it was.
+        XCTAssertEqual(try PNG.read(from: mapsFolder.appendingPathComponent("confidence-maps-images-0-1-2-top10.png")).width,
+                       try PNG.read(from: mapsFolder.appendingPathComponent("confidence-maps-images-0-1-2.png")).width)
+        XCTAssertEqual(try Data(contentsOf: mapsFolder.appendingPathComponent("confidence-maps.png")), runSheet)
+        // Dataset files other than those the trial trained on are refused, naming the files.
+        let other = root.appendingPathComponent("other")
+        try SyntheticDigits.write(to: other, seed: 8)
+        XCTAssertThrowsError(try TrialMaps.render(record: XCTUnwrap(store.trial(id: trials[0].trialId)), store: store, databasePath: db,
+                                                  dataDir: other.path, indices: nil, topPercent: 10, output: nil, threads: 1)) {
+            let message = "\($0)"
+            XCTAssertTrue(message.contains("trained on other dataset files"), message)
+            XCTAssertTrue(message.contains("t10k-images-idx3-ubyte: recorded "), message)
+        }
 
         // Bad input: one clear message and exit status 2.
         let bad = try write(Data(#"{"name": "bad", "dataset": {"name": "mnist"}, "model": {"depth": "two"}, "training": {"epochs": 1, "learningRate": 1}}"#.utf8), "bad.json")
