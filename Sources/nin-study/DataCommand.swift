@@ -78,7 +78,11 @@ func render(_ reports: [DataReport]) -> String {
                 case .mismatch: status = "MISMATCH"
                 case .unknown: status = "no known checksum"
                 }
-                lines.append("  \(f.path)  \(f.bytes) bytes  sha256 \(f.sha256 ?? "-")  \(status)" + (f.detail.isEmpty ? "" : "  (\(f.detail))"))
+                if f.status == .notChecked {
+                    lines.append("  \(f.path)  \(f.bytes) bytes" + (f.detail.isEmpty ? "" : "  (\(f.detail))"))
+                } else {
+                    lines.append("  \(f.path)  \(f.bytes) bytes  sha256 \(f.sha256 ?? "-")  \(status)" + (f.detail.isEmpty ? "" : "  (\(f.detail))"))
+                }
             }
         } else {
             lines.append("\(r.dataset.rawValue): not found")

@@ -16,8 +16,9 @@ extension NINStudyCommand {
             discussion: """
             Finished trials are skipped; interrupted ones resume from their last finished epoch with \
             bit-identical results (same thread count). Ctrl-C stops cleanly; run again to resume. \
-            Exit status: 0 when every selected trial finished, 1 when some failed or the run was interrupted, \
-            2 for bad input (study file, dataset, options).
+            Exit status: 0 when every selected trial finished; 1 when some failed, the run was interrupted \
+            or another process is running some; 2 for bad input (study file, dataset, results database, \
+            an --only filter that matches nothing); 64 for invalid command-line options.
             """)
 
         @Argument(help: "The study definition (JSON; see Studies/ and Studies/study.schema.json).")
@@ -25,10 +26,10 @@ extension NINStudyCommand {
 
         @OptionGroup var database: DatabaseOptions
 
-        @Option(help: "Folder holding the datasets (else $NIN_DATA_DIR, else the per-user cache).")
+        @Option(help: "Folder holding the datasets (else $NIN_DATA_DIR, then ~/.cache/nin-study/data, then /usr/share/datasets; found nowhere, the dataset is downloaded unless --no-fetch).")
         var dataDir: String?
 
-        @Option(help: "Threads for the engine and BLAS (default: the number of cores). Results are bit-identical for the same thread count.")
+        @Option(help: "Threads for the engine and BLAS (the default is the number of cores). Results are bit-identical for the same thread count.")
         var threads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
         @Flag(help: "List the expanded trials with ids, parameter counts, multiply-adds and an estimated time; train nothing.")
