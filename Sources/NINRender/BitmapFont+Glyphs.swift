@@ -1,6 +1,9 @@
 // Glyph bitmaps of the built-in 5×7 font for printable ASCII (32–126).
 // Each glyph is seven rows, top to bottom, of five columns: "#" = ink, "." = background.
-// Capitals and digits sit on the bottom row; lowercase descenders (g j p q y) are raised to fit.
+// Capitals, digits and most lowercase letters sit on the bottom row. The descender letters g p q y
+// are drawn `BitmapFont.descent` rows lower: their first five rows are the x-height part (on the
+// baseline) and their last two hang below it, so they do not read as the digit 9. (j keeps its dot
+// inside the box and is raised instead.)
 
 extension BitmapFont {
     static let standardGlyphRows: [Character: String] = [
@@ -75,7 +78,7 @@ extension BitmapFont {
         "d": "....# ....# .##.# #..## #...# #...# .####",
         "e": "..... ..... .###. #...# ##### #.... .###.",
         "f": "..##. .#..# .#... ###.. .#... .#... .#...",
-        "g": "..... ..... .#### #...# .#### ....# .###.",
+        "g": ".#### #...# #...# #...# .#### ....# .###.",
         "h": "#.... #.... #.##. ##..# #...# #...# #...#",
         "i": "..#.. ..... .##.. ..#.. ..#.. ..#.. .###.",
         "j": "...#. ..... ..##. ...#. ...#. #..#. .##..",
@@ -84,8 +87,8 @@ extension BitmapFont {
         "m": "..... ..... ##.#. #.#.# #.#.# #...# #...#",
         "n": "..... ..... #.##. ##..# #...# #...# #...#",
         "o": "..... ..... .###. #...# #...# #...# .###.",
-        "p": "..... ..... ####. #...# ####. #.... #....",
-        "q": "..... ..... .##.# #..## .#### ....# ....#",
+        "p": "####. #...# #...# #...# ####. #.... #....",
+        "q": ".#### #...# #...# #...# .#### ....# ....#",
         "r": "..... ..... #.##. ##..# #.... #.... #....",
         "s": "..... ..... .###. #.... .###. ....# ####.",
         "t": ".#... .#... ###.. .#... .#... .#..# ..##.",
@@ -93,7 +96,7 @@ extension BitmapFont {
         "v": "..... ..... #...# #...# #...# .#.#. ..#..",
         "w": "..... ..... #...# #...# #.#.# #.#.# .#.#.",
         "x": "..... ..... #...# .#.#. ..#.. .#.#. #...#",
-        "y": "..... ..... #...# #...# .#### ....# .###.",
+        "y": "#...# #...# #...# #...# .#### ....# .###.",
         "z": "..... ..... ##### ...#. ..#.. .#... #####",
         "{": "...#. ..#.. ..#.. .#... ..#.. ..#.. ...#.",
         "|": "..#.. ..#.. ..#.. ..#.. ..#.. ..#.. ..#..",

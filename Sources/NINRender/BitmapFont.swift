@@ -1,7 +1,9 @@
 // A small built-in bitmap font (5×7 glyphs, printable ASCII), so rendering needs no font files.
 
 /// A fixed-width bitmap font: 5×7-pixel glyphs for printable ASCII 32–126, drawn in a 6×9 cell
-/// (one column of spacing, two rows of line spacing). Characters outside that range draw as `?`.
+/// (one column of spacing, two rows of line spacing). The descender letters g, p, q, y sit
+/// ``descent`` rows lower in the cell, reaching into the line spacing. Characters outside that range
+/// draw as `?`.
 ///
 /// All sizes scale by an integer factor `scale`: a glyph pixel becomes a `scale × scale` block.
 public struct BitmapFont: Sendable {
@@ -13,6 +15,10 @@ public struct BitmapFont: Sendable {
     public let advance = 6
     /// Distance between baselines of consecutive lines in font pixels.
     public let lineHeight = 9
+    /// How many font pixels the descender letters (g, p, q, y) are drawn below the glyph box.
+    public let descent = 2
+    /// The letters drawn ``descent`` rows lower.
+    public static let descenderLetters: Set<Character> = ["g", "p", "q", "y"]
 
     /// Ink masks per character: `glyphs[c][row]` has bit `4 − column` set where column (0 = left) is inked.
     private let glyphs: [Character: [UInt8]]
@@ -39,7 +45,14 @@ public struct BitmapFont: Sendable {
         glyphs[character] == nil ? "?" : character
     }
 
-    /// Whether the glyph of `character` has ink at (column, row), column 0…4 from the left, row 0…6 from the top.
+    /// Rows (font pixels) by which `character`'s glyph is drawn below the top of the glyph box:
+    /// ``descent`` for g, p, q, y, otherwise 0.
+    public func verticalOffset(of character: Character) -> Int {
+        BitmapFont.descenderLetters.contains(character) ? descent : 0
+    }
+
+    /// Whether the glyph of `character` has ink at (column, row), column 0…4 from the left, row 0…6
+    /// from the top of the glyph (which is drawn ``verticalOffset(of:)`` rows lower).
     public func isInked(_ character: Character, column: Int, row: Int) -> Bool {
         precondition((0..<glyphWidth).contains(column) && (0..<glyphHeight).contains(row),
                      "BitmapFont.isInked: (\(column), \(row)) outside the 5×7 glyph")
@@ -48,14 +61,16 @@ public struct BitmapFont: Sendable {
     }
 
     /// The size in pixels of `text` drawn at `scale`: width `advance·scale·(longest line) − scale`
-    /// (no trailing spacing column), height `lineHeight·scale·(lines − 1) + glyphHeight·scale`.
+    /// (no trailing spacing column), height `lineHeight·scale·(lines − 1) + glyphHeight·scale`,
+    /// plus `descent·scale` when the last line has a descender letter.
     /// Lines are separated by "\n"; the empty string measures 0×0.
     public func measure(text: String, scale: Int = 1) -> (width: Int, height: Int) {
         guard !text.isEmpty else { return (0, 0) }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         let longest = lines.map(\.count).max() ?? 0
         let width = longest == 0 ? 0 : (advance * longest - 1) * scale
-        let height = (lineHeight * (lines.count - 1) + glyphHeight) * scale
+        let hangs = lines.last.map { $0.contains { BitmapFont.descenderLetters.contains($0) } } ?? false
+        let height = (lineHeight * (lines.count - 1) + glyphHeight + (hangs ? descent : 0)) * scale
         return (width, height)
     }
 
@@ -71,10 +86,12 @@ public struct BitmapFont: Sendable {
                 y += lineHeight * s
                 continue
             }
-            let rows = glyphs[glyphCharacter(for: character)]!
+            let glyph = glyphCharacter(for: character)
+            let rows = glyphs[glyph]!
+            let top = y + verticalOffset(of: glyph) * s
             for row in 0..<glyphHeight where rows[row] != 0 {
                 for column in 0..<glyphWidth where (rows[row] >> UInt8(glyphWidth - 1 - column)) & 1 == 1 {
-                    image.fillRect(x: x + column * s, y: y + row * s, width: s, height: s, color: color)
+                    image.fillRect(x: x + column * s, y: top + row * s, width: s, height: s, color: color)
                 }
             }
             x += advance * s

@@ -9,21 +9,22 @@ final class BitmapFontTests: XCTestCase {
     func testRenderedGlyphsMatchTheirBitmapDefinition() throws {
         let dir = try makeTemporaryDirectory(self)
         for scale in [1, 3] {
-            for character in Array("Ag7?~%") {
-                var image = RGBAImage(width: 8 * scale, height: 9 * scale, fill: .white)
+            for character in Array("Ag7?~%yq") {
+                var image = RGBAImage(width: 8 * scale, height: 11 * scale, fill: .white)
+                let top = scale * (1 + font.verticalOffset(of: character))
                 image.draw(text: String(character), at: (scale, scale), color: .black, scale: scale)
                 let back = try roundTrip(image, name: "glyph.png", in: dir)
                 let rows = BitmapFont.standardGlyphRows[character]!.split(separator: " ").map(Array.init)
                 for py in 0..<7 * scale {
                     for px in 0..<5 * scale {
                         let inked = rows[py / scale][px / scale] == "#"
-                        XCTAssertEqual(back.pixel(x: scale + px, y: scale + py), inked ? .black : .white,
+                        XCTAssertEqual(back.pixel(x: scale + px, y: top + py), inked ? .black : .white,
                                        "'\(character)' scale \(scale) at (\(px), \(py))")
                         XCTAssertEqual(font.isInked(character, column: px / scale, row: py / scale), inked)
                     }
                 }
                 // Nothing outside the glyph box.
-                let inside = back.countPixels(x: scale, y: scale, width: 5 * scale, height: 7 * scale) { $0 == .black }
+                let inside = back.countPixels(x: scale, y: top, width: 5 * scale, height: 7 * scale) { $0 == .black }
                 XCTAssertEqual(back.countPixels { $0 == .black }, inside)
                 XCTAssertGreaterThan(inside, 0)
             }
@@ -35,7 +36,7 @@ final class BitmapFontTests: XCTestCase {
         for code in 32...126 {
             let c = Character(UnicodeScalar(UInt8(code)))
             XCTAssertEqual(font.glyphCharacter(for: c), c)
-            let key = (0..<7).map { row in (0..<5).map { font.isInked(c, column: $0, row: row) ? "#" : "." }.joined() }.joined()
+            let key = "\(font.verticalOffset(of: c))" + (0..<7).map { row in (0..<5).map { font.isInked(c, column: $0, row: row) ? "#" : "." }.joined() }.joined()
             if let other = seen[key] { XCTFail("'\(c)' and '\(other)' share a glyph") }
             seen[key] = c
             if c != " " { XCTAssertTrue(key.contains("#"), "'\(c)' has no ink") }
@@ -47,7 +48,7 @@ final class BitmapFontTests: XCTestCase {
         let text = "true: cat\npred: dog"
         let size = font.measure(text: text, scale: 2)
         XCTAssertEqual(size.width, (6 * 9 - 1) * 2)
-        XCTAssertEqual(size.height, (9 + 7) * 2)
+        XCTAssertEqual(size.height, (9 + 7 + 2) * 2)  // "g" hangs below the last line
         var image = RGBAImage(width: 200, height: 60, fill: .white)
         image.draw(text: text, at: (4, 4), color: .black, scale: 2)
         var minX = Int.max, maxX = Int.min, minY = Int.max, maxY = Int.min
@@ -63,6 +64,18 @@ final class BitmapFontTests: XCTestCase {
         let empty = font.measure(text: "")
         XCTAssertEqual(empty.width, 0)
         XCTAssertEqual(empty.height, 0)
+    }
+
+    /// g, p, q, y hang below the baseline that a, 9 and the capitals sit on, so "gap" and "9ap" differ in shape.
+    func testDescendersHangBelowTheBaseline() {
+        func lowestInkedRow(_ c: Character) -> Int {
+            let row = (0..<7).last { row in (0..<5).contains { font.isInked(c, column: $0, row: row) } }!
+            return font.verticalOffset(of: c) + row
+        }
+        for c in Array("gpqy") { XCTAssertEqual(lowestInkedRow(c), 8, "'\(c)'") }
+        for c in Array("a9AZbx") { XCTAssertEqual(lowestInkedRow(c), 6, "'\(c)'") }
+        XCTAssertEqual(font.measure(text: "ab").height, 7)
+        XCTAssertEqual(font.measure(text: "gap").height, 9)
     }
 
     func testWrapKeepsLinesWithinWidthAndKeepsAllWords() {
