@@ -80,12 +80,19 @@ public struct DatasetFetcher {
     ///   left), `.io`.
     public func fetch(_ name: DatasetName, dataDir: String?, progress: ((String) -> Void)? = nil) throws -> FetchReport {
         let directory = destination(for: name, dataDir: dataDir)
+        let createdFolder = !FileManager.default.fileExists(atPath: directory)
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
             throw DatasetError.io(path: directory, operation: "create folder", reason: error.localizedDescription)
         }
         var fetched: [FetchedFile] = []
+        // A fetch that fails (offline) leaves no empty folder it made behind.
+        defer {
+            if createdFolder, (try? FileManager.default.contentsOfDirectory(atPath: directory))?.isEmpty == true {
+                try? FileManager.default.removeItem(atPath: directory)
+            }
+        }
         for file in name.officialFiles {
             let finalPath = (directory as NSString).appendingPathComponent(file.name)
             guard let expected = knownMD5[file.name] ?? file.md5 else {

@@ -125,6 +125,13 @@ public final class StudyRunner {
         if !recovered.isEmpty {
             reporter.message("marked \(recovered.count) abandoned trial\(recovered.count == 1 ? "" : "s") (process gone) as interrupted: \(recovered.map { String($0.prefix(10)) }.joined(separator: ", "))")
         }
+        // Read (or fetch) the data of the first trial to run before registering anything, so a
+        // missing or corrupt dataset leaves no study with pending trials behind.
+        let toRun = try selected.first { trial in
+            guard let stored = try store.trial(id: trial.id) else { return true }
+            return stored.status != .finished && (stored.status != .failed || options.retryFailed)
+        }
+        if let toRun { _ = try prepare(toRun.config.dataset) }
         let sha = sha256Hex(Data(study.sourceText.utf8))
         try store.upsertStudy(name: study.name, description: study.description, definitionJSON: study.sourceText, definitionSHA256: sha)
         let environmentId = try store.registerEnvironment(EnvironmentProbe.current(threads: options.threads))

@@ -119,6 +119,8 @@ final class CommandLineTests: XCTestCase {
         setenv("NIN_DATA_DIR", empty.path, 1)
         defer { unsetenv("NIN_DATA_DIR") }
         XCTAssertThrowsError(try missingData.run()) { XCTAssertEqual(($0 as? ExitCode)?.rawValue, 2) }
+        // Nothing was registered: no study with pending trials that never ran.
+        XCTAssertEqual(try ResultsStore.openExisting(path: root.appendingPathComponent("other.sqlite").path).studies().count, 0)
     }
 
     /// The built binary, as a user runs it: exit codes and the failure summary.
