@@ -30,8 +30,10 @@ public final class ResultsStore {
     ///
     /// Creates the parent folder, opens a `DatabasePool` (WAL journal mode), waits up to
     /// `busyTimeout` seconds for another process's write lock, and runs ``Schema/migrator``.
-    /// Opening an up-to-date database changes nothing.
-    /// - Throws: ``StoreError/cannotCreateDirectory(path:reason:)`` or ``StoreError/database(operation:path:message:)``.
+    /// Opening an up-to-date database changes no data (GRDB's WAL bootstrap does rewrite the file;
+    /// ``openExisting(path:busyTimeout:)`` does not).
+    /// - Throws: ``StoreError/cannotCreateDirectory(path:reason:)`` or
+    ///   ``StoreError/database(operation:path:message:)`` (also when `path` is a folder).
     public convenience init(path: String, busyTimeout: TimeInterval = 10,
                             clock: @escaping @Sendable () -> Date = { Date() }) throws {
         let folder = (path as NSString).deletingLastPathComponent
@@ -52,6 +54,11 @@ public final class ResultsStore {
     /// wrapping an open failure as ``StoreError/database(operation:path:message:)``.
     private static func connect<Writer>(_ path: String, busyTimeout: TimeInterval,
                                         _ open: (String, Configuration) throws -> Writer) throws -> Writer {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+            throw StoreError.database(operation: "open", path: path,
+                                      message: "this is a folder, not a database file (e.g. \((path as NSString).appendingPathComponent("results.sqlite")))")
+        }
         var configuration = Configuration()
         configuration.busyMode = .timeout(busyTimeout)
         configuration.foreignKeysEnabled = true

@@ -68,6 +68,7 @@ public struct StudyDefinition: Sendable {
             throw StudyError.invalid(file: file, problems: ["(top level): this is the JSON Schema of study files, not a study (see the other files in Studies/)"])
         }
         var problems: [String] = []
+        if top["model"] == nil { top["model"] = .object([:]) }  // the dataset's preset network
         let sweep = top.removeValue(forKey: "sweep")
         let extras = top.removeValue(forKey: "extraTrials")
         problems += StudySchema.study.problems(.object(top), at: "", alsoKnown: ["extraTrials", "sweep"])

@@ -216,6 +216,6 @@ enum StudySchema {
         "description": .string(oneOf: nil),
         "dataset": dataset, "model": model, "training": training,
         "seeds": .array(of: .integer(min: 0, max: Int(UInt32.max)), minCount: 1),
-    ], required: ["name", "dataset", "model", "training"])
+    ], required: ["name", "dataset", "training"])  // no "model": the dataset's preset network
     // `sweep` and `extraTrials` are checked by `StudyDefinition` against the trial keys above.
 }

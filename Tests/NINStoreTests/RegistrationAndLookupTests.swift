@@ -219,6 +219,10 @@ final class RegistrationAndLookupTests: XCTestCase {
         XCTAssertNotEqual(try Data(contentsOf: URL(fileURLWithPath: path)), before,
                           "the pool store no longer rewrites the file; openExisting may be unnecessary")
         XCTAssertThrowsError(try ResultsStore.openExisting(path: folder.appendingPathComponent("none.sqlite").path))
+        // A folder given as the database names itself and what was meant.
+        for open in [{ _ = try ResultsStore(path: folder.path) }, { _ = try ResultsStore.openExisting(path: folder.path) }] {
+            XCTAssertThrowsError(try open()) { XCTAssertTrue("\($0)".contains("is a folder, not a database file"), "\($0)") }
+        }
     }
 
     func testTimestampsAreISO8601UTCText() throws {

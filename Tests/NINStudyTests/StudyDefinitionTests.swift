@@ -144,6 +144,13 @@ final class StudyDefinitionTests: XCTestCase {
         XCTAssertTrue(found.contains { $0.hasPrefix("name: expected letters, digits") }, "\(found)")
     }
 
+    /// Without `model`, a study trains the dataset's preset network (README, Study format).
+    func testModelDefaultsToTheDatasetPreset() throws {
+        let s = try StudyDefinition(data: Data(#"{"name": "t", "dataset": {"name": "mnist"}, "training": {"epochs": 1, "learningRate": 0.1}}"#.utf8), file: "t.json")
+        let withPreset = try StudyDefinition(data: Data(#"{"name": "t", "dataset": {"name": "mnist"}, "model": {"preset": "nin-mnist"}, "training": {"epochs": 1, "learningRate": 0.1}}"#.utf8), file: "t.json")
+        XCTAssertEqual(s.trials.map(\.config.model), withPreset.trials.map(\.config.model))
+    }
+
     /// Keys the definition checks itself (`sweep`, `extraTrials`) are listed as known next to a typo.
     func testUnknownTopLevelKeyListsEveryKnownKey() {
         let found = problems(#"{"name": "t", "dataset": {"name": "mnist"}, "model": {}, "trainng": {}, "training": {"epochs": 1, "learningRate": 1}, "sweep": {"model.head": ["gap"]}}"#)
