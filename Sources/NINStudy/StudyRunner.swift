@@ -180,7 +180,14 @@ public final class StudyRunner {
             try store.registerDataset(identity: data.identity.combined, name: data.name.rawValue,
                                       files: data.identity.files.map { DatasetFileRecord(file: $0.name, bytes: Int64($0.bytes), sha256: $0.sha256) })
             let checkpoint = URL(fileURLWithPath: options.checkpoints).appendingPathComponent("\(trial.id).ckpt")
-            let trainer = try TrialTrainer(trial: trial, data: data, threads: options.threads, checkpointURL: checkpoint)
+            var trainer = try TrialTrainer(trial: trial, data: data, threads: options.threads, checkpointURL: checkpoint)
+            if let reason = Self.restartReason(stored: stored, checkpointEpoch: trainer.resumedFromEpoch,
+                                               datasetIdentity: data.identity.combined, retryFailed: options.retryFailed) {
+                // Epoch 1 is recorded again, which replaces every epoch row of the earlier attempt.
+                reporter.message("[\(index + 1)/\(selected.count)] \(short): starting again from epoch 1: \(reason)")
+                try? FileManager.default.removeItem(at: checkpoint)
+                trainer = try TrialTrainer(trial: trial, data: data, threads: options.threads, checkpointURL: checkpoint)
+            }
             try store.markRunning(trialId: trial.id, pid: getpid(), host: host, environmentId: environmentId,
                                   datasetIdentity: data.identity.combined)
             reporter.trialStarted(index: index + 1, count: selected.count, trial: trial,
@@ -230,7 +237,7 @@ public final class StudyRunner {
                 summary.finished.append(trial.id)
             case .failed(let reason):
                 // The checkpoint of the last finished epoch stays: `nin-study maps` can show what
-                // the failed network learned, and --retry-failed continues from it.
+                // the failed network learned (--retry-failed starts the trial again from scratch).
                 try store.markFailed(trialId: trial.id, reason: reason, wallSeconds: wall)
                 if FileManager.default.fileExists(atPath: checkpoint.path) {
                     try recordArtifact(store, trial: trial.id, kind: .checkpoint, path: checkpoint.path)
@@ -260,6 +267,26 @@ public final class StudyRunner {
 
     /// The prepared dataset for a trial, reusing the previous one when the settings agree
     /// (only one dataset is kept in memory).
+    /// Why a trial must start again from epoch 1 instead of resuming from its checkpoint, or nil.
+    ///
+    /// A checkpoint is resumed only when it belongs to this database's record of the trial: it
+    /// is not past the epochs the database recorded (a checkpoint beside another database in the
+    /// same folder would otherwise stand in for training that was never recorded here), and the
+    /// recorded epochs read the same dataset files. A failed trial run again with `--retry-failed`
+    /// starts from scratch, so it is trained again, not declared finished from its last checkpoint.
+    static func restartReason(stored: TrialRecord, checkpointEpoch: Int, datasetIdentity: String,
+                              retryFailed: Bool) -> String? {
+        guard checkpointEpoch > 0 || stored.epochsDone > 0 else { return nil }
+        if stored.status == .failed && retryFailed { return "retrying a failed trial" }
+        if checkpointEpoch > stored.epochsDone {
+            return "its checkpoint (after epoch \(checkpointEpoch)) is not from this database, which recorded \(stored.epochsDone) epoch\(stored.epochsDone == 1 ? "" : "s")"
+        }
+        if let recorded = stored.datasetIdentity, recorded != datasetIdentity {
+            return "its recorded epochs read other dataset files (SHA-256 identity \(recorded.prefix(12))…, now \(datasetIdentity.prefix(12))…)"
+        }
+        return nil
+    }
+
     func prepare(_ d: ResolvedDataset) throws -> PreparedData {
         if let p = prepared, p.key == PreparedData.key(for: d) { return p }
         prepared = nil

@@ -10,7 +10,7 @@ extension NINStudyCommand {
 
         @Argument(help: "A trial id or a unique prefix of one.") var trial: String
         @OptionGroup var database: DatabaseOptions
-        @Option(help: "Folder holding the datasets, as given to `run` (else $NIN_DATA_DIR, else the per-user cache).") var dataDir: String?
+        @Option(help: "Folder holding the datasets, as given to `run`; searched first, then $NIN_DATA_DIR, ~/.cache/nin-study/data and /usr/share/datasets.") var dataDir: String?
         @Option(help: "Comma-separated test-image indices (default: the first 2 test images of each class).")
         var images: String?
         @Option(help: "The second sheet shows only this top percentage of each row's activations (the paper's Figure 4: 10).")

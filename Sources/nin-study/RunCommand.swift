@@ -26,7 +26,7 @@ extension NINStudyCommand {
 
         @OptionGroup var database: DatabaseOptions
 
-        @Option(help: "Folder holding the datasets (else $NIN_DATA_DIR, then ~/.cache/nin-study/data, then /usr/share/datasets; found nowhere, the dataset is downloaded unless --no-fetch).")
+        @Option(help: "Folder holding the datasets; searched first, then $NIN_DATA_DIR, ~/.cache/nin-study/data and /usr/share/datasets. Found nowhere, the dataset is downloaded (into this folder when given) unless --no-fetch.")
         var dataDir: String?
 
         @Option(help: "Threads for the engine and BLAS (the default is the number of cores). Results are bit-identical for the same thread count.")

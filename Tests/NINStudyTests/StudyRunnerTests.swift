@@ -55,6 +55,14 @@ final class StudyRunnerTests: XCTestCase {
         return (try StudyRunner(study: study, options: o, reporter: reporter).run(stop: stop), reporter)
     }
 
+    /// A study whose network stays at chance (a vanishing learning rate and initialisation), failed after epoch 1.
+    func chanceStudy(epochs: Int) throws -> StudyDefinition {
+        let json = String(decoding: SyntheticDigits.study(epochs: epochs), as: UTF8.self)
+            .replacingOccurrences(of: #""learningRate": 0.05, "failAtChanceAfterEpoch": 0"#,
+                                  with: #""learningRate": 1e-12, "failAtChanceAfterEpoch": 1, "initializer": {"kind": "gaussian", "std": 1e-7}"#)
+        return try StudyDefinition(data: Data(json.utf8), file: "chance")
+    }
+
     func checkpointBytes(_ db: String, _ trial: Trial) throws -> Data {
         try Data(contentsOf: root.appendingPathComponent(db).appendingPathComponent("checkpoints/\(trial.id).ckpt"))
     }
@@ -109,10 +117,7 @@ final class StudyRunnerTests: XCTestCase {
 
     /// A network whose outputs stay at chance after epoch 1 is reported as the known NIN failure.
     func testAccuracyStuckAtChanceFails() throws {
-        let json = String(decoding: SyntheticDigits.study(epochs: 2), as: UTF8.self)
-            .replacingOccurrences(of: #""learningRate": 0.05, "failAtChanceAfterEpoch": 0"#,
-                                  with: #""learningRate": 1e-12, "failAtChanceAfterEpoch": 1, "initializer": {"kind": "gaussian", "std": 1e-7}"#)
-        let study = try StudyDefinition(data: Data(json.utf8), file: "chance")
+        let study = try chanceStudy(epochs: 2)
         let (summary, reporter) = try run(study, db: "c")
         XCTAssertEqual(summary.failed.count, 1)
         XCTAssertTrue(summary.failed[0].reason.contains("stuck at chance after epoch 1"), summary.failed[0].reason)
@@ -120,6 +125,46 @@ final class StudyRunnerTests: XCTestCase {
         XCTAssertTrue(summary.failed[0].reason.contains("the \"he\" initializer"), summary.failed[0].reason)
         XCTAssertFalse(summary.failed[0].reason.contains("finalReLU"), summary.failed[0].reason)
         XCTAssertEqual(reporter.epochs.count, 1, "the trial stops after the epoch that failed the check")
+    }
+
+    /// A second database in the same folder shares its `checkpoints/`: it must train the trial
+    /// itself (with the same, deterministic numbers), not adopt the other database's checkpoint
+    /// and record a finished trial with no epochs.
+    func testACheckpointOfAnotherDatabaseIsNotResumed() throws {
+        let study = try StudyDefinition(data: SyntheticDigits.study(epochs: 2), file: "tiny")
+        let (first, r1) = try run(study, db: "shared")
+        XCTAssertTrue(first.succeeded)
+        let stop = StopFlag()
+        let reporter = RecordingReporter(stop: stop)
+        var o = options(db: "shared")
+        o.databasePath = root.appendingPathComponent("shared/other.sqlite").path
+        let second = try StudyRunner(study: study, options: o, reporter: reporter).run(stop: stop)
+        XCTAssertTrue(second.succeeded)
+        XCTAssertTrue(reporter.messages.contains { $0.contains("starting again from epoch 1: its checkpoint (after epoch 2) is not from this database") },
+                      "\(reporter.messages)")
+        XCTAssertEqual(reporter.epochs.map(\.epoch), [1, 2])
+        XCTAssertEqual(reporter.epochs.map(\.testAccuracy), r1.epochs.map(\.testAccuracy))
+        let other = try ResultsStore(path: o.databasePath)
+        XCTAssertEqual(try other.trial(id: study.trials[0].id)?.epochsDone, 2)
+    }
+
+    /// `--retry-failed` trains a failed trial again from epoch 1: one that failed in its last
+    /// epoch is not declared finished from its checkpoint.
+    func testRetryFailedTrainsAgainFromScratch() throws {
+        let study = try chanceStudy(epochs: 1)
+        let (failed, _) = try run(study, db: "retry")
+        XCTAssertEqual(failed.failed.count, 1)
+        let stop = StopFlag()
+        let reporter = RecordingReporter(stop: stop)
+        var o = options(db: "retry")
+        o.retryFailed = true
+        let again = try StudyRunner(study: study, options: o, reporter: reporter).run(stop: stop)
+        XCTAssertTrue(reporter.messages.contains { $0.contains("starting again from epoch 1: retrying a failed trial") }, "\(reporter.messages)")
+        XCTAssertEqual(reporter.epochs.map(\.epoch), [1])
+        XCTAssertEqual(again.failed.count, 1, "the same deterministic training fails the same way")
+        let stored = try ResultsStore(path: o.databasePath).trial(id: study.trials[0].id)
+        XCTAssertEqual(stored?.status, .failed)
+        XCTAssertNotNil(stored?.failureReason)
     }
 
     /// A trial left "running" by a dead process is recovered as interrupted and then run.
