@@ -288,6 +288,22 @@ public struct DataLocator: Sendable {
         }
     }
 
+    /// The files of a dataset whose content is known to differ from the official release (a
+    /// published content checksum that does not match), one "path: what differs" line each.
+    /// Files without a published checksum are not reported. Unreadable files are reported as such.
+    /// Cost: one read of every file (and a decompression of a gzip file whose bytes differ).
+    public func officialContentMismatches(_ name: DatasetName, dataDir: String?) -> [String] {
+        guard let location = try? locate(name, dataDir: dataDir) else { return [] }
+        return location.files.compactMap { path in
+            do {
+                let report = try Self.checkFile(path, dataset: name)
+                return report.status == .mismatch ? "\(path): \(report.detail)" : nil
+            } catch {
+                return "\(path): \(error)"
+            }
+        }
+    }
+
     /// Hashes one file and compares it with the known checksums of the official file it stands for.
     static func checkFile(_ path: String, dataset: DatasetName) throws -> FileReport {
         let (bytes, sha, md5) = try Digests.file(path)

@@ -55,6 +55,9 @@ public final class PreparedData {
             dataset = try DataLocator().load(name, dataDir: dataDir)
         }
         log("read \(name.rawValue): \(dataset.train.count) training and \(dataset.test.count) test images in \(String(format: "%.1f", Date().timeIntervalSince(t0))) s")
+        for mismatch in DataLocator().officialContentMismatches(name, dataDir: dataDir) {
+            log("warning: \(name.rawValue) is not the official release: \(mismatch) (results are recorded with these files' SHA-256)")
+        }
         classNames = dataset.classNames
         identity = dataset.identity
         // Move the splits out so that preprocessing in place does not copy them (one copy in memory).

@@ -69,6 +69,11 @@ final class DataLocatorTests: XCTestCase {
         XCTAssertEqual(verified[0].files.map(\.status), Array(repeating: .mismatch, count: 4))
         XCTAssertFalse(verified[0].isOK)
         XCTAssertEqual(verified[0].identity, try locator.load(.mnist, dataDir: root).identity.combined)
+        // What `run` warns about: files whose known content checksum differs; none for CIFAR here.
+        let mismatches = locator.officialContentMismatches(.mnist, dataDir: root)
+        XCTAssertEqual(mismatches.count, 4)
+        XCTAssertMentions(mismatches.joined(separator: "\n"), "train-images-idx3-ubyte.gz: content MD5 expected ")
+        XCTAssertEqual(locator.officialContentMismatches(.cifar10, dataDir: root), [])
         // CIFAR batch files have no published checksum: structural verification only.
         XCTAssertEqual(Set(verified[1].files.map(\.status)), [.unknown])
         XCTAssertTrue(verified[1].isOK, "\(verified[1].problems)")
@@ -92,5 +97,6 @@ final class DataLocatorTests: XCTestCase {
             .verify([.mnist], dataDir: shared).first)
         XCTAssertTrue(report.isOK, "\(report.problems)")
         XCTAssertEqual(report.files.map(\.status), Array(repeating: .matchesOfficialContent, count: 4))
+        XCTAssertEqual(DataLocator(environment: [:], systemDirectory: nil).officialContentMismatches(.mnist, dataDir: shared), [])
     }
 }

@@ -134,6 +134,8 @@ final class StudyRunnerTests: XCTestCase {
         let study = try StudyDefinition(data: SyntheticDigits.study(epochs: 2), file: "tiny")
         let (first, r1) = try run(study, db: "shared")
         XCTAssertTrue(first.succeeded)
+        // The synthetic digits are not MNIST: the run says so (their content checksums differ).
+        XCTAssertTrue(r1.messages.contains { $0.hasPrefix("warning: mnist is not the official release: ") }, "\(r1.messages)")
         let stop = StopFlag()
         let reporter = RecordingReporter(stop: stop)
         var o = options(db: "shared")
