@@ -265,8 +265,6 @@ public final class StudyRunner {
         return summary
     }
 
-    /// The prepared dataset for a trial, reusing the previous one when the settings agree
-    /// (only one dataset is kept in memory).
     /// Why a trial must start again from epoch 1 instead of resuming from its checkpoint, or nil.
     ///
     /// A checkpoint is resumed only when it belongs to this database's record of the trial: it
@@ -287,6 +285,8 @@ public final class StudyRunner {
         return nil
     }
 
+    /// The prepared dataset for a trial, reusing the previous one when the settings agree
+    /// (only one dataset is kept in memory).
     func prepare(_ d: ResolvedDataset) throws -> PreparedData {
         if let p = prepared, p.key == PreparedData.key(for: d) { return p }
         prepared = nil

@@ -142,17 +142,7 @@ final class GradientCheckTests: XCTestCase {
         // ε = 1e-3: small enough that no ReLU pre-activation crosses 0 (at ε = 1e-2 a few
         // first-layer weights do, and their central difference averages two slopes); the Float32
         // rounding of the mean loss (≈ 1e-7) over 2ε adds ≈ 1e-4, inside atol = 2e-3.
-        let eps: Float = 1e-3
-        var checked = 0
-        for i in 0..<net.parameterCount {
-            let v = net.parameters[i]
-            net.parameters[i] = v + eps; let lp = loss()
-            net.parameters[i] = v - eps; let lm = loss()
-            net.parameters[i] = v
-            let numeric = Float((lp - lm) / (2 * Double(eps)))
-            XCTAssertEqual(analytic[i], numeric, accuracy: 2e-3 + 2e-2 * abs(numeric), "parameter \(i)")
-            checked += 1
-        }
+        let checked = assertCentralDifferences(net, analytic: analytic, eps: 1e-3, label: "", loss: loss)
         XCTAssertEqual(checked, try d.parameterCount)
         XCTAssertTrue(analytic.contains { abs($0) > 1e-3 })
     }
@@ -185,18 +175,26 @@ final class GradientCheckTests: XCTestCase {
                     }
                 }
             }
-            let eps: Float = 1e-3
-            for i in 0..<net.parameterCount {
-                let v = net.parameters[i]
-                net.parameters[i] = v + eps; let lp = trainingLoss()
-                net.parameters[i] = v - eps; let lm = trainingLoss()
-                net.parameters[i] = v
-                let numeric = Float((lp - lm) / (2 * Double(eps)))
-                XCTAssertEqual(analytic[i], numeric, accuracy: 2e-3 + 2e-2 * abs(numeric), "\(head) parameter \(i)")
-            }
+            assertCentralDifferences(net, analytic: analytic, eps: 1e-3, label: "\(head) ", loss: trainingLoss)
             XCTAssertTrue(analytic.contains { abs($0) > 1e-3 })
             let dropped = try d.layerShapes().contains { $0.name.hasSuffix("dropout") }
             XCTAssertTrue(dropped)
         }
+    }
+
+    /// Compares every parameter's analytic gradient with the central difference of `loss` at ±`eps`
+    /// (tolerance 2e-3 + 2 % of the numeric value); returns how many parameters were checked.
+    @discardableResult
+    func assertCentralDifferences(_ net: Network, analytic: [Float], eps: Float, label: String,
+                                  loss: () -> Double, line: UInt = #line) -> Int {
+        for i in 0..<net.parameterCount {
+            let v = net.parameters[i]
+            net.parameters[i] = v + eps; let lp = loss()
+            net.parameters[i] = v - eps; let lm = loss()
+            net.parameters[i] = v
+            let numeric = Float((lp - lm) / (2 * Double(eps)))
+            XCTAssertEqual(analytic[i], numeric, accuracy: 2e-3 + 2e-2 * abs(numeric), "\(label)parameter \(i)", line: line)
+        }
+        return net.parameterCount
     }
 }
