@@ -21,6 +21,9 @@ let package = Package(
                        providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        // Cairo 2-D graphics for every figure (text in DejaVu Sans: Debian fonts-dejavu-core).
+        .systemLibrary(name: "CCairo", path: "Sources/CCairo",
+                       providers: [.apt(["libcairo2-dev", "fonts-dejavu-core"]), .brew(["cairo"])]),
 
         // The NIN engine: tensors, GEMM, layers, optimizer, model builder, checkpoints.
         .target(name: "NINEngine",
@@ -34,8 +37,9 @@ let package = Package(
         // SQLite results store.
         .target(name: "NINStore",
                 dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
-        // PNG rendering: colour maps, bitmap font, confidence-map sheets, learning curves.
-        .target(name: "NINRender", dependencies: ["CPNG"]),
+        // Figures drawn with Cairo (PNG, PDF, SVG): colour maps, confidence-map sheets, learning
+        // curves, error bars; PNG reading and writing through libpng.
+        .target(name: "NINRender", dependencies: ["CPNG", "CCairo"]),
         // Study definitions, sweep expansion, trainer, runner.
         .target(name: "NINStudy",
                 dependencies: ["NINEngine", "NINData", "NINStore", "NINRender",
