@@ -44,9 +44,13 @@ let package = Package(
         .target(name: "NINStudy",
                 dependencies: ["NINEngine", "NINData", "NINStore", "NINRender",
                                .product(name: "Crypto", package: "swift-crypto")]),
+        // `nin-study report`: a study's answer with uncertainty, beside the paper, as HTML,
+        // Markdown or text, with figures.
+        .target(name: "NINReport",
+                dependencies: ["NINStore", "NINRender", "NINEngine", "NINData"]),
         // The command-line tool.
         .executableTarget(name: "nin-study",
-                          dependencies: ["NINStudy", "NINEngine", "NINData", "NINStore", "NINRender",
+                          dependencies: ["NINStudy", "NINEngine", "NINData", "NINStore", "NINRender", "NINReport",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "NINEngineTests", dependencies: ["NINEngine"]),
@@ -54,6 +58,7 @@ let package = Package(
         .testTarget(name: "NINStoreTests", dependencies: ["NINStore"]),
         .testTarget(name: "NINRenderTests", dependencies: ["NINRender", "CPNG"]),
         .testTarget(name: "NINStudyTests", dependencies: ["NINStudy", "nin-study"]),
+        .testTarget(name: "NINReportTests", dependencies: ["NINReport", "NINStore", "NINRender", "nin-study"]),
     ],
     swiftLanguageModes: [.v5]
 )
