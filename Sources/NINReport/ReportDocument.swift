@@ -41,8 +41,8 @@ public struct ReportFigure: Sendable {
 public indirect enum ReportBlock: Sendable {
     case heading(level: Int, text: String, id: String?)
     case paragraph(String)
-    /// A paragraph that states an answer (bold in HTML and Markdown); `kind` becomes its HTML class.
-    case finding(String, kind: String)
+    /// A paragraph that states an answer (bold in HTML and Markdown).
+    case finding(String, kind: FindingKind)
     case table(ReportTable)
     case figure(ReportFigure)
     /// A row of images (confidence-map sheets): (relative path, caption).
@@ -51,6 +51,16 @@ public indirect enum ReportBlock: Sendable {
     case list([String])
     /// Collapsed in HTML; summary only in text.
     case details(summary: String, blocks: [ReportBlock])
+}
+
+/// What a finding says, shown by its colour in HTML (its raw value is the CSS class).
+public enum FindingKind: String, Sendable {
+    /// A difference beyond the seed noise, or a converged comparison.
+    case answer
+    /// A difference within the seed noise, or one that cannot be told from it.
+    case noise
+    /// A caveat that changes how to read the numbers (not converged, not a reproduction).
+    case warning
 }
 
 /// A whole report.
@@ -102,7 +112,7 @@ public struct ReportDocument: Sendable {
         case let .paragraph(text):
             return "<p>\(escape(text))</p>\n"
         case let .finding(text, kind):
-            return "<p class=\"finding \(escape(kind))\">\(escape(text))</p>\n"
+            return "<p class=\"finding \(kind.rawValue)\">\(escape(text))</p>\n"
         case let .table(table):
             var out = "<table id=\"\(escape(table.id))\">\n<thead><tr>"
             out += table.columns.map { "<th>\(escape($0.title))</th>" }.joined() + "</tr></thead>\n<tbody>\n"

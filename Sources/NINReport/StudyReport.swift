@@ -172,8 +172,8 @@ public struct StudyReport {
                 })))
         }
         let noise = context.differences.contains { $0.exceedsNoise != true }
-        blocks.append(.finding(context.verdict, kind: noise ? "noise" : "answer"))
-        blocks.append(.finding(context.convergence, kind: context.notConverged ? "warning" : "answer"))
+        blocks.append(.finding(context.verdict, kind: noise ? .noise : .answer))
+        blocks.append(.finding(context.convergence, kind: context.notConverged ? .warning : .answer))
         return blocks
     }
 
@@ -205,7 +205,7 @@ public struct StudyReport {
             if let m = macs.max() { parts.append(String(format: "at most %.2f× the paper network's multiply-adds", m)) }
             if let e = epochs.max() { parts.append(String(format: "at most %.3f× its epochs", e)) }
             blocks.append(.finding("Not a reproduction: these trials have \(parts.joined(separator: " and ")). Their test errors say how this budget behaves, not whether the paper's numbers hold.",
-                                   kind: "warning"))
+                                   kind: .warning))
         } else {
             blocks.append(.paragraph("The budget matches the paper's in network size and epochs; differences in preprocessing or dropout are listed per trial."))
         }
