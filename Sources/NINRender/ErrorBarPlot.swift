@@ -77,7 +77,7 @@ public struct ErrorBarPlot: Figure {
                 canvas.fillRect(x: centre - 22, y: top, width: 44, height: bottom - top, color: color)
                 canvas.text(String(format: "%.2f", mean), x: centre + 26, y: top - 7, size: 11, color: .text)
             } else {
-                canvas.text("no finished seed", x: centre, y: panel.py(panel.yAxis.lower) - 20, size: 10, color: .mutedText, anchor: .center)
+                canvas.text("no finished seed", x: centre, y: panel.y + panel.height / 2, size: 10, color: .mutedText, anchor: .center)
             }
             if let ci = e.interval {
                 let (lo, hi) = (panel.py(ci.lower), panel.py(ci.upper))

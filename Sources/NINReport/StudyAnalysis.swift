@@ -70,8 +70,10 @@ public enum Convergence: Equatable, Sendable {
     /// The least-squares slope of test error over the last (up to 3) epochs fell by more than
     /// `Convergence.threshold` of the last test error per epoch: more training would likely help.
     case stillFalling(slopePerEpoch: Double)
-    /// The slope is within the threshold (or rising): the curve has levelled off.
+    /// The slope is within the threshold either way: the curve has levelled off.
     case levelled(slopePerEpoch: Double)
+    /// Test error rose by more than the threshold per epoch: training is unstable or overfitting.
+    case rising(slopePerEpoch: Double)
 
     /// Relative fall per epoch that counts as "still falling": 1 % of the last test error.
     public static let threshold = 0.01
@@ -87,7 +89,9 @@ public enum Convergence: Equatable, Sendable {
         let sxy = points.reduce(0) { $0 + ($1.x - mx) * ($1.y - my) }
         let sxx = points.reduce(0) { $0 + ($1.x - mx) * ($1.x - mx) }
         let slope = sxy / sxx
-        self = slope < -Self.threshold * max(last, 1e-9) ? .stillFalling(slopePerEpoch: slope) : .levelled(slopePerEpoch: slope)
+        let limit = Self.threshold * max(last, 1e-9)
+        self = slope < -limit ? .stillFalling(slopePerEpoch: slope)
+            : slope > limit ? .rising(slopePerEpoch: slope) : .levelled(slopePerEpoch: slope)
     }
 
     /// Plain words for a table cell.
@@ -96,6 +100,7 @@ public enum Convergence: Equatable, Sendable {
         case .tooFewEpochs: return "too few epochs to tell"
         case let .stillFalling(s): return String(format: "still falling (%.2f points/epoch)", s)
         case let .levelled(s): return String(format: "levelled (%+.2f points/epoch)", s)
+        case let .rising(s): return String(format: "rising (%+.2f points/epoch)", s)
         }
     }
 }
@@ -319,20 +324,23 @@ public struct StudyAnalysis: Sendable {
         let finished = trials.filter(\.finished)
         let falling = finished.filter { if case .stillFalling = $0.convergence { return true }; return false }
         let short = finished.filter { t in t.record.epochsPlanned.map { t.record.epochsDone < $0 } ?? false }
+        let rising = finished.filter { if case .rising = $0.convergence { return true }; return false }
         let unknown = finished.filter { $0.convergence == .tooFewEpochs }
         var convergence: String
         if finished.isEmpty {
             convergence = "No trial finished, so nothing can be said about convergence."
-        } else if falling.isEmpty && unknown.isEmpty {
-            convergence = "Converged at this budget: no finished trial's test error was still falling over its last epochs (less than 1 % of its value per epoch)."
+        } else if falling.isEmpty && rising.isEmpty && unknown.isEmpty {
+            convergence = "Converged at this budget: every finished trial's test error levelled off over its last epochs (it moved by less than 1 % of its value per epoch)."
         } else {
-            convergence = "Not converged: \(falling.count) of \(finished.count) finished trials' test error was still falling over their last epochs (up to \(Convergence.window); by more than 1 % of its value per epoch)"
-                + (unknown.isEmpty ? "" : ", and \(unknown.count) trained too few epochs to tell")
-                + "; more training may change this comparison."
+            var parts: [String] = []
+            if !falling.isEmpty { parts.append("\(falling.count) of \(finished.count) finished trials' test error was still falling over their last epochs (up to \(Convergence.window); by more than 1 % of its value per epoch)") }
+            if !rising.isEmpty { parts.append("\(rising.count) of \(finished.count) finished trials' test error rose over their last epochs (unstable training or overfitting)") }
+            if !unknown.isEmpty { parts.append("\(unknown.count) trained too few epochs to tell") }
+            convergence = "Not converged: " + parts.joined(separator: "; ") + "; more training may change this comparison."
         }
         if !short.isEmpty { convergence += " \(short.count) trial(s) stopped before their planned epochs." }
         return ContextAnswer(context: context, levels: levels, differences: differences, verdict: verdict,
-                             convergence: convergence, notConverged: !falling.isEmpty || !unknown.isEmpty)
+                             convergence: convergence, notConverged: !falling.isEmpty || !rising.isEmpty || !unknown.isEmpty)
     }
 
     /// `a − b`: paired by seed when both levels finished at least 2 common seeds, Welch otherwise.

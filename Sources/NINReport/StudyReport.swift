@@ -118,7 +118,7 @@ public struct StudyReport {
         }
 
         blocks.append(.heading(level: 2, text: "Convergence and budget", id: "budget"))
-        blocks.append(.paragraph("Trend: the least-squares slope of test error over the last \(Convergence.window) epochs; \"still falling\" when it drops by more than 1 % of the last test error per epoch. Multiply-adds are one image's forward pass; images seen are epochs done × training images per epoch."))
+        blocks.append(.paragraph("Trend: the least-squares slope of test error over the last (up to \(Convergence.window)) epochs; \"still falling\" when it drops by more than 1 % of the last test error per epoch, \"rising\" when it climbs by more, \"levelled\" otherwise. Multiply-adds are one image's forward pass; images seen are epochs done × training images per epoch."))
         blocks.append(.table(ReportTable(id: "budget-table",
             columns: [("trial", "trial"), ("values", "swept values"), ("status", "status"), ("epochs", "epochs done / planned"),
                       ("error", "test error %"), ("trend", "test error trend"), ("macs", "multiply-adds / image"),

@@ -70,6 +70,8 @@ final class StatisticsTests: XCTestCase {
         guard case .stillFalling(let slope) = Convergence(testErrors: [60, 50, 44, 40]) else { return XCTFail("still falling") }
         XCTAssertEqual(slope, -5, accuracy: 1e-12, "least-squares slope over 50, 44, 40")
         guard case .levelled = Convergence(testErrors: [60, 20, 10.05, 10.0, 10.02]) else { return XCTFail("levelled") }
+        guard case .rising(let up) = Convergence(testErrors: [61, 67.8]) else { return XCTFail("rising") }
+        XCTAssertEqual(up, 6.8, accuracy: 1e-9)
         // 1 % of the last value per epoch is the line: 10 → 9.85 → 9.7 falls 0.15 per epoch (1.5 %).
         guard case .stillFalling = Convergence(testErrors: [10, 9.85, 9.7]) else { return XCTFail("1.5 % per epoch") }
     }
