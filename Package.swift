@@ -21,6 +21,9 @@ let package = Package(
                        providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        // Cairo 2-D graphics for every figure (text in DejaVu Sans: Debian fonts-dejavu-core).
+        .systemLibrary(name: "CCairo", path: "Sources/CCairo",
+                       providers: [.apt(["libcairo2-dev", "fonts-dejavu-core"]), .brew(["cairo"])]),
 
         // The NIN engine: tensors, GEMM, layers, optimizer, model builder, checkpoints.
         .target(name: "NINEngine",
@@ -34,15 +37,20 @@ let package = Package(
         // SQLite results store.
         .target(name: "NINStore",
                 dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
-        // PNG rendering: colour maps, bitmap font, confidence-map sheets, learning curves.
-        .target(name: "NINRender", dependencies: ["CPNG"]),
+        // Figures drawn with Cairo (PNG, PDF, SVG): colour maps, confidence-map sheets, learning
+        // curves, error bars; PNG reading and writing through libpng.
+        .target(name: "NINRender", dependencies: ["CPNG", "CCairo"]),
         // Study definitions, sweep expansion, trainer, runner.
         .target(name: "NINStudy",
                 dependencies: ["NINEngine", "NINData", "NINStore", "NINRender",
                                .product(name: "Crypto", package: "swift-crypto")]),
+        // `nin-study report`: a study's answer with uncertainty, beside the paper, as HTML,
+        // Markdown or text, with figures.
+        .target(name: "NINReport",
+                dependencies: ["NINStore", "NINRender", "NINEngine", "NINData"]),
         // The command-line tool.
         .executableTarget(name: "nin-study",
-                          dependencies: ["NINStudy", "NINEngine", "NINData", "NINStore", "NINRender",
+                          dependencies: ["NINStudy", "NINEngine", "NINData", "NINStore", "NINRender", "NINReport",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "NINEngineTests", dependencies: ["NINEngine"]),
@@ -50,6 +58,7 @@ let package = Package(
         .testTarget(name: "NINStoreTests", dependencies: ["NINStore"]),
         .testTarget(name: "NINRenderTests", dependencies: ["NINRender", "CPNG"]),
         .testTarget(name: "NINStudyTests", dependencies: ["NINStudy", "nin-study"]),
+        .testTarget(name: "NINReportTests", dependencies: ["NINReport", "NINStore", "NINRender", "nin-study"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,20 +1,23 @@
-// Learning curves of a study: test error and training loss against epoch, one line per trial.
+// Learning curves: test error and training loss against epoch, one line per trial or per level of
+// a swept value (the mean over seeds with a band), drawn with Cairo.
 
 import Foundation
 
-/// A per-study learning-curve image with two panels, test error (%) against epoch and training loss
-/// against epoch, one line per trial, with axes, numeric ticks, axis titles and a legend.
+/// A learning-curve figure with two panels, test error (%) against epoch and training loss against
+/// epoch, one line per series, with axes, numeric ticks, axis titles and a legend.
 ///
 /// - Colours: series `i` uses `RGBA.lineColors[i % 10]` (matplotlib's tab10); beyond ten series
 ///   the colours repeat.
+/// - Bands: a series with a spread (e.g. one sample standard deviation over seeds) is drawn as its
+///   line over a translucent band from `value − spread` to `value + spread`.
 /// - Missing values (`nil`, NaN or ±∞) break a line; a point with no finite neighbour is drawn as a
 ///   5×5 square marker, so single-epoch series are visible. Series with at most 30 points also get
 ///   3×3 markers on every point.
 /// - Axes: x spans the epochs of all series (±1 around a single epoch); y runs from
 ///   `min(0, smallest value)` up to a "nice" bound (1, 2 or 5 × 10ⁿ steps) above the largest finite
-///   value. A panel without finite values says "no data".
-public struct LearningCurvePlot {
-    /// One trial's curve.
+///   value (bands included). A panel without finite values says "no data".
+public struct LearningCurvePlot: Figure {
+    /// One curve: a trial, or the mean over the seeds of one level.
     public struct Series: Sendable {
         /// The legend label (e.g. the trial id and its varied hyperparameters).
         public let label: String
@@ -24,20 +27,31 @@ public struct LearningCurvePlot {
         public let testError: [Double?]
         /// Mean training loss per epoch (cross-entropy, nats); NaN where missing.
         public let trainLoss: [Double]
+        /// Half-width of the band around `testError` per epoch (percentage points); nil: no band.
+        public let testErrorSpread: [Double?]?
+        /// Half-width of the band around `trainLoss` per epoch (nats); nil: no band.
+        public let trainLossSpread: [Double?]?
 
         /// Creates a series.
         ///
-        /// - Throws: `RenderError.shapeMismatch` unless `epochs`, `testError` and `trainLoss` have equal lengths.
-        public init(label: String, epochs: [Int], testError: [Double?], trainLoss: [Double]) throws {
-            guard testError.count == epochs.count, trainLoss.count == epochs.count else {
+        /// - Throws: `RenderError.shapeMismatch` unless `epochs`, `testError`, `trainLoss` and the
+        ///   spreads given have equal lengths.
+        public init(label: String, epochs: [Int], testError: [Double?], trainLoss: [Double],
+                    testErrorSpread: [Double?]? = nil, trainLossSpread: [Double?]? = nil) throws {
+            let counts = [testError.count, trainLoss.count] + [testErrorSpread?.count, trainLossSpread?.count].compactMap { $0 }
+            guard counts.allSatisfy({ $0 == epochs.count }) else {
                 throw RenderError.shapeMismatch(what: "LearningCurvePlot.Series \"\(label)\"",
                                                 expected: "\(epochs.count) test-error and training-loss values (one per epoch)",
-                                                found: "\(testError.count) test-error and \(trainLoss.count) training-loss values")
+                                                found: "\(testError.count) test-error and \(trainLoss.count) training-loss values"
+                                                    + (testErrorSpread == nil && trainLossSpread == nil ? ""
+                                                       : ", \(testErrorSpread?.count ?? 0) and \(trainLossSpread?.count ?? 0) spreads"))
             }
             self.label = label
             self.epochs = epochs
             self.testError = testError
             self.trainLoss = trainLoss
+            self.testErrorSpread = testErrorSpread
+            self.trainLossSpread = trainLossSpread
         }
     }
 
@@ -47,10 +61,11 @@ public struct LearningCurvePlot {
     static let margin = 16
     static let plotWidth = 380
     static let plotHeight = 260
-    static let plotLeftPad = 56      // room for y tick labels
+    static let plotLeftPad = 64      // room for y tick labels and the y title
     static let panelGap = 40
-    static let plotTop = 16 + 16 + 24  // margin, title (scale 2) and panel titles
-    private let font = BitmapFont.standard
+    static let plotTop = 16 + 28 + 12  // margin, title, gap
+    static let legendText = 12.0
+    static let legendRow = 18
 
     public init(series: [Series], title: String) {
         self.series = series
@@ -65,7 +80,7 @@ public struct LearningCurvePlot {
     }
 
     /// The legend's top edge in pixels.
-    public var legendTop: Int { Self.plotTop + Self.plotHeight + 40 }
+    public var legendTop: Int { Self.plotTop + Self.plotHeight + 48 }
 
     /// The image width in pixels.
     public var width: Int {
@@ -75,149 +90,119 @@ public struct LearningCurvePlot {
 
     /// Legend entries laid out left to right, wrapping: (x, y) of each entry's swatch.
     public func legendPositions() -> [(x: Int, y: Int)] {
-        var out: [(x: Int, y: Int)] = []
-        var x = Self.margin, y = legendTop
-        for s in series {
-            let w = 24 + font.measure(text: s.label).width + 20
-            if x > Self.margin && x + w > width - Self.margin {
-                x = Self.margin
-                y += 14
+        Canvas.measuring { canvas in
+            var out: [(x: Int, y: Int)] = []
+            var x = Self.margin, y = legendTop
+            for s in series {
+                let w = 28 + Int(canvas.textWidth(s.label, size: Self.legendText).rounded(.up)) + 20
+                if x > Self.margin && x + w > width - Self.margin {
+                    x = Self.margin
+                    y += Self.legendRow
+                }
+                out.append((x, y))
+                x += w
             }
-            out.append((x, y))
-            x += w
+            return out
         }
-        return out
     }
 
-    /// Renders the plot.
-    public func render() -> RGBAImage {
-        let positions = legendPositions()
-        let height = (positions.last?.y ?? legendTop) + 14 + Self.margin
-        var image = RGBAImage(width: width, height: height, fill: .white)
-        image.draw(text: title, at: (Self.margin, Self.margin), color: .text, scale: 2)
+    public var size: (width: Int, height: Int) {
+        (width, (legendPositions().last?.y ?? legendTop) + Self.legendRow + Self.margin)
+    }
 
+    /// Draws the plot.
+    public func draw(on canvas: Canvas) {
+        canvas.text(title, x: Double(Self.margin), y: Double(Self.margin), size: 17, color: .text, weight: .bold)
         let allEpochs = series.flatMap(\.epochs)
-        let xRange: (Double, Double) = {
-            guard let lo = allEpochs.min(), let hi = allEpochs.max() else { return (0, 1) }
+        let xAxis: PlotAxis = {
+            guard let lo = allEpochs.min(), let hi = allEpochs.max() else { return PlotAxis(lower: 0, upper: 1, step: 1) }
             // 2 % padding on each side keeps end-point markers clear of the axes.
             let (a, b) = lo == hi ? (Double(lo - 1), Double(hi + 1)) : (Double(lo), Double(hi))
-            return (a - 0.02 * (b - a), b + 0.02 * (b - a))
+            let step = max(1, PlotAxis.niceStep((b - a) / 6).rounded(.up))
+            return PlotAxis(lower: a - 0.02 * (b - a), upper: b + 0.02 * (b - a), step: step)
         }()
         let errors: [[Double?]] = series.map(\.testError)
         let losses: [[Double?]] = series.map { $0.trainLoss.map { Optional($0) } }
-        drawPanel(0, yTitle: "test error (%)", values: errors, xRange: xRange, into: &image)
-        drawPanel(1, yTitle: "training loss", values: losses, xRange: xRange, into: &image)
+        drawPanel(0, yTitle: "test error (%)", values: errors, spreads: series.map(\.testErrorSpread), xAxis: xAxis, on: canvas)
+        drawPanel(1, yTitle: "training loss (nats)", values: losses, spreads: series.map(\.trainLossSpread), xAxis: xAxis, on: canvas)
 
         // Legend.
         if series.isEmpty {
-            image.draw(text: "(no trials)", at: (Self.margin, legendTop + 2), color: .mutedText)
+            canvas.text("(no trials)", x: Double(Self.margin), y: Double(legendTop), size: Self.legendText, color: .mutedText)
         }
-        for (i, s) in series.enumerated() {
-            let (x, y) = positions[i]
+        for (i, (s, p)) in zip(series, legendPositions()).enumerated() {
             let color = RGBA.lineColors[i % RGBA.lineColors.count]
-            image.fillRect(x: x, y: y + 4, width: 18, height: 3, color: color)
-            image.fillRect(x: x + 7, y: y + 3, width: 5, height: 5, color: color)
-            image.draw(text: s.label, at: (x + 24, y + 2), color: .text)
+            let (x, y) = (Double(p.x), Double(p.y))
+            if [s.testErrorSpread, s.trainLossSpread].contains(where: { $0?.contains { $0 != nil } ?? false }) {
+                canvas.fillRect(x: x, y: y + 1, width: 22, height: 13, color: color, opacity: 0.18)
+            }
+            canvas.fillRect(x: x, y: y + 6, width: 22, height: 3, color: color)
+            canvas.fillRect(x: x + 9, y: y + 5, width: 5, height: 5, color: color)
+            canvas.text(s.label, x: x + 28, y: y, size: Self.legendText, color: .text)
         }
-        return image
     }
 
     // MARK: - Panels
 
-    private func drawPanel(_ panel: Int, yTitle: String, values: [[Double?]], xRange: (Double, Double),
-                           into image: inout RGBAImage) {
+    private func drawPanel(_ panel: Int, yTitle: String, values: [[Double?]], spreads: [[Double?]?], xAxis: PlotAxis,
+                           on canvas: Canvas) {
         let area = plotArea(panel: panel)
-        let finite = values.flatMap { $0.compactMap { $0 }.filter(\.isFinite) }
-        var yLo = min(0, finite.min() ?? 0)
-        let yMax = finite.max() ?? 1
-        let yStep = Self.niceStep((max(yMax, yLo + 1e-12) - yLo) / 5)
-        yLo = (yLo / yStep).rounded(.down) * yStep
-        var yHi = (yMax / yStep).rounded(.up) * yStep
-        if yHi <= yLo { yHi = yLo + yStep }
-        if yHi - yMax < 0.02 * (yHi - yLo) { yHi += yStep }   // headroom above the highest point
-        let xStep = max(1, Self.niceStep((xRange.1 - xRange.0) / 6).rounded(.up))
-
-        func px(_ x: Double) -> Int {
-            area.x + Int(((x - xRange.0) / (xRange.1 - xRange.0) * Double(area.width - 1)).rounded())
+        var extremes: [Double] = []
+        for (ys, spread) in zip(values, spreads) {
+            for (j, v) in ys.enumerated() {
+                guard let v, v.isFinite else { continue }
+                let s = spread?[j].flatMap { $0.isFinite ? $0 : nil } ?? 0
+                extremes += [v - s, v + s]
+            }
         }
-        func py(_ y: Double) -> Int {
-            area.y + area.height - 1 - Int(((y - yLo) / (yHi - yLo) * Double(area.height - 1)).rounded())
-        }
-
-        // Grid and ticks.
-        let yDecimals = Self.decimals(for: yStep)
-        var tick = yLo
-        while tick <= yHi + yStep * 1e-6 {
-            let y = py(tick)
-            image.fillRect(x: area.x, y: y, width: area.width, height: 1, color: .grid)
-            image.fillRect(x: area.x - 5, y: y, width: 5, height: 1, color: .text)
-            let label = String(format: "%.\(yDecimals)f", tick)
-            let w = font.measure(text: label).width
-            image.draw(text: label, at: (area.x - 8 - w, y - 3), color: .mutedText)
-            tick += yStep
-        }
-        var xTick = (xRange.0 / xStep).rounded(.up) * xStep
-        while xTick <= xRange.1 + 1e-9 {
-            let x = px(xTick)
-            image.fillRect(x: x, y: area.y, width: 1, height: area.height, color: .grid)
-            image.fillRect(x: x, y: area.y + area.height, width: 1, height: 5, color: .text)
-            let label = String(Int(xTick))
-            let w = font.measure(text: label).width
-            image.draw(text: label, at: (x - w / 2, area.y + area.height + 8), color: .mutedText)
-            xTick += xStep
-        }
-        // Axis titles: y above the axis, x centred below the tick labels.
-        image.draw(text: yTitle, at: (area.x - 8, area.y - 14), color: .text)
-        let xTitle = "epoch"
-        image.draw(text: xTitle, at: (area.x + (area.width - font.measure(text: xTitle).width) / 2,
-                                      area.y + area.height + 20), color: .text)
-        if finite.isEmpty {
-            let note = "no data"
-            let size = font.measure(text: note, scale: 2)
-            image.draw(text: note, at: (area.x + (area.width - size.width) / 2, area.y + (area.height - size.height) / 2),
-                       color: .mutedText, scale: 2)
+        let panelArea = PlotPanel(x: Double(area.x), y: Double(area.y), width: Double(area.width), height: Double(area.height),
+                                  xAxis: xAxis, yAxis: .covering(extremes, includeZero: true))
+        panelArea.drawFrame(on: canvas, xTitle: "epoch", yTitle: yTitle)
+        if extremes.isEmpty {
+            canvas.text("no data", x: panelArea.x + panelArea.width / 2, y: panelArea.y + panelArea.height / 2 - 10,
+                        size: 18, color: .mutedText, anchor: .center)
         }
 
-        // Lines.
         for (i, s) in series.enumerated() {
             let color = RGBA.lineColors[i % RGBA.lineColors.count]
             let ys = values[i]
-            func point(_ j: Int) -> (x: Int, y: Int)? {
+            func point(_ j: Int) -> (x: Double, y: Double)? {
                 guard let v = ys[j], v.isFinite else { return nil }
-                return (px(Double(s.epochs[j])), py(v))
+                return (panelArea.px(Double(s.epochs[j])), panelArea.py(v))
             }
+            // Band: one polygon per run of consecutive epochs with finite value and spread.
+            if let spread = spreads[i] {
+                var run: [(x: Double, lo: Double, hi: Double)] = []
+                func flush() {
+                    if run.count >= 2 {
+                        canvas.fillPolygon(run.map { ($0.x, $0.hi) } + run.reversed().map { ($0.x, $0.lo) }, color: color, opacity: 0.18)
+                    }
+                    run = []
+                }
+                for j in ys.indices {
+                    if let v = ys[j], v.isFinite, let sp = spread[j], sp.isFinite {
+                        run.append((panelArea.px(Double(s.epochs[j])), panelArea.py(v - sp), panelArea.py(v + sp)))
+                    } else { flush() }
+                }
+                flush()
+            }
+            var segment: [(x: Double, y: Double)] = []
+            for j in ys.indices {
+                if let p = point(j) { segment.append(p) } else {
+                    canvas.strokeLine(segment, color: color, width: 2)
+                    segment = []
+                }
+            }
+            canvas.strokeLine(segment, color: color, width: 2)
             let smallSeries = ys.count <= 30
             for j in ys.indices {
                 guard let p = point(j) else { continue }
-                let previous = j > 0 ? point(j - 1) : nil
-                let next = j + 1 < ys.count ? point(j + 1) : nil
-                if let previous {
-                    image.line(from: previous, to: p, color: color, thickness: 2)
-                }
-                if previous == nil && next == nil {
-                    image.fillRect(x: p.x - 2, y: p.y - 2, width: 5, height: 5, color: color)
-                } else if smallSeries {
-                    image.fillRect(x: p.x - 1, y: p.y - 1, width: 3, height: 3, color: color)
-                }
+                let isolated = (j == 0 || point(j - 1) == nil) && (j + 1 == ys.count || point(j + 1) == nil)
+                let side: Double = isolated ? 5 : (smallSeries ? 3 : 0)
+                guard side > 0 else { continue }
+                let (cx, cy) = (p.x.rounded(.down), p.y.rounded(.down))
+                canvas.fillRect(x: cx - (side - 1) / 2, y: cy - (side - 1) / 2, width: side, height: side, color: color)
             }
         }
-        // Axes: left and bottom, 1 px, drawn over the grid and the lines.
-        image.fillRect(x: area.x - 1, y: area.y, width: 1, height: area.height + 1, color: .text)
-        image.fillRect(x: area.x - 1, y: area.y + area.height, width: area.width + 1, height: 1, color: .text)
-    }
-
-    /// The "nice" step (1, 2 or 5 × 10ⁿ) nearest above `raw`; 1 for non-positive or non-finite input.
-    static func niceStep(_ raw: Double) -> Double {
-        guard raw.isFinite, raw > 0 else { return 1 }
-        let exponent = (log10(raw)).rounded(.down)
-        let base = pow(10, exponent)
-        let fraction = raw / base
-        let nice: Double = fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 5 ? 5 : 10
-        return nice * base
-    }
-
-    /// Decimal places needed to print multiples of `step` exactly (0 for steps ≥ 1).
-    static func decimals(for step: Double) -> Int {
-        max(0, Int((-log10(step) - 1e-9).rounded(.up)))
     }
 }

@@ -5,7 +5,8 @@ import NINStore
 import NINRender
 
 /// Renders a trial's category confidence maps (paper §4.7, Figure 4) and a study's learning
-/// curves to PNG files.
+/// curves to PNG files, each with a PDF of the same name beside it (for papers; not recorded as an
+/// artifact).
 ///
 /// Files: `<folder>/<study>/<trial-id>/confidence-maps.png` (all activations),
 /// `confidence-maps-top<p>.png` (only the top p % of each row's activations, the paper's
@@ -36,7 +37,7 @@ public enum MapRenderer {
         let title = "\(study) | trial \(trial.id.prefix(10)) | \(trial.label)"
 
         // Maps, in chunks of the network's batch capacity.
-        var maps: [Float] = [], predicted: [Int] = []
+        var maps: [Float] = [], predicted: [Int?] = []
         var mapShape = (0, 0), kind: ConfidenceMaps.Kind = .gapClassMaps
         var start = 0
         while start < indices.count {
@@ -51,7 +52,8 @@ public enum MapRenderer {
             let k = result.probabilities.shape[1]
             for n in 0..<chunk.count {
                 let row = result.probabilities.data[(n * k)..<((n + 1) * k)]
-                predicted.append(row.indices.max { row[$0] < row[$1] }! - n * k)
+                // Scores that are not finite (a diverged network) give no prediction.
+                predicted.append(row.allSatisfy(\.isFinite) ? row.indices.max { row[$0] < row[$1] }! - n * k : nil)
             }
             start += chunk.count
         }
@@ -62,7 +64,7 @@ public enum MapRenderer {
                 "No category confidence maps for this trial (the paper's section 4.7 defines them for GAP heads).",
                 reason,
             ])
-            try PNG.write(sheet.render(), to: url)
+            try writePNGAndPDF(sheet, to: url)
             return [(.confidenceMap, url.path)]
         }
         let mapKind: MapKind = kind == .fcLinearContribution ? .fcLinearContribution : .gapClassMaps
@@ -74,7 +76,7 @@ public enum MapRenderer {
                                                classNames: data.classNames, trueLabels: labels, predicted: predicted,
                                                kind: mapKind, topPercent: p, title: title)
             let url = dir.appendingPathComponent(name)
-            try PNG.write(sheet.render(), to: url)
+            try writePNGAndPDF(sheet, to: url)
             written.append((artifact, url.path))
         }
         return written
@@ -114,7 +116,13 @@ public enum MapRenderer {
         let dir = URL(fileURLWithPath: folder).appendingPathComponent(study)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let url = dir.appendingPathComponent("learning-curves.png")
-        try PNG.write(LearningCurvePlot(series: series, title: "\(study): test error and training loss per epoch").render(), to: url)
+        try writePNGAndPDF(LearningCurvePlot(series: series, title: "\(study): test error and training loss per epoch"), to: url)
         return url.path
+    }
+
+    /// Writes `figure` to `url` (a `.png` path) and as PDF beside it (`.pdf`).
+    static func writePNGAndPDF(_ figure: some Figure, to url: URL) throws {
+        try figure.write(.png, to: url)
+        try figure.write(.pdf, to: url.deletingPathExtension().appendingPathExtension("pdf"))
     }
 }

@@ -100,18 +100,58 @@ final class ConfidenceMapSheetTests: XCTestCase {
     func testHeaderAndColumnTitlesAreDrawn() throws {
         let sheet = try makeSheet()
         let image = sheet.render()
-        // Title: dark pixels in the top band; column header "bird" centred above class 2.
-        XCTAssertGreaterThan(image.countPixels(x: 0, y: 12, width: image.width, height: 14) { $0 == .text }, 50)
+        func dark(_ p: RGBA) -> Bool { Int(p.r) + Int(p.g) + Int(p.b) < 3 * 110 }
+        // Title (bold, 18 px): dark antialiased pixels in the top band, with intermediate greys
+        // (antialiasing, which the old bitmap font never produced).
+        XCTAssertGreaterThan(image.countPixels(x: 0, y: 12, width: image.width, height: 22, where: dark), 150)
+        XCTAssertGreaterThan(image.countPixels(x: 0, y: 12, width: image.width, height: 22) { p in
+            p.r == p.g && p.g == p.b && p.r > 60 && p.r < 200 }, 20)
+        // Column header "bird" centred above class 2: ink above that cell, none above the gap between cells.
         let bird = sheet.cellOrigin(row: 0, column: 3)
-        let font = BitmapFont.standard
-        let w = font.measure(text: "bird").width
-        let textX = bird.x + (32 - w) / 2, textY = bird.y - 15
-        for py in 0..<7 {
-            for px in 0..<5 {
-                XCTAssertEqual(image.pixel(x: textX + px, y: textY + py) == .text, font.isInked("b", column: px, row: py),
-                               "'b' of bird at (\(px), \(py))")
+        XCTAssertGreaterThan(image.countPixels(x: bird.x, y: bird.y - 17, width: 32, height: 15, where: dark), 15)
+        XCTAssertEqual(image.countPixels(x: bird.x + 33, y: bird.y - 17, width: 6, height: 15, where: dark), 0)
+        // Row labels: "true: automobile" etc. left of the input cell.
+        let input = sheet.cellOrigin(row: 0, column: 0)
+        XCTAssertGreaterThan(image.countPixels(x: 0, y: input.y, width: input.x - 8, height: 32) { $0 != .white }, 60)
+    }
+
+    /// Issue 13 item 5: a constant map's top-10 % sheet is dimmed everywhere (no band); NaN maps get
+    /// a legend entry; a row with NaN scores has no prediction marker and says so.
+    func testConstantMapLightsNothingAndNaNRowsHaveNoPrediction() throws {
+        let constant = [Float](repeating: 2, count: 2 * 4 * 4 * 4)
+        let sheet = try ConfidenceMapSheet(images: grayImages(2), imageHeight: 8, imageWidth: 8, imageChannels: 1,
+                                           maps: constant, mapHeight: 4, mapWidth: 4, classNames: classes,
+                                           trueLabels: [1, 3], predicted: [2, nil], kind: .gapClassMaps, topPercent: 10,
+                                           title: "constant", cellSize: 32)
+        let image = sheet.render()
+        let dimmed = ColorMap.viridis.table[0].mixed(with: .black, 0.75)
+        for row in 0..<2 {
+            for c in 1...classes.count {
+                let o = sheet.cellOrigin(row: row, column: c)
+                // Every pixel except the predicted marker's corner is dimmed: no kept band anywhere.
+                XCTAssertEqual(image.countPixels(x: o.x, y: o.y + 12, width: 32, height: 20) { $0 == dimmed }, 32 * 20, "row \(row) class \(c - 1)")
             }
         }
+        // Row 1 (predicted nil): no orange marker in any of its cells; its label says why.
+        for c in 1...classes.count {
+            let o = sheet.cellOrigin(row: 1, column: c)
+            XCTAssertEqual(image.countPixels(x: o.x, y: o.y, width: 32, height: 32) { $0 == .predictedMarker }, 0)
+        }
+        XCTAssertTrue(ConfidenceMapSheet.labelLines(row: 1, trueLabels: [1, 3], predicted: [2, nil], classNames: classes,
+                                                    range: (0, 0)).contains("pred: none (NaN scores)"))
+        XCTAssertFalse(sheet.hasNonFiniteValues)
+        var nanMaps = syntheticMaps()
+        for i in 0..<(4 * 4 * 4) { nanMaps[i] = .nan }
+        let nanSheet = try ConfidenceMapSheet(images: grayImages(2), imageHeight: 8, imageWidth: 8, imageChannels: 1,
+                                              maps: nanMaps, mapHeight: 4, mapWidth: 4, classNames: classes,
+                                              trueLabels: [1, 3], predicted: [nil, 3], kind: .gapClassMaps, topPercent: nil,
+                                              title: "nan", cellSize: 32)
+        XCTAssertTrue(nanSheet.hasNonFiniteValues)
+        let nanImage = nanSheet.render()
+        // The legend shows a grey swatch (14×14) only when some value is not finite.
+        let legendBand = (y: 12 + 24 + 17 + 17 + 8, height: 14)
+        XCTAssertGreaterThanOrEqual(nanImage.countPixels(x: 0, y: legendBand.y, width: nanImage.width, height: legendBand.height) { $0 == .nonFinite }, 14 * 14)
+        XCTAssertLessThan(image.countPixels(x: 0, y: legendBand.y, width: image.width, height: legendBand.height) { $0 == .nonFinite }, 14 * 14)
     }
 
     func testTopPercentVariantKeepsTopActivationsAndDimsTheRest() throws {

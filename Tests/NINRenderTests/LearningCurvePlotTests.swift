@@ -26,19 +26,20 @@ final class LearningCurvePlotTests: XCTestCase {
             XCTAssertEqual(image.countPixels(x: area.x - 1, y: area.y + area.height, width: area.width + 1, height: 1) { $0 == .text },
                            area.width + 1)
             // Tick labels left of the axis and under it.
-            XCTAssertGreaterThan(image.countPixels(x: area.x - 50, y: area.y - 4, width: 44, height: area.height + 8) { $0 == .mutedText }, 50)
-            XCTAssertGreaterThan(image.countPixels(x: area.x - 8, y: area.y + area.height + 6, width: area.width + 16, height: 10) { $0 == .mutedText }, 50)
-            // Each series' colour draws a line across the panel (≥ one pixel per x column on average).
+            XCTAssertGreaterThan(image.countPixels(x: area.x - 40, y: area.y - 4, width: 34, height: area.height + 8) { $0 != .white }, 50)
+            XCTAssertGreaterThan(image.countPixels(x: area.x - 8, y: area.y + area.height + 6, width: area.width + 16, height: 14) { $0 != .white }, 50)
+            // Each series' colour draws a line across the panel (≥ one pixel per x column on average,
+            // allowing for antialiased edges).
             for i in 0..<3 {
                 let color = RGBA.lineColors[i]
-                XCTAssertGreaterThan(image.countPixels(x: area.x, y: area.y, width: area.width, height: area.height) { $0 == color },
+                XCTAssertGreaterThan(image.countPixels(x: area.x, y: area.y, width: area.width, height: area.height) { near($0, color) },
                                      area.width, "series \(i) in panel \(panel)")
             }
         }
         // Legend: a swatch in each series' colour at its position, and label text next to it.
         for (i, p) in plot.legendPositions().enumerated() {
-            XCTAssertEqual(image.pixel(x: p.x + 1, y: p.y + 5), RGBA.lineColors[i])
-            XCTAssertGreaterThan(image.countPixels(x: p.x + 24, y: p.y + 2, width: 60, height: 7) { $0 == .text }, 20)
+            XCTAssertEqual(image.pixel(x: p.x + 1, y: p.y + 7), RGBA.lineColors[i])
+            XCTAssertGreaterThan(image.countPixels(x: p.x + 28, y: p.y, width: 60, height: 14) { $0 != .white }, 20)
         }
         try keepSample(image, name: "sample-curves.png")
     }
@@ -67,8 +68,13 @@ final class LearningCurvePlotTests: XCTestCase {
         let empty = LearningCurvePlot(series: [], title: "empty").render()
         let emptyPlot = LearningCurvePlot(series: [], title: "empty")
         let a = emptyPlot.plotArea(panel: 1)
-        XCTAssertGreaterThan(empty.countPixels(x: a.x, y: a.y, width: a.width, height: a.height) { $0 == .mutedText }, 50, "no data note")
-        XCTAssertEqual(empty.countPixels { RGBA.lineColors.contains($0) }, 0)
+        XCTAssertGreaterThan(empty.countPixels(x: a.x, y: a.y, width: a.width, height: a.height) { $0 != .white && $0 != .grid }, 50, "no data note")
+        // No series colour in the panels (tab10's grey excluded: antialiased grey text can hit it).
+        let seriesColors = RGBA.lineColors.filter { $0 != RGBA(hex: 0x7F7F7F) }
+        for panel in 0..<2 {
+            let area = emptyPlot.plotArea(panel: panel)
+            XCTAssertEqual(empty.countPixels(x: area.x, y: area.y, width: area.width, height: area.height) { seriesColors.contains($0) }, 0)
+        }
 
         XCTAssertThrowsError(try LearningCurvePlot.Series(label: "bad", epochs: [1, 2], testError: [1], trainLoss: [1, 2])) { error in
             guard case let RenderError.shapeMismatch(what, _, found) = error else { return XCTFail("\(error)") }
@@ -81,12 +87,17 @@ final class LearningCurvePlotTests: XCTestCase {
         let a = try PNG.encode(LearningCurvePlot(series: try series(4, epochs: 12), title: "d").render())
         let b = try PNG.encode(LearningCurvePlot(series: try series(4, epochs: 12), title: "d").render())
         XCTAssertEqual(a, b)
-        XCTAssertEqual(LearningCurvePlot.niceStep(13), 20)
-        XCTAssertEqual(LearningCurvePlot.niceStep(0.46), 0.5)
-        XCTAssertEqual(LearningCurvePlot.niceStep(1), 1)
-        XCTAssertEqual(LearningCurvePlot.decimals(for: 0.5), 1)
-        XCTAssertEqual(LearningCurvePlot.decimals(for: 0.1), 1)
-        XCTAssertEqual(LearningCurvePlot.decimals(for: 0.05), 2)
-        XCTAssertEqual(LearningCurvePlot.decimals(for: 20), 0)
+        XCTAssertEqual(PlotAxis.niceStep(13), 20)
+        XCTAssertEqual(PlotAxis.niceStep(0.46), 0.5)
+        XCTAssertEqual(PlotAxis.niceStep(1), 1)
+        XCTAssertEqual(PlotAxis.decimals(for: 0.5), 1)
+        XCTAssertEqual(PlotAxis.decimals(for: 0.1), 1)
+        XCTAssertEqual(PlotAxis.decimals(for: 0.05), 2)
+        XCTAssertEqual(PlotAxis.decimals(for: 20), 0)
     }
+}
+
+/// Whether two colours differ by at most `tolerance` in every channel.
+func near(_ a: RGBA, _ b: RGBA, tolerance: Int = 24) -> Bool {
+    abs(Int(a.r) - Int(b.r)) <= tolerance && abs(Int(a.g) - Int(b.g)) <= tolerance && abs(Int(a.b) - Int(b.b)) <= tolerance
 }

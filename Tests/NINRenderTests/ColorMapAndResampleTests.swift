@@ -1,42 +1,8 @@
 import XCTest
 @testable import NINRender
 
-final class DrawingTests: XCTestCase {
-    func testFillRectClipsAndOutlineLiesInside() {
-        var image = RGBAImage(width: 10, height: 8, fill: .white)
-        image.fillRect(x: -3, y: 6, width: 5, height: 10, color: .black)
-        XCTAssertEqual(image.countPixels { $0 == .black }, 2 * 2)
-        image.fill(.white)
-        image.outlineRect(x: 2, y: 1, width: 6, height: 5, color: .groundTruthOutline, thickness: 2)
-        // 6×5 rectangle minus its 2×1 interior.
-        XCTAssertEqual(image.countPixels { $0 == .groundTruthOutline }, 6 * 5 - 2 * 1)
-        XCTAssertEqual(image.pixel(x: 4, y: 3), .white)
-        XCTAssertEqual(image.pixel(x: 2, y: 1), .groundTruthOutline)
-        XCTAssertEqual(image.pixel(x: 7, y: 5), .groundTruthOutline)
-    }
-
-    func testLineHitsBothEndsAndEveryColumnOnce() {
-        var image = RGBAImage(width: 20, height: 10, fill: .white)
-        image.line(from: (1, 2), to: (18, 7), color: .black)
-        XCTAssertEqual(image.pixel(x: 1, y: 2), .black)
-        XCTAssertEqual(image.pixel(x: 18, y: 7), .black)
-        for x in 1...18 {
-            XCTAssertEqual(image.countPixels(x: x, y: 0, width: 1, height: 10) { $0 == .black }, 1, "column \(x)")
-        }
-    }
-
-    func testTriangleAndBlit() {
-        var image = RGBAImage(width: 12, height: 12, fill: .white)
-        image.fillTriangle((0, 0), (10, 0), (0, 10), color: .black)
-        // A right triangle with legs 10: pixel centres (x+½, y+½) with x + y + 1 ≤ 10.
-        XCTAssertEqual(image.countPixels { $0 == .black }, (1...10).reduce(0, +))
-        var small = RGBAImage(width: 3, height: 2, fill: .groundTruthOutline)
-        small.setPixel(x: 2, y: 1, .predictedMarker)
-        image.blit(small, x: 10, y: 11)    // clipped to 2×1
-        XCTAssertEqual(image.pixel(x: 10, y: 11), .groundTruthOutline)
-        XCTAssertEqual(image.pixel(x: 11, y: 11), .groundTruthOutline)
-        XCTAssertEqual(image.countPixels { $0 == .predictedMarker }, 0)
-    }
+/// The colour map and the resampling the sheets use.
+final class ColorMapAndResampleTests: XCTestCase {
 
     func testViridisEndpointsAndMidpoint() {
         let viridis = ColorMap.viridis

@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import NINReport
+import NINStore
+import NINStudy
+
+extension ReportFormat: ExpressibleByArgument {}
+
+extension NINStudyCommand {
+    struct Report: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Answer a study's question with uncertainty: per-level test error over seeds, differences, convergence, budget beside the paper, figures, provenance.",
+            discussion: "html (default) writes <out>/<study>/index.html with its figures (PNG and PDF) beside it; it opens offline. markdown writes report.md there instead; text prints the answer tables.")
+
+        @Argument(help: "Studies to report (default: every study in the database).") var studies: [String] = []
+        @OptionGroup var database: DatabaseOptions
+        @Option(help: "Parent folder of the reports (default: reports/ beside the database): one folder per study.") var out: String?
+        @Option(help: "html, markdown or text.") var format: ReportFormat = .html
+
+        func run() throws {
+            try reportingErrors {
+                let store = try openExisting(database.databasePath)
+                let names = studies.isEmpty ? try store.studies().map(\.name) : studies
+                if names.isEmpty { throw ReportError.noStudies(database: database.databasePath) }
+                let parent = out.map { URL(fileURLWithPath: $0) }
+                    ?? URL(fileURLWithPath: database.databasePath).deletingLastPathComponent().appendingPathComponent("reports")
+                for name in names {
+                    let analysis = try StudyAnalysis.load(store: store, study: name, databasePath: database.databasePath)
+                    let report = StudyReport(analysis: analysis, databasePath: database.databasePath, generatorVersion: ninStudyVersion)
+                    print(try report.write(format: format, to: parent.appendingPathComponent(name)))
+                }
+            }
+        }
+    }
+}
