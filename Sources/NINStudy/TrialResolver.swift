@@ -1,4 +1,5 @@
 import Foundation
+import NINEngine
 
 /// Turns one trial's JSON (the study's base keys with the swept values set) into a
 /// `TrialConfig`: fills defaults, expands the model shorthands (`preset`, `depth`, `widths`,
@@ -225,7 +226,8 @@ enum TrialResolver {
     }
 
     /// Walks the spatial sizes through the blocks; a map must stay at least 1×1.
-    /// Convolution output floor((H + 2p − k) / s) + 1; pooling rounds up as Caffe does.
+    /// Convolution output floor((H + 2p − k) / s) + 1; pooling by the engine's `poolingOutputSize`
+    /// (Caffe's rule: rounds up, no window starting beyond the input).
     static func checkShapes(_ model: ResolvedModel, dataset: ResolvedDataset) -> [String] {
         var h = dataset.height, w = dataset.width, c = dataset.channels
         for (i, b) in model.blocks.enumerated() {
@@ -239,13 +241,9 @@ enum TrialResolver {
                 if h + 2 * p.pad < p.size || w + 2 * p.pad < p.size {
                     return ["\(path): the \(p.size)×\(p.size) \(p.kind) pooling does not fit its \(h)×\(w)×\(c) input (a map must stay at least 1×1)"]
                 }
-                if p.pad >= p.size { return ["\(path): pooling pad \(p.pad) must be smaller than its size \(p.size)"] }
-                func pooled(_ x: Int) -> Int {
-                    var o = Int((Double(x + 2 * p.pad - p.size) / Double(p.stride)).rounded(.up)) + 1
-                    if p.pad > 0, (o - 1) * p.stride >= x + p.pad { o -= 1 }
-                    return o
-                }
-                h = pooled(h); w = pooled(w)
+                if p.pad >= p.size { return ["\(path): pooling pad \(p.pad) must be smaller than its size \(p.size) (a larger pad gives windows of padding only)"] }
+                h = poolingOutputSize(h, size: p.size, stride: p.stride, pad: p.pad)
+                w = poolingOutputSize(w, size: p.size, stride: p.stride, pad: p.pad)
             }
         }
         return []
