@@ -148,7 +148,7 @@ enum StudySchema {
         "preprocessing": .stringOrObject(oneOf: preprocessingKinds, object: .object([
             "kind": .string(oneOf: preprocessingKinds),
             "gcnScale": positive,
-            "zcaFilterBias": nonNegative,
+            "zcaFilterBias": positive,
         ], required: ["kind"])),
         "augmentation": .object([
             "translate": .integer(min: 0, max: 16),
