@@ -187,6 +187,10 @@ enum StudySchema {
             "weight": nonNegative, "bias": nonNegative,
             "weightDecay": nonNegative, "biasDecay": nonNegative,
             "lastLayer": nonNegative,
+            "last": .object([
+                "weight": nonNegative, "bias": nonNegative,
+                "weightDecay": nonNegative, "biasDecay": nonNegative,
+            ], required: []),
         ], required: []),
         "schedule": .stringOrObject(oneOf: ["constant"], object: .object([
             "kind": .string(oneOf: ["constant", "step", "multistep", "plateau"]),

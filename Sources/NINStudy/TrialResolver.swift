@@ -207,6 +207,12 @@ enum TrialResolver {
         let std = num("training.initializer.std")
         if initKind == "gaussian", std == nil { problems.append("training.initializer.std: required for a \"gaussian\" initializer") }
         if initKind == "he", std != nil { problems.append("training.initializer.std: He initialisation sets the standard deviation from the fan-in; drop std or use \"gaussian\"") }
+        // `lastLayer` (a factor on the other multipliers) and `last` (the last layer's own) both
+        // set the last layer's multipliers: one or the other.
+        let lastLayer = num("training.multipliers.lastLayer")
+        if lastLayer != nil, json.value(at: "training.multipliers.last") != nil {
+            problems.append("training.multipliers.lastLayer: scales the other multipliers for the last layer; give it or training.multipliers.last (the last layer's own multipliers), not both")
+        }
         let training = ResolvedTraining(
             epochs: epochs, iterations: iterations,
             batchSize: int("training.batchSize") ?? 128,
@@ -216,7 +222,11 @@ enum TrialResolver {
             multipliers: ResolvedMultipliers(
                 weight: num("training.multipliers.weight") ?? 1, bias: num("training.multipliers.bias") ?? 2,
                 weightDecay: num("training.multipliers.weightDecay") ?? 1, biasDecay: num("training.multipliers.biasDecay") ?? 0,
-                lastLayer: num("training.multipliers.lastLayer") ?? 0.1),
+                lastLayer: lastLayer,
+                last: lastLayer != nil ? nil : ResolvedLayerMultipliers(
+                    weight: num("training.multipliers.last.weight") ?? 0.1, bias: num("training.multipliers.last.bias") ?? 0.1,
+                    weightDecay: num("training.multipliers.last.weightDecay") ?? 1,
+                    biasDecay: num("training.multipliers.last.biasDecay") ?? 0)),
             schedule: schedule,
             initializer: ResolvedInitializer(kind: initKind, std: std, bias: num("training.initializer.bias") ?? 0),
             failAtChanceAfterEpoch: int("training.failAtChanceAfterEpoch") ?? 1)
