@@ -36,9 +36,12 @@ let package = Package(
                 dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // PNG rendering: colour maps, bitmap font, confidence-map sheets, learning curves.
         .target(name: "NINRender", dependencies: ["CPNG"]),
+        // The git commit of the source tree, recorded at build time (no git call at run time).
+        .plugin(name: "BuildInfoPlugin", capability: .buildTool()),
+        .target(name: "NINBuildInfo", plugins: ["BuildInfoPlugin"]),
         // Study definitions, sweep expansion, trainer, runner.
         .target(name: "NINStudy",
-                dependencies: ["NINEngine", "NINData", "NINStore", "NINRender",
+                dependencies: ["NINEngine", "NINData", "NINStore", "NINRender", "NINBuildInfo",
                                .product(name: "Crypto", package: "swift-crypto")]),
         // The command-line tool.
         .executableTarget(name: "nin-study",
