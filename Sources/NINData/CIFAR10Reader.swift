@@ -36,10 +36,16 @@ public enum CIFAR10Reader {
             let path = (folder as NSString).appendingPathComponent(name)
             return (name, path, try FileChunks.readAll(path, expected: "a CIFAR-10 batch of 3,073-byte records"))
         }
-        let train = try trainBatchNames.map(load)
-        let test = try load(testBatchName)
         let metaPath = (folder as NSString).appendingPathComponent(metaName)
-        let meta = FileManager.default.fileExists(atPath: metaPath) ? try load(metaName) : nil
+        return try decodeFolder(train: try trainBatchNames.map(load), test: try load(testBatchName),
+                                meta: FileManager.default.fileExists(atPath: metaPath) ? try load(metaName) : nil,
+                                recordsPerBatch: recordsPerBatch)
+    }
+
+    /// Decodes the files of a folder, already read (`path` is named in errors).
+    /// - Throws: the batch errors of `readFolder`.
+    static func decodeFolder(train: [(name: String, path: String, data: Data)], test: (name: String, path: String, data: Data),
+                             meta: (name: String, path: String, data: Data)?, recordsPerBatch: Int) throws -> Dataset {
         try checkBatches((train + [test]).map { ($0.path, $0.data) }, recordsPerBatch: recordsPerBatch)
         let files = train + [test] + (meta.map { [$0] } ?? [])
         // SHA-256 of the files on a second thread while this one decodes.
@@ -63,6 +69,25 @@ public enum CIFAR10Reader {
     /// - Throws: `DatasetError.badGzip`, `.badTarMember`, `.missingFile` (a batch absent from
     ///   the archive, named as `archive:member`), plus the batch errors of `readFolder`.
     public static func readArchive(_ path: String, recordsPerBatch: Int = officialRecordsPerBatch) throws -> Dataset {
+        var sha = SHA256()
+        var bytes = 0
+        var dataset = try decodeArchive(path: path, recordsPerBatch: recordsPerBatch) { feed in
+            try FileChunks.read(path) { chunk in
+                sha.update(bufferPointer: chunk)
+                bytes += chunk.count
+                try feed(chunk)
+            }
+        }
+        dataset.identity = DatasetIdentity(files: [FileDigest(name: (path as NSString).lastPathComponent, bytes: bytes,
+                                                              sha256: Digests.hex(sha.finalize()))])
+        return dataset
+    }
+
+    /// Decodes an archive's bytes as `source` hands them to its argument, chunk by chunk
+    /// (`path` is named in errors). The returned identity is empty: the caller hashes the file.
+    /// - Throws: the errors of `readArchive`.
+    static func decodeArchive(path: String, recordsPerBatch: Int,
+                              source: (_ feed: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws -> Dataset {
         var members: [String: Data] = [:]
         let wanted = Set(trainBatchNames + [testBatchName, metaName])
         let tar = TarStreamReader(archive: path,
@@ -76,13 +101,7 @@ public enum CIFAR10Reader {
                                       members[base] = data
                                   })
         let inflater = try GzipInflater(path: path) { try tar.feed($0) }
-        var sha = SHA256()
-        var bytes = 0
-        try FileChunks.read(path) { chunk in
-            sha.update(bufferPointer: chunk)
-            bytes += chunk.count
-            try inflater.feed(chunk)
-        }
+        try source { try inflater.feed($0) }
         try inflater.finish()
         try tar.finish()
         func member(_ name: String) throws -> (path: String, data: Data) {
@@ -97,11 +116,9 @@ public enum CIFAR10Reader {
         try checkBatches(train + test, recordsPerBatch: recordsPerBatch)
         var classNames = DatasetName.cifar10.classNames
         if let meta = members[metaName] { classNames = try parseClassNames(meta, path: "\(path):\(metaName)") }
-        let digest = FileDigest(name: (path as NSString).lastPathComponent, bytes: bytes,
-                                sha256: Digests.hex(sha.finalize()))
         members.removeAll()
         return Dataset(name: .cifar10, classNames: classNames, train: try decode(train), test: try decode(test),
-                       identity: DatasetIdentity(files: [digest]))
+                       identity: DatasetIdentity(files: []))
     }
 
     /// Checks every batch before any record is decoded: exactly `recordsPerBatch` whole records

@@ -360,7 +360,7 @@ public struct DataLocator: Sendable {
         }
         if let knownContent = official.contentMD5 {
             let data = try FileChunks.readAll(path)
-            let content = Gzip.isGzip(data) ? try Gzip.decompress(data, path: path) : data
+            let content = try IDXReader.content(data, path: path)
             let contentMD5 = Digests.md5(content)
             if contentMD5 == knownContent {
                 return FileReport(path: path, bytes: bytes, sha256: sha, md5: md5, status: .matchesOfficialContent,

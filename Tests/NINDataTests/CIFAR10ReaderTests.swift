@@ -148,6 +148,23 @@ final class CIFAR10ReaderTests: XCTestCase {
         XCTAssertMentions(message, "bad tar member", "header checksum expected", path)
     }
 
+    /// A size field in GNU base-256 that overflows (or reads negative), or an octal size of
+    /// gigabytes in a short archive: a typed error naming the member, no crash, no huge allocation.
+    func testArchiveWithAnAbsurdSizeField() throws {
+        let dir = try Fixtures.temporaryDirectory(self)
+        for (i, field) in [[UInt8](repeating: 0xff, count: 12), Array("77777777777\0".utf8)].enumerated() {
+            var tar = [UInt8](TarWriter.archive(Fixtures.cifarFiles().map { ("cifar-10-batches-bin/" + $0.name, $0.data) }))
+            tar.replaceSubrange(124..<136, with: field)
+            tar.replaceSubrange(148..<156, with: Array("        ".utf8))
+            let sum = tar[0..<512].reduce(0) { $0 + Int($1) }
+            tar.replaceSubrange(148..<156, with: Array(String(format: "%06o\0 ", sum).utf8))
+            let path = dir + "/absurd\(i).tar.gz"
+            try Gzip.compress(Data(tar)).write(to: URL(fileURLWithPath: path))
+            let message = Fixtures.message { _ = try CIFAR10Reader.readArchive(path, recordsPerBatch: 4) }
+            XCTAssertMentions(message, "bad tar member", path, "data_batch_1.bin")
+        }
+    }
+
     func testArchiveEndingInsideAMember() throws {
         let dir = try Fixtures.temporaryDirectory(self)
         let path = dir + "/cifar-10-binary.tar.gz"
