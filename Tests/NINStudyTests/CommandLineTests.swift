@@ -1,5 +1,6 @@
 import XCTest
 import ArgumentParser
+import GRDB
 import NINStore
 import NINRender
 import NINStudy
@@ -55,6 +56,9 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(trials.count, 2)
         XCTAssertEqual(Set(trials.map(\.status)), [.finished])
         XCTAssertEqual(Set(trials.compactMap(\.head)), ["gap", "fc"])
+        // The class names are stored with the dataset.
+        let classNames = try store.dbWriter.read { db in try String.fetchAll(db, sql: "SELECT class_names_json FROM datasets") }
+        XCTAssertEqual(classNames, [#"["0","1","2","3","4","5","6","7","8","9"]"#])
         for t in trials {
             XCTAssertEqual(try store.epochs(trialId: t.trialId).count, 1)
             let kinds = Set(try store.artifacts(trialId: t.trialId).map(\.kind))
