@@ -40,9 +40,12 @@ let package = Package(
         // Figures drawn with Cairo (PNG, PDF, SVG): colour maps, confidence-map sheets, learning
         // curves, error bars; PNG reading and writing through libpng.
         .target(name: "NINRender", dependencies: ["CPNG", "CCairo"]),
+        // The git commit of the source tree, recorded at build time (no git call at run time).
+        .plugin(name: "BuildInfoPlugin", capability: .buildTool()),
+        .target(name: "NINBuildInfo", plugins: ["BuildInfoPlugin"]),
         // Study definitions, sweep expansion, trainer, runner.
         .target(name: "NINStudy",
-                dependencies: ["NINEngine", "NINData", "NINStore", "NINRender",
+                dependencies: ["NINEngine", "NINData", "NINStore", "NINRender", "NINBuildInfo",
                                .product(name: "Crypto", package: "swift-crypto")]),
         // `nin-study report`: a study's answer with uncertainty, beside the paper, as HTML,
         // Markdown or text, with figures.

@@ -19,20 +19,34 @@ public enum CIFAR10Reader {
     public static let testBatchName = "test_batch.bin"
     /// Class-name file (one name per line).
     public static let metaName = "batches.meta.txt"
+    /// Records in every official batch file: 10,000 (the official test split's size; the training
+    /// split's 50,000 in five batches).
+    public static let officialRecordsPerBatch = DatasetName.cifar10.officialCounts.test
 
     /// Reads the unpacked folder `cifar-10-batches-bin/`.
-    /// - Throws: `DatasetError.missingFile` (a batch file), `.truncated` (size not a whole
-    ///   number of 3,073-byte records), `.labelOutOfRange`, `.badHeader` (meta file without 10
-    ///   class names), `.io`.
-    public static func readFolder(_ folder: String) throws -> Dataset {
+    /// - Parameter recordsPerBatch: records every batch file must hold (the official 10,000;
+    ///   tests pass the size of their small fixtures).
+    /// - Throws: `DatasetError.missingFile` (a batch file), `.truncated` / `.trailingBytes` (a
+    ///   size that is not `recordsPerBatch` whole 3,073-byte records), `.countMismatch` (whole
+    ///   records, but not `recordsPerBatch` of them), `.duplicateFile` (two batches with the same
+    ///   bytes), `.labelOutOfRange`, `.badHeader` (meta file without 10 class names), `.io`
+    ///   (a directory, FIFO or device in place of a file).
+    public static func readFolder(_ folder: String, recordsPerBatch: Int = officialRecordsPerBatch) throws -> Dataset {
         func load(_ name: String) throws -> (name: String, path: String, data: Data) {
             let path = (folder as NSString).appendingPathComponent(name)
             return (name, path, try FileChunks.readAll(path, expected: "a CIFAR-10 batch of 3,073-byte records"))
         }
-        let train = try trainBatchNames.map(load)
-        let test = try load(testBatchName)
         let metaPath = (folder as NSString).appendingPathComponent(metaName)
-        let meta = FileManager.default.fileExists(atPath: metaPath) ? try load(metaName) : nil
+        return try decodeFolder(train: try trainBatchNames.map(load), test: try load(testBatchName),
+                                meta: FileManager.default.fileExists(atPath: metaPath) ? try load(metaName) : nil,
+                                recordsPerBatch: recordsPerBatch)
+    }
+
+    /// Decodes the files of a folder, already read (`path` is named in errors).
+    /// - Throws: the batch errors of `readFolder`.
+    static func decodeFolder(train: [(name: String, path: String, data: Data)], test: (name: String, path: String, data: Data),
+                             meta: (name: String, path: String, data: Data)?, recordsPerBatch: Int) throws -> Dataset {
+        try checkBatches((train + [test]).map { ($0.path, $0.data) }, recordsPerBatch: recordsPerBatch)
         let files = train + [test] + (meta.map { [$0] } ?? [])
         // SHA-256 of the files on a second thread while this one decodes.
         let hashing = ConcurrentResult<[FileDigest]>()
@@ -54,7 +68,26 @@ public enum CIFAR10Reader {
     /// officially); the archive is refused if any member path would escape its folder.
     /// - Throws: `DatasetError.badGzip`, `.badTarMember`, `.missingFile` (a batch absent from
     ///   the archive, named as `archive:member`), plus the batch errors of `readFolder`.
-    public static func readArchive(_ path: String) throws -> Dataset {
+    public static func readArchive(_ path: String, recordsPerBatch: Int = officialRecordsPerBatch) throws -> Dataset {
+        var sha = SHA256()
+        var bytes = 0
+        var dataset = try decodeArchive(path: path, recordsPerBatch: recordsPerBatch) { feed in
+            try FileChunks.read(path) { chunk in
+                sha.update(bufferPointer: chunk)
+                bytes += chunk.count
+                try feed(chunk)
+            }
+        }
+        dataset.identity = DatasetIdentity(files: [FileDigest(name: (path as NSString).lastPathComponent, bytes: bytes,
+                                                              sha256: Digests.hex(sha.finalize()))])
+        return dataset
+    }
+
+    /// Decodes an archive's bytes as `source` hands them to its argument, chunk by chunk
+    /// (`path` is named in errors). The returned identity is empty: the caller hashes the file.
+    /// - Throws: the errors of `readArchive`.
+    static func decodeArchive(path: String, recordsPerBatch: Int,
+                              source: (_ feed: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws -> Dataset {
         var members: [String: Data] = [:]
         let wanted = Set(trainBatchNames + [testBatchName, metaName])
         let tar = TarStreamReader(archive: path,
@@ -68,13 +101,7 @@ public enum CIFAR10Reader {
                                       members[base] = data
                                   })
         let inflater = try GzipInflater(path: path) { try tar.feed($0) }
-        var sha = SHA256()
-        var bytes = 0
-        try FileChunks.read(path) { chunk in
-            sha.update(bufferPointer: chunk)
-            bytes += chunk.count
-            try inflater.feed(chunk)
-        }
+        try source { try inflater.feed($0) }
         try inflater.finish()
         try tar.finish()
         func member(_ name: String) throws -> (path: String, data: Data) {
@@ -86,27 +113,47 @@ public enum CIFAR10Reader {
         }
         let train = try trainBatchNames.map(member)
         let test = [try member(testBatchName)]
+        try checkBatches(train + test, recordsPerBatch: recordsPerBatch)
         var classNames = DatasetName.cifar10.classNames
         if let meta = members[metaName] { classNames = try parseClassNames(meta, path: "\(path):\(metaName)") }
-        let digest = FileDigest(name: (path as NSString).lastPathComponent, bytes: bytes,
-                                sha256: Digests.hex(sha.finalize()))
         members.removeAll()
         return Dataset(name: .cifar10, classNames: classNames, train: try decode(train), test: try decode(test),
-                       identity: DatasetIdentity(files: [digest]))
+                       identity: DatasetIdentity(files: []))
+    }
+
+    /// Checks every batch before any record is decoded: exactly `recordsPerBatch` whole records
+    /// each, and no batch a byte-for-byte copy of another (a copied `data_batch_1.bin` under the
+    /// name `data_batch_2.bin` would otherwise train on 10,000 images twice).
+    /// - Throws: `DatasetError.truncated` (fewer bytes than `recordsPerBatch` records, not whole
+    ///   records), `.trailingBytes` (more bytes, not whole records), `.countMismatch` (whole
+    ///   records, the wrong number of them), `.duplicateFile`.
+    static func checkBatches(_ batches: [(path: String, data: Data)], recordsPerBatch: Int) throws {
+        let expectedBytes = recordsPerBatch * recordBytes
+        for (path, data) in batches where data.count != expectedBytes {
+            if data.count % recordBytes == 0 {
+                throw DatasetError.countMismatch(path: path, expected: recordsPerBatch, found: data.count / recordBytes,
+                                                 detail: "whole 3,073-byte records; every official CIFAR-10 batch "
+                                                     + "holds \(officialRecordsPerBatch)")
+            }
+            if data.count < expectedBytes {
+                throw DatasetError.truncated(path: path, expectedBytes: expectedBytes, foundBytes: data.count)
+            }
+            throw DatasetError.trailingBytes(path: path, expectedBytes: expectedBytes, foundBytes: data.count)
+        }
+        for (j, later) in batches.enumerated() {
+            if let earlier = batches[..<j].first(where: { $0.data == later.data }) {
+                throw DatasetError.duplicateFile(path: later.path, sameAs: earlier.path)
+            }
+        }
     }
 
     /// Decodes batches of records into one `LabeledImages` (`[N, 32, 32, 3]` NHWC, 0–255).
-    /// - Throws: `DatasetError.truncated` / `.invalidArgument` (empty batch) / `.labelOutOfRange`.
+    /// - Precondition: every batch is a whole number of records (`checkBatches`).
+    /// - Throws: `DatasetError.labelOutOfRange`.
     static func decode(_ batches: [(path: String, data: Data)]) throws -> LabeledImages {
         var total = 0
-        for (path, data) in batches {
-            if data.isEmpty {
-                throw DatasetError.truncated(path: path, expectedBytes: recordBytes, foundBytes: 0)
-            }
-            if data.count % recordBytes != 0 {
-                let whole = data.count / recordBytes
-                throw DatasetError.truncated(path: path, expectedBytes: (whole + 1) * recordBytes, foundBytes: data.count)
-            }
+        for (_, data) in batches {
+            precondition(data.count % recordBytes == 0, "batch sizes are checked by checkBatches")
             total += data.count / recordBytes
         }
         let plane = 32 * 32
@@ -141,9 +188,12 @@ public enum CIFAR10Reader {
         return LabeledImages(images: Tensor(shape: [total, 32, 32, 3], data: pixels), labels: labels)
     }
 
-    /// Parses `batches.meta.txt`: one class name per line, blank lines ignored, exactly 10 names.
+    /// Parses `batches.meta.txt`: one class name per line (UTF-8; a leading byte-order mark is
+    /// dropped), blank lines ignored, exactly 10 names.
     static func parseClassNames(_ data: Data, path: String) throws -> [String] {
-        let names = String(decoding: data, as: UTF8.self)
+        var text = String(decoding: data, as: UTF8.self)
+        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
+        let names = text
             .split(whereSeparator: \.isNewline)
             .map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }

@@ -100,14 +100,19 @@ public struct DataLocator: Sendable {
     public var environment: [String: String]
     /// The system dataset folder (Debian's `/usr/share/datasets`); nil to skip it.
     public var systemDirectory: String?
+    /// Records every CIFAR-10 batch must hold: the official 10,000 (tests use small fixtures).
+    public var cifarRecordsPerBatch: Int
 
     /// - Parameters:
     ///   - environment: process environment (injectable for tests).
     ///   - systemDirectory: the system dataset folder, `/usr/share/datasets` by default.
+    ///   - cifarRecordsPerBatch: records per CIFAR-10 batch, the official 10,000 by default.
     public init(environment: [String: String] = ProcessInfo.processInfo.environment,
-                systemDirectory: String? = "/usr/share/datasets") {
+                systemDirectory: String? = "/usr/share/datasets",
+                cifarRecordsPerBatch: Int = CIFAR10Reader.officialRecordsPerBatch) {
         self.environment = environment
         self.systemDirectory = systemDirectory
+        self.cifarRecordsPerBatch = cifarRecordsPerBatch
     }
 
     /// The per-user cache folder for nin-study: `$XDG_CACHE_HOME/nin-study` or
@@ -168,8 +173,10 @@ public struct DataLocator: Sendable {
                     }
                     if dedicated, found.contains(where: { $0 != nil }),
                        let missing = zip(name.officialFiles, found).first(where: { $0.1 == nil })?.0 {
+                        let taken = Set(name.officialFiles.flatMap(\.acceptedNames))
                         throw DatasetError.missingFile(path: (dir as NSString).appendingPathComponent(missing.name),
-                                                       expected: "one of \(missing.acceptedNames.joined(separator: ", "))")
+                                                       expected: "one of \(missing.acceptedNames.joined(separator: ", "))"
+                                                           + Self.nearMissHint(in: dir, for: missing.acceptedNames, taken: taken))
                     }
                 }
             case .cifar10:
@@ -185,7 +192,8 @@ public struct DataLocator: Sendable {
                                                files: paths + (fm.fileExists(atPath: meta) ? [meta] : []))
                     }
                     if dedicated, let i = present.firstIndex(of: false), present.contains(true) {
-                        throw DatasetError.missingFile(path: paths[i], expected: "a CIFAR-10 batch of 3,073-byte records")
+                        throw DatasetError.missingFile(path: paths[i], expected: "a CIFAR-10 batch of 3,073-byte records"
+                                                           + Self.nearMissHint(in: dir, for: [batches[i]], taken: Set(batches)))
                     }
                 }
                 let archive = (root.path as NSString).appendingPathComponent("cifar-10-binary.tar.gz")
@@ -198,6 +206,36 @@ public struct DataLocator: Sendable {
         }
         throw DatasetError.datasetNotFound(dataset: name.rawValue, searched: searched,
                                            hint: placementHint(name, dataDir: dataDir))
+    }
+
+    /// For a missing-file error: files in `folder` whose names are near misses of `wanted` (a
+    /// browser's " (1)" suffix, another case, a stray character), compared on lowercase letters
+    /// and digits with an edit distance of at most 2; names in `taken` (other expected files) are
+    /// never suggested. Empty when there is none.
+    static func nearMissHint(in folder: String, for wanted: [String], taken: Set<String>) -> String {
+        func key(_ name: String) -> [Character] { Array(name.lowercased().filter { $0.isLetter || $0.isNumber }) }
+        let targets = wanted.map(key)
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        let near = entries.sorted().filter { entry in
+            !taken.contains(entry) && targets.contains { editDistance(key(entry), $0, atMost: 2) <= 2 }
+        }
+        guard !near.isEmpty else { return "" }
+        return "; found \(near.map { "\"\($0)\"" }.joined(separator: ", ")) there: rename it to \(wanted[0]) if it is that file"
+    }
+
+    /// Levenshtein distance of two strings, or `atMost + 1` once it is certain to exceed `atMost`.
+    static func editDistance(_ a: [Character], _ b: [Character], atMost limit: Int) -> Int {
+        if abs(a.count - b.count) > limit { return limit + 1 }
+        var previous = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var current = [i] + [Int](repeating: 0, count: b.count)
+            for j in 1...max(b.count, 1) where !b.isEmpty {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            if current.min()! > limit { return limit + 1 }
+            previous = current
+        }
+        return previous[b.count]
     }
 
     /// "Run fetch, or place these files there" — the hint used in not-found and offline errors.
@@ -218,12 +256,14 @@ public struct DataLocator: Sendable {
     ///   and the identity (SHA-256 per file read, combined hash).
     /// - Throws: any `DatasetError` from locating or reading.
     public func load(_ name: DatasetName, dataDir: String?) throws -> Dataset {
-        try Self.load(try locate(name, dataDir: dataDir))
+        try Self.load(try locate(name, dataDir: dataDir), cifarRecordsPerBatch: cifarRecordsPerBatch)
     }
 
     /// Decodes a dataset at a known location.
+    /// - Parameter cifarRecordsPerBatch: records every CIFAR-10 batch must hold (official 10,000).
     /// - Throws: any reader `DatasetError`.
-    public static func load(_ location: DatasetLocation) throws -> Dataset {
+    public static func load(_ location: DatasetLocation,
+                            cifarRecordsPerBatch: Int = CIFAR10Reader.officialRecordsPerBatch) throws -> Dataset {
         switch location.layout {
         case .idxFolder:
             let f = location.files
@@ -238,9 +278,9 @@ public struct DataLocator: Sendable {
             return Dataset(name: location.dataset, classNames: location.dataset.classNames, train: train, test: test,
                            identity: DatasetIdentity(files: trainDigests + testDigests))
         case .cifarFolder:
-            return try CIFAR10Reader.readFolder(location.path)
+            return try CIFAR10Reader.readFolder(location.path, recordsPerBatch: cifarRecordsPerBatch)
         case .cifarArchive:
-            return try CIFAR10Reader.readArchive(location.path)
+            return try CIFAR10Reader.readArchive(location.path, recordsPerBatch: cifarRecordsPerBatch)
         }
     }
 
@@ -283,7 +323,9 @@ public struct DataLocator: Sendable {
                 }
             }
             var identity: String?
-            do { identity = try Self.load(location).identity.combined } catch { problems.append("\(error)") }
+            do { identity = try Self.load(location, cifarRecordsPerBatch: cifarRecordsPerBatch).identity.combined } catch {
+                problems.append("\(error)")
+            }
             return DataReport(dataset: name, location: location, files: files, problems: problems, identity: identity)
         }
     }
@@ -318,7 +360,7 @@ public struct DataLocator: Sendable {
         }
         if let knownContent = official.contentMD5 {
             let data = try FileChunks.readAll(path)
-            let content = Gzip.isGzip(data) ? try Gzip.decompress(data, path: path) : data
+            let content = try IDXReader.content(data, path: path)
             let contentMD5 = Digests.md5(content)
             if contentMD5 == knownContent {
                 return FileReport(path: path, bytes: bytes, sha256: sha, md5: md5, status: .matchesOfficialContent,
@@ -336,7 +378,6 @@ public struct DataLocator: Sendable {
                               + "its content; verified structurally")
     }
 
-    static func size(_ path: String) -> Int {
-        ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
-    }
+    /// Size of the file a path names, following symbolic links (0 when absent).
+    static func size(_ path: String) -> Int { FileChunks.size(path) ?? 0 }
 }

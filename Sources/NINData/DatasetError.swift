@@ -18,6 +18,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     case badGzip(path: String, reason: String)
     /// Two files that must agree (images and labels) disagree on their count.
     case countMismatch(path: String, expected: Int, found: Int, detail: String)
+    /// A file holds the same bytes as another that must differ (a copied CIFAR-10 batch).
+    case duplicateFile(path: String, sameAs: String)
     /// A label is outside `0..<classCount`.
     case labelOutOfRange(path: String, index: Int, label: Int, classCount: Int)
     /// A tar archive member is malformed, unexpected or would escape its folder.
@@ -55,6 +57,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
             return "bad gzip stream in \(path): \(reason)"
         case let .countMismatch(path, expected, found, detail):
             return "count mismatch in \(path): expected \(expected), found \(found) (\(detail))"
+        case let .duplicateFile(path, sameAs):
+            return "duplicate file \(path): the same bytes as \(sameAs) (a copy, not a batch of its own)"
         case let .labelOutOfRange(path, index, label, classCount):
             return "label out of range in \(path): record \(index) has label \(label), expected 0..<\(classCount)"
         case let .badTarMember(archive, member, reason):

@@ -23,8 +23,7 @@ public enum IDXReader {
         let file = try FileChunks.readAll(path, expected: "an IDX image file (magic 2051)")
         let digest = FileDigest(name: (path as NSString).lastPathComponent, bytes: file.count,
                                 sha256: Digests.sha256(file))
-        let data = Gzip.isGzip(file) ? try Gzip.decompress(file, path: path) : file
-        return (try decodeImages(data, path: path), digest)
+        return (try decodeImages(try content(file, path: path), path: path), digest)
     }
 
     /// Reads an IDX label file and checks every label is in `0..<classCount`.
@@ -34,8 +33,7 @@ public enum IDXReader {
         let file = try FileChunks.readAll(path, expected: "an IDX label file (magic 2049)")
         let digest = FileDigest(name: (path as NSString).lastPathComponent, bytes: file.count,
                                 sha256: Digests.sha256(file))
-        let data = Gzip.isGzip(file) ? try Gzip.decompress(file, path: path) : file
-        return (try decodeLabels(data, path: path, classCount: classCount), digest)
+        return (try decodeLabels(try content(file, path: path), path: path, classCount: classCount), digest)
     }
 
     /// Reads a training/test pair of image and label files into a `LabeledImages`.
@@ -50,6 +48,12 @@ public enum IDXReader {
                                              detail: "labels vs images in \(imagesPath)")
         }
         return (LabeledImages(images: images, labels: labels), [imageDigest, labelDigest])
+    }
+
+    /// A file's IDX bytes: decompressed when it starts with the gzip magic 1f 8b, else as is.
+    /// - Throws: `DatasetError.badGzip` naming `path`.
+    static func content(_ file: Data, path: String) throws -> Data {
+        Gzip.isGzip(file) ? try Gzip.decompress(file, path: path) : file
     }
 
     /// Decodes an uncompressed IDX3 image buffer.

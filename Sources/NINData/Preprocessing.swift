@@ -46,8 +46,8 @@ public enum Preprocessing: Codable, Equatable, Hashable, Sendable {
     /// Fits the preprocessing on a training split.
     /// - Parameter training: `[N, H, W, C]` NHWC images (0–255); not modified.
     /// - Returns: the fitted transform, to `apply` to every split.
-    /// - Throws: `DatasetError.invalidArgument` (empty split, GCN scale ≤ 0, negative filter
-    ///   bias, or a singular covariance with zero filter bias), `DatasetError.lapack`.
+    /// - Throws: `DatasetError.invalidArgument` (empty split, GCN scale ≤ 0, filter bias ≤ 0:
+    ///   GCN makes the covariance singular, so only a positive bias can whiten), `DatasetError.lapack`.
     public func fit(on training: LabeledImages) throws -> FittedPreprocessing {
         guard training.count > 0 else {
             throw DatasetError.invalidArgument(name: "training split", expected: "at least one image", found: "0")
@@ -63,8 +63,9 @@ public enum Preprocessing: Codable, Equatable, Hashable, Sendable {
             guard scale > 0 else {
                 throw DatasetError.invalidArgument(name: "GCN scale", expected: "> 0", found: "\(scale)")
             }
-            guard filterBias >= 0 else {
-                throw DatasetError.invalidArgument(name: "ZCA filter bias", expected: ">= 0", found: "\(filterBias)")
+            guard filterBias > 0, filterBias.isFinite else {
+                throw DatasetError.invalidArgument(name: "ZCA filter bias", expected: PreprocessingKernels.filterBiasBound,
+                                                   found: "\(filterBias)")
             }
             (fitted.zcaMean, fitted.zcaMatrix) = try PreprocessingKernels.fitZCA(training.images, gcnScale: scale,
                                                                                  filterBias: filterBias)
@@ -313,9 +314,16 @@ enum PreprocessingKernels {
         }
     }
 
+    /// What a ZCA filter bias must be, for errors: GCN removes each image's mean, so the
+    /// covariance always has a zero eigenvalue and only a positive bias makes it invertible.
+    static let filterBiasBound = "a finite number > 0 (GCN removes each image's mean, so the covariance is singular "
+        + "and the bias is what makes it invertible; any positive value works, eigenvalues below it from "
+        + "round-off are clamped to it)"
+
     /// Fits ZCA on GCN-normalised images (pylearn2 `ZCA.fit` semantics):
     /// μ = mean of the rows, C = (X−μ)ᵀ(X−μ)/N + filterBias·I (covariance by `ssyrk`, blocks
-    /// of 1,024 rows), C = V Λ Vᵀ (LAPACK `dsyevd`), P = V Λ^(−1/2) Vᵀ.
+    /// of 1,024 rows), C = V Λ Vᵀ (LAPACK `dsyevd`), eigenvalues below `filterBias` (round-off
+    /// of the positive semi-definite covariance) clamped to it, P = V Λ^(−1/2) Vᵀ.
     /// - Returns: μ (D floats) and P (D×D row-major).
     static func fitZCA(_ images: Tensor, gcnScale: Float, filterBias: Float) throws -> ([Float], [Float]) {
         let n = images.shape[0]
@@ -360,12 +368,15 @@ enum PreprocessingKernels {
             covariance[i * d + i] += Double(filterBias)
         }
         cov = []
-        let (values, vectors) = try symmetricEigen(covariance, n: d)
-        if let smallest = values.first, smallest <= 0 {
-            throw DatasetError.invalidArgument(name: "ZCA filter bias",
-                                               expected: "> 0 (the covariance is singular: smallest eigenvalue \(smallest))",
-                                               found: "\(filterBias)")
+        var (values, vectors) = try symmetricEigen(covariance, n: d)
+        // The covariance is positive semi-definite, so every eigenvalue of C + bias·I is at least
+        // the bias: smaller ones are round-off (the Float32 accumulation of a singular C, whose
+        // null direction GCN creates) and are clamped to the bias, not refused.
+        let bias = Double(filterBias)
+        guard bias > 0 else {
+            throw DatasetError.invalidArgument(name: "ZCA filter bias", expected: filterBiasBound, found: "\(filterBias)")
         }
+        for j in values.indices where values[j] < bias { values[j] = bias }
         // P = Σ_j λ_j^(−1/2) v_j v_jᵀ = Uᵀ U with row j of U = λ_j^(−1/4) v_j.
         var u = vectors
         for j in 0..<d {

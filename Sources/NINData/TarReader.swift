@@ -107,7 +107,7 @@ final class TarStreamReader {
             throw DatasetError.badTarMember(archive: archive, member: rawName.isEmpty ? "(unnamed)" : rawName,
                                             reason: "header checksum expected \(sum), found '\(Self.string(header[148..<156]))'")
         }
-        guard let size = Self.size(header[124..<136]) else {
+        guard let size = Self.size(header[124..<136]), size >= 0 else {
             throw DatasetError.badTarMember(archive: archive, member: rawName,
                                             reason: "size field is not an octal number: '\(Self.string(header[124..<136]))'")
         }
@@ -130,7 +130,8 @@ final class TarStreamReader {
         case "0", "7":
             let path = try Self.safeRelativePath(name, archive: archive)
             memberName = path
-            if wants(path) { collecting = Data(capacity: size) }
+            // Reserve at most 64 MiB up front: a damaged size field must not allocate gigabytes.
+            if wants(path) { collecting = Data(capacity: min(size, 1 << 26)) }
         case "1", "2":
             _ = try Self.safeRelativePath(name, archive: archive)
             let target = Self.string(header[157..<257])
@@ -175,10 +176,15 @@ final class TarStreamReader {
     }
 
     /// Size field: octal, or GNU base-256 when the high bit of the first byte is set.
+    /// - Returns: nil when the field is not a number or its value does not fit in an `Int`
+    ///   (a base-256 size with more than 63 significant bits).
     static func size(_ field: ArraySlice<UInt8>) -> Int? {
         if let first = field.first, first & 0x80 != 0 {
             var value = 0
-            for b in field.dropFirst() { value = value << 8 | Int(b) }
+            for b in field.dropFirst() {
+                guard value >> 55 == 0 else { return nil }
+                value = value << 8 | Int(b)
+            }
             return value
         }
         return octal(field)

@@ -42,7 +42,8 @@ public final class ReLU: Layer {
 /// `1 / (1 − rate)`, so inference is the identity.
 ///
 /// The mask is drawn from the passed `SeededGenerator`, one `nextFloat()` per element in NHWC
-/// order of the mini-batch (keep iff `u < 1 − rate`), and cached for backward.
+/// order of the mini-batch (keep iff `u < 1 − rate`), and cached for backward. A rate of 0 is the
+/// identity: it draws nothing from the generator (a p = 0 layer leaves every later draw in place).
 /// Input and output `[N, H, W, C]`.
 public final class Dropout: Layer {
     public let name: String
@@ -78,7 +79,9 @@ public final class Dropout: Layer {
                         mode: Mode, generator: inout SeededGenerator) {
         precondition(batch <= maxBatch, "batch \(batch) exceeds maxBatch \(maxBatch)")
         let count = batch * inputShape.count
-        guard mode == .training else {
+        // Inference, and a rate of 0 (the identity) in training, draw nothing from the generator,
+        // so a network with p = 0 dropout trains bit-identically to one without the layer.
+        guard mode == .training, rate > 0 else {
             if UnsafePointer(output) != input { output.update(from: input, count: count) }
             return
         }
@@ -98,6 +101,12 @@ public final class Dropout: Layer {
                          outputGradient: UnsafeMutablePointer<Float>,
                          inputGradient: UnsafeMutablePointer<Float>?, batch: Int) {
         guard let inputGradient else { return }
+        if rate == 0 {
+            if UnsafePointer(inputGradient) != UnsafePointer(outputGradient) {
+                inputGradient.update(from: outputGradient, count: batch * inputShape.count)
+            }
+            return
+        }
         let m = mask.pointer
         Parallel.forEachChunk(count: batch * inputShape.count, threads: threads, grain: 16384) { _, range in
             for i in range { inputGradient[i] = outputGradient[i] * m[i] }

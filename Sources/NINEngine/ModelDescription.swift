@@ -204,7 +204,8 @@ public enum ModelDescriptionError: Error, Equatable, CustomStringConvertible {
         case let .mapTooSmall(b, layer, input, k, s, p):
             return "blocks[\(b)].\(layer): input map \(input) with window \(k)×\(k), stride \(s), pad \(p) gives an output below 1×1"
         case let .invalidPool(b, size, s, p):
-            return "blocks[\(b)].pool: size \(size) and stride \(s) must be ≥ 1 and pad \(p) in 0..<size"
+            return "blocks[\(b)].pool: size \(size) and stride \(s) must be ≥ 1 and pad \(p) in 0..<size "
+                + "(a pad of the window's size or more makes windows of padding only: empty windows)"
         case let .invalidDropout(b, r):
             return "\(b.map { "blocks[\($0)].dropout" } ?? "head.hiddenDropout"): rate \(r) outside [0, 1)"
         case let .invalidHidden(i, w): return "head.hidden[\(i)]: expected a positive width, found \(w)"

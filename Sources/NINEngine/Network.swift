@@ -128,13 +128,14 @@ public final class Network {
         let lastParameterized = layers.lastIndex { $0.parameterCount > 0 }
         var groups: [ParameterGroup] = []
         for (i, layer) in layers.enumerated() where layer.parameterCount > 0 {
-            let f: Float = i == lastParameterized ? multipliers.lastLayer : 1
+            let last = i == lastParameterized
             groups.append(ParameterGroup(name: layer.name + ".weight", offset: store.offsets[i], count: layer.weightCount,
-                                         learningRateMultiplier: multipliers.weight * f,
-                                         decayMultiplier: multipliers.weightDecay * f))
+                                         learningRateMultiplier: last ? multipliers.lastWeight : multipliers.weight,
+                                         decayMultiplier: last ? multipliers.lastWeightDecay : multipliers.weightDecay))
             groups.append(ParameterGroup(name: layer.name + ".bias", offset: store.offsets[i] + layer.weightCount,
-                                         count: layer.biasCount, learningRateMultiplier: multipliers.bias * f,
-                                         decayMultiplier: multipliers.biasDecay * f))
+                                         count: layer.biasCount,
+                                         learningRateMultiplier: last ? multipliers.lastBias : multipliers.bias,
+                                         decayMultiplier: last ? multipliers.lastBiasDecay : multipliers.biasDecay))
         }
         self.groups = groups
         activations = layers.map { FloatBuffer(count: maxBatch * $0.outputShape.count) }

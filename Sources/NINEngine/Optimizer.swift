@@ -29,9 +29,12 @@ public enum Initializer: Codable, Equatable, Sendable {
 
 /// Per-parameter learning-rate and weight-decay multipliers (Caffe `lr_mult` / `decay_mult`).
 ///
-/// Defaults are the model-zoo recipe: weights lr ×1 and decay ×1, biases lr ×2 and no decay;
-/// `lastLayer` further multiplies both the lr and the decay multipliers of the final layer's
-/// weights and bias (zoo cccp6: 0.1).
+/// Defaults are the model zoo's CIFAR-10 NIN (`train_val.prototxt`, NIN.md "Solver"): every
+/// layer's weights lr ×1 and decay ×1, biases lr ×2 and no decay; the last layer with
+/// parameters (the zoo's cccp6) weights lr ×0.1 with decay ×1, bias lr ×0.1 with no decay.
+/// "Last" is the last layer with parameters in forward order: for a GAP head the class-map layer
+/// (the last block's last 1×1 convolution, or its k×k convolution at depth 0); for an FC head the
+/// final fully connected layer (`head.fc`), not its hidden layers.
 public struct LearningRateMultipliers: Codable, Equatable, Sendable {
     /// Learning-rate multiplier of weights.
     public var weight: Float
@@ -41,20 +44,41 @@ public struct LearningRateMultipliers: Codable, Equatable, Sendable {
     public var weightDecay: Float
     /// Weight-decay multiplier of biases.
     public var biasDecay: Float
-    /// Extra factor on both multipliers of the last layer with parameters.
-    public var lastLayer: Float
+    /// Learning-rate multiplier of the last layer's weights (zoo cccp6: 0.1).
+    public var lastWeight: Float
+    /// Learning-rate multiplier of the last layer's bias (zoo cccp6: 0.1).
+    public var lastBias: Float
+    /// Weight-decay multiplier of the last layer's weights (zoo cccp6: 1).
+    public var lastWeightDecay: Float
+    /// Weight-decay multiplier of the last layer's bias (zoo cccp6: 0).
+    public var lastBiasDecay: Float
 
-    /// The zoo recipe by default.
-    public init(weight: Float = 1, bias: Float = 2, weightDecay: Float = 1, biasDecay: Float = 0, lastLayer: Float = 0.1) {
+    /// Every multiplier given; the zoo's by default.
+    public init(weight: Float = 1, bias: Float = 2, weightDecay: Float = 1, biasDecay: Float = 0,
+                lastWeight: Float = 0.1, lastBias: Float = 0.1, lastWeightDecay: Float = 1, lastBiasDecay: Float = 0) {
         self.weight = weight
         self.bias = bias
         self.weightDecay = weightDecay
         self.biasDecay = biasDecay
-        self.lastLayer = lastLayer
+        self.lastWeight = lastWeight
+        self.lastBias = lastBias
+        self.lastWeightDecay = lastWeightDecay
+        self.lastBiasDecay = lastBiasDecay
     }
 
-    /// All multipliers 1 except bias decay 1 too: plain SGD on every parameter.
-    public static let uniform = LearningRateMultipliers(weight: 1, bias: 1, weightDecay: 1, biasDecay: 1, lastLayer: 1)
+    /// The last layer's four multipliers are the other layers' times `factor` (a study's
+    /// `training.multipliers.lastLayer`; with the defaults and 0.1: lr 0.1 / 0.2 and decay 0.1 / 0
+    /// on the last layer, which is not the zoo's recipe).
+    public init(weight: Float = 1, bias: Float = 2, weightDecay: Float = 1, biasDecay: Float = 0,
+                scalingLastLayerBy factor: Float) {
+        self.init(weight: weight, bias: bias, weightDecay: weightDecay, biasDecay: biasDecay,
+                  lastWeight: weight * factor, lastBias: bias * factor,
+                  lastWeightDecay: weightDecay * factor, lastBiasDecay: biasDecay * factor)
+    }
+
+    /// All multipliers 1 (bias decay too): plain SGD on every parameter.
+    public static let uniform = LearningRateMultipliers(weight: 1, bias: 1, weightDecay: 1, biasDecay: 1,
+                                                        lastWeight: 1, lastBias: 1, lastWeightDecay: 1, lastBiasDecay: 1)
 }
 
 /// A contiguous run of parameters sharing multipliers (one layer's weights or bias).
@@ -76,6 +100,9 @@ public struct ParameterGroup: Codable, Equatable, Sendable {
 ///
 ///     v ← m·v + lr·lrMult·(g + wd·decayMult·w)
 ///     w ← w − v
+///
+/// The velocity holds learning-rate-scaled steps (PyTorch's `SGD` keeps `v ← m·v + g` and steps
+/// `lr·v`: the same while lr is constant, different right after lr changes).
 ///
 /// The momentum buffer `velocity` has the layout of the network's flat parameters and is
 /// allocated on the first step; `step` counts updates. Codable for checkpoints.

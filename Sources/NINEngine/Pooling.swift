@@ -1,13 +1,23 @@
-/// Output size of a pooling layer along one axis, rounded **up** as Caffe does
-/// (`pooling_layer.cpp`): `⌈(input + 2·pad − size) / stride⌉ + 1`, minus one when padding would
-/// make the last window start inside the padding (`(out − 1)·stride ≥ input + pad`).
-/// 3×3 stride 2 maps 32→16→8 and 28→14→7. Returns 0 when the window does not fit.
+/// Output size of a pooling layer along one axis, Caffe's rule (`pooling_layer.cpp`): the size
+/// rounds **up**, `⌈(input + 2·pad − size) / stride⌉ + 1`, then drops the last window if it would
+/// start at or beyond the end of the input (`(out − 1)·stride ≥ input + pad`, i.e. it would hold
+/// only padding). Caffe applies that second step only when `pad > 0`; here it always applies, so
+/// a stride larger than the window (8 wide, size 3, stride 4: windows at 0 and 4, not a third,
+/// empty one at 8) never yields an empty window. With `0 ≤ pad < size` every window then holds at
+/// least one input pixel. 3×3 stride 2 maps 32→16→8 and 28→14→7.
+///
+/// The one definition of a pooled map's size: `ModelDescription.plan()` (shape walk and
+/// validation), `Pool2D` and the study validator all call it.
+/// - Returns: the output size in pixels; 0 when the window does not fit (`input + 2·pad < size`)
+///   or the arguments are invalid (`size < 1`, `stride < 1`, `pad < 0`, `pad ≥ size`: a window of
+///   padding only).
 @inline(__always)
 public func poolingOutputSize(_ input: Int, size: Int, stride: Int, pad: Int) -> Int {
+    guard size >= 1, stride >= 1, pad >= 0, pad < size else { return 0 }
     let span = input + 2 * pad - size
     if span < 0 { return 0 }
     var out = (span + stride - 1) / stride + 1
-    if pad > 0 && (out - 1) * stride >= input + pad { out -= 1 }
+    if (out - 1) * stride >= input + pad { out -= 1 }
     return out
 }
 

@@ -165,10 +165,19 @@ public struct DatasetRecord: StoreRecord, Equatable, Sendable {
     public var name: String
     /// When the dataset was first registered.
     public var createdAt: Date
+    /// Class names indexed by label, as a JSON array of strings (CIFAR-10: from
+    /// `batches.meta.txt`); nil for a dataset registered before the column existed.
+    public var classNamesJSON: String?
 
     enum CodingKeys: String, CodingKey {
         case identity, name
         case createdAt = "created_at"
+        case classNamesJSON = "class_names_json"
+    }
+
+    /// The class names, decoded from `classNamesJSON` (nil when absent or not a string array).
+    public var classNames: [String]? {
+        classNamesJSON.flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
     }
 }
 

@@ -70,13 +70,18 @@ extension ResultsStore {
         }
     }
 
-    /// Registers a dataset identity with its files (size in bytes and SHA-256 each).
+    /// Registers a dataset identity with its files (size in bytes and SHA-256 each) and its class
+    /// names (indexed by label).
     ///
-    /// Registering the same identity again with the same files does nothing.
+    /// Registering the same identity again with the same files does nothing, except that class
+    /// names are filled in for an identity registered without them (the files, hence the names,
+    /// are the same).
     /// - Throws: ``StoreError/datasetMismatch(identity:file:expected:found:)`` if the identity was
     ///   registered with other files, ``StoreError/invalidValue(what:expected:found:)`` for an
     ///   empty identity or file list, or a database error.
-    public func registerDataset(identity: String, name: String, files: [DatasetFileRecord]) throws {
+    public func registerDataset(identity: String, name: String, classNames: [String]? = nil,
+                                files: [DatasetFileRecord]) throws {
+        let classNamesJSON = try classNames.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         guard !identity.isEmpty else {
             throw StoreError.invalidValue(what: "dataset identity", expected: "a SHA-256 hex string", found: "\"\"")
         }
@@ -98,9 +103,13 @@ extension ResultsStore {
                                                          found: describe(givenByFile[file]))
                     }
                 }
+                if let classNamesJSON {
+                    try db.execute(sql: "UPDATE datasets SET class_names_json = ? WHERE identity = ? AND class_names_json IS NULL",
+                                   arguments: [classNamesJSON, identity])
+                }
                 return
             }
-            try DatasetRecord(identity: identity, name: name, createdAt: now).insert(db)
+            try DatasetRecord(identity: identity, name: name, createdAt: now, classNamesJSON: classNamesJSON).insert(db)
             for file in given { try file.insert(db) }
         }
     }

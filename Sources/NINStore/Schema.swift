@@ -7,7 +7,7 @@ import GRDB
 /// GRDB records applied migrations in the table `grdb_migrations`.
 public enum Schema {
     /// Names of the migrations, in the order they apply.
-    public static let migrationNames = ["v1-tables", "v1-views"]
+    public static let migrationNames = ["v1-tables", "v1-views", "v2-dataset-class-names"]
 
     /// The migrator that brings any database to the current schema.
     public static var migrator: DatabaseMigrator {
@@ -17,6 +17,10 @@ public enum Schema {
         }
         migrator.registerMigration("v1-views") { db in
             try db.execute(sql: v1Views)
+        }
+        migrator.registerMigration("v2-dataset-class-names") { db in
+            // NULL for datasets registered before this column existed (filled on their next use).
+            try db.execute(sql: "ALTER TABLE datasets ADD COLUMN class_names_json TEXT")
         }
         return migrator
     }

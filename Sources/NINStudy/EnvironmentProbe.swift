@@ -1,4 +1,5 @@
 import Foundation
+import NINBuildInfo
 import NINEngine
 import NINStore
 
@@ -55,26 +56,9 @@ public enum EnvironmentProbe {
         #endif
     }
 
-    /// The git commit of the source tree this binary was built from (with `-dirty` when it has
-    /// uncommitted changes), or nil when the tree or git is not available.
-    static func gitCommit() -> String? {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        guard FileManager.default.fileExists(atPath: root.appendingPathComponent(".git").path) else { return nil }
-        func git(_ args: [String]) -> String? {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = ["git", "-C", root.path] + args
-            let out = Pipe()
-            p.standardOutput = out
-            p.standardError = FileHandle.nullDevice
-            do { try p.run() } catch { return nil }
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            guard p.terminationStatus == 0 else { return nil }
-            return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-        guard let head = git(["rev-parse", "HEAD"]) else { return nil }
-        let dirty = (git(["status", "--porcelain", "--untracked-files=no"]) ?? "").isEmpty ? "" : "-dirty"
-        return head + dirty
-    }
+    /// The git commit of the source tree this binary was built from (with `-dirty` when it had
+    /// uncommitted changes), or nil when it was built outside a git work tree. Recorded at build
+    /// time by `BuildInfoPlugin`: a run never calls git (which would take `index.lock` in the
+    /// build folder's tree).
+    static func gitCommit() -> String? { BuildInfo.gitCommit }
 }

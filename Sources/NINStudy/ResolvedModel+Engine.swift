@@ -29,8 +29,15 @@ extension ResolvedTraining {
 
     /// The engine's per-parameter multipliers.
     var engineMultipliers: LearningRateMultipliers {
-        LearningRateMultipliers(weight: Float(multipliers.weight), bias: Float(multipliers.bias),
-                                weightDecay: Float(multipliers.weightDecay), biasDecay: Float(multipliers.biasDecay),
-                                lastLayer: Float(multipliers.lastLayer))
+        let m = multipliers
+        if let factor = m.lastLayer {
+            return LearningRateMultipliers(weight: Float(m.weight), bias: Float(m.bias), weightDecay: Float(m.weightDecay),
+                                           biasDecay: Float(m.biasDecay), scalingLastLayerBy: Float(factor))
+        }
+        let last = m.last ?? ResolvedLayerMultipliers(weight: 0.1, bias: 0.1, weightDecay: 1, biasDecay: 0)
+        return LearningRateMultipliers(weight: Float(m.weight), bias: Float(m.bias), weightDecay: Float(m.weightDecay),
+                                       biasDecay: Float(m.biasDecay), lastWeight: Float(last.weight),
+                                       lastBias: Float(last.bias), lastWeightDecay: Float(last.weightDecay),
+                                       lastBiasDecay: Float(last.biasDecay))
     }
 }

@@ -177,7 +177,7 @@ public final class StudyRunner {
             if stop.isSet { summary.notRun.append(trial.id); continue }
 
             let data = try prepare(trial.config.dataset)
-            try store.registerDataset(identity: data.identity.combined, name: data.name.rawValue,
+            try store.registerDataset(identity: data.identity.combined, name: data.name.rawValue, classNames: data.classNames,
                                       files: data.identity.files.map { DatasetFileRecord(file: $0.name, bytes: Int64($0.bytes), sha256: $0.sha256) })
             let checkpoint = URL(fileURLWithPath: options.checkpoints).appendingPathComponent("\(trial.id).ckpt")
             var trainer = try TrialTrainer(trial: trial, data: data, threads: options.threads, checkpointURL: checkpoint)

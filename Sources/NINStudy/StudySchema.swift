@@ -148,7 +148,7 @@ enum StudySchema {
         "preprocessing": .stringOrObject(oneOf: preprocessingKinds, object: .object([
             "kind": .string(oneOf: preprocessingKinds),
             "gcnScale": positive,
-            "zcaFilterBias": nonNegative,
+            "zcaFilterBias": positive,
         ], required: ["kind"])),
         "augmentation": .object([
             "translate": .integer(min: 0, max: 16),
@@ -187,6 +187,10 @@ enum StudySchema {
             "weight": nonNegative, "bias": nonNegative,
             "weightDecay": nonNegative, "biasDecay": nonNegative,
             "lastLayer": nonNegative,
+            "last": .object([
+                "weight": nonNegative, "bias": nonNegative,
+                "weightDecay": nonNegative, "biasDecay": nonNegative,
+            ], required: []),
         ], required: []),
         "schedule": .stringOrObject(oneOf: ["constant"], object: .object([
             "kind": .string(oneOf: ["constant", "step", "multistep", "plateau"]),

@@ -113,11 +113,23 @@ public struct ResolvedSchedule: Codable, Equatable, Sendable {
     public var maxReductions: Int?
 }
 
-/// Per-parameter multipliers of the learning rate and weight decay (Caffe `lr_mult`/`decay_mult`).
+/// Per-parameter multipliers of the learning rate and weight decay (Caffe `lr_mult`/`decay_mult`),
+/// the engine's `LearningRateMultipliers`: every layer but the last, then the last layer with
+/// parameters (the class-map layer of a GAP head, the final FC layer of an FC head).
 public struct ResolvedMultipliers: Codable, Equatable, Sendable {
     public var weight: Double, bias: Double, weightDecay: Double, biasDecay: Double
-    /// Multiplies both multipliers of the final layer (the zoo's cccp6 uses 0.1).
-    public var lastLayer: Double
+    /// Given only when the study gives `lastLayer`: the last layer's four multipliers are the
+    /// others times this factor (with 0.1: lr 0.1 / 0.2 and decay 0.1 / 0, not the zoo's recipe).
+    /// Then `last` is nil, and the canonical JSON (hence the trial id) is what it was before `last`.
+    public var lastLayer: Double?
+    /// The last layer's own multipliers when `lastLayer` is not given (default: the zoo's cccp6,
+    /// lr 0.1 / 0.1, decay 1 / 0).
+    public var last: ResolvedLayerMultipliers?
+}
+
+/// The four multipliers of one layer: learning rate and weight decay of its weights and bias.
+public struct ResolvedLayerMultipliers: Codable, Equatable, Sendable {
+    public var weight: Double, bias: Double, weightDecay: Double, biasDecay: Double
 }
 
 /// How weights are drawn at the start of a trial.

@@ -1,4 +1,5 @@
 import Foundation
+import NINEngine
 
 /// Turns one trial's JSON (the study's base keys with the swept values set) into a
 /// `TrialConfig`: fills defaults, expands the model shorthands (`preset`, `depth`, `widths`,
@@ -206,6 +207,12 @@ enum TrialResolver {
         let std = num("training.initializer.std")
         if initKind == "gaussian", std == nil { problems.append("training.initializer.std: required for a \"gaussian\" initializer") }
         if initKind == "he", std != nil { problems.append("training.initializer.std: He initialisation sets the standard deviation from the fan-in; drop std or use \"gaussian\"") }
+        // `lastLayer` (a factor on the other multipliers) and `last` (the last layer's own) both
+        // set the last layer's multipliers: one or the other.
+        let lastLayer = num("training.multipliers.lastLayer")
+        if lastLayer != nil, json.value(at: "training.multipliers.last") != nil {
+            problems.append("training.multipliers.lastLayer: scales the other multipliers for the last layer; give it or training.multipliers.last (the last layer's own multipliers), not both")
+        }
         let training = ResolvedTraining(
             epochs: epochs, iterations: iterations,
             batchSize: int("training.batchSize") ?? 128,
@@ -215,7 +222,11 @@ enum TrialResolver {
             multipliers: ResolvedMultipliers(
                 weight: num("training.multipliers.weight") ?? 1, bias: num("training.multipliers.bias") ?? 2,
                 weightDecay: num("training.multipliers.weightDecay") ?? 1, biasDecay: num("training.multipliers.biasDecay") ?? 0,
-                lastLayer: num("training.multipliers.lastLayer") ?? 0.1),
+                lastLayer: lastLayer,
+                last: lastLayer != nil ? nil : ResolvedLayerMultipliers(
+                    weight: num("training.multipliers.last.weight") ?? 0.1, bias: num("training.multipliers.last.bias") ?? 0.1,
+                    weightDecay: num("training.multipliers.last.weightDecay") ?? 1,
+                    biasDecay: num("training.multipliers.last.biasDecay") ?? 0)),
             schedule: schedule,
             initializer: ResolvedInitializer(kind: initKind, std: std, bias: num("training.initializer.bias") ?? 0),
             failAtChanceAfterEpoch: int("training.failAtChanceAfterEpoch") ?? 1)
@@ -225,7 +236,8 @@ enum TrialResolver {
     }
 
     /// Walks the spatial sizes through the blocks; a map must stay at least 1×1.
-    /// Convolution output floor((H + 2p − k) / s) + 1; pooling rounds up as Caffe does.
+    /// Convolution output floor((H + 2p − k) / s) + 1; pooling by the engine's `poolingOutputSize`
+    /// (Caffe's rule: rounds up, no window starting beyond the input).
     static func checkShapes(_ model: ResolvedModel, dataset: ResolvedDataset) -> [String] {
         var h = dataset.height, w = dataset.width, c = dataset.channels
         for (i, b) in model.blocks.enumerated() {
@@ -239,13 +251,9 @@ enum TrialResolver {
                 if h + 2 * p.pad < p.size || w + 2 * p.pad < p.size {
                     return ["\(path): the \(p.size)×\(p.size) \(p.kind) pooling does not fit its \(h)×\(w)×\(c) input (a map must stay at least 1×1)"]
                 }
-                if p.pad >= p.size { return ["\(path): pooling pad \(p.pad) must be smaller than its size \(p.size)"] }
-                func pooled(_ x: Int) -> Int {
-                    var o = Int((Double(x + 2 * p.pad - p.size) / Double(p.stride)).rounded(.up)) + 1
-                    if p.pad > 0, (o - 1) * p.stride >= x + p.pad { o -= 1 }
-                    return o
-                }
-                h = pooled(h); w = pooled(w)
+                if p.pad >= p.size { return ["\(path): pooling pad \(p.pad) must be smaller than its size \(p.size) (a larger pad gives windows of padding only)"] }
+                h = poolingOutputSize(h, size: p.size, stride: p.stride, pad: p.pad)
+                w = poolingOutputSize(w, size: p.size, stride: p.stride, pad: p.pad)
             }
         }
         return []

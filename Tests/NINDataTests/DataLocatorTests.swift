@@ -54,7 +54,7 @@ final class DataLocatorTests: XCTestCase {
         let root = try Fixtures.temporaryDirectory(self)
         try Fixtures.writeIDXFolder(root + "/mnist")
         try Fixtures.writeCIFARFolder(root + "/cifar-10-batches-bin")
-        let locator = DataLocator(environment: ["XDG_CACHE_HOME": root + "/xdg"], systemDirectory: nil)
+        let locator = DataLocator(environment: ["XDG_CACHE_HOME": root + "/xdg"], systemDirectory: nil, cifarRecordsPerBatch: 4)
         let list = locator.list(dataDir: root)
         XCTAssertEqual(list.map(\.dataset), DatasetName.allCases)
         XCTAssertTrue(list[0].isOK)
@@ -98,5 +98,74 @@ final class DataLocatorTests: XCTestCase {
         XCTAssertTrue(report.isOK, "\(report.problems)")
         XCTAssertEqual(report.files.map(\.status), Array(repeating: .matchesOfficialContent, count: 4))
         XCTAssertEqual(DataLocator(environment: [:], systemDirectory: nil).officialContentMismatches(.mnist, dataDir: shared), [])
+    }
+
+    /// A FIFO, a link to /dev/zero or a directory in place of a dataset file: `verify` and `load`
+    /// end promptly with an error naming the file and what it is (never a hang, never
+    /// "permission" when running as root, never Foundation's "error 256").
+    func testSpecialFilesInPlaceOfDatasetFilesGetClearErrors() throws {
+        let cases: [(String, (String) throws -> Void)] = [
+            ("a FIFO (named pipe)", { path in XCTAssertEqual(mkfifo(path, 0o644), 0) }),
+            ("a character device", { path in try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: "/dev/zero") }),
+            ("a directory", { path in try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false) }),
+        ]
+        for (kind, make) in cases {
+            let root = try Fixtures.temporaryDirectory(self)
+            try Fixtures.writeIDXFolder(root + "/mnist")
+            let victim = root + "/mnist/train-labels-idx1-ubyte.gz"
+            try FileManager.default.removeItem(atPath: victim)
+            try make(victim)
+            let locator = DataLocator(environment: ["XDG_CACHE_HOME": root + "/xdg"], systemDirectory: nil)
+            let done = DispatchSemaphore(value: 0)
+            let outcome = ConcurrentResult<(String, String)>()
+            DispatchQueue.global().async {
+                let report = locator.verify([.mnist], dataDir: root)[0]
+                let load = Fixtures.message { _ = try locator.load(.mnist, dataDir: root) }
+                outcome.value = (report.problems.joined(separator: "\n"), load)
+                done.signal()
+            }
+            guard done.wait(timeout: .now() + 20) == .success, let (verified, loaded) = outcome.value else {
+                return XCTFail("verify/load of \(kind) did not finish within 20 s")
+            }
+            for message in [verified, loaded] {
+                XCTAssertMentions(message, victim, "it is \(kind), not a regular file")
+                XCTAssertFalse(message.contains("permission") || message.contains("error 256"), message)
+            }
+        }
+    }
+
+    /// `list` reports the size of the file a symbolic link points to, not the link's own.
+    func testListFollowsSymbolicLinks() throws {
+        let root = try Fixtures.temporaryDirectory(self)
+        try Fixtures.writeIDXFolder(root + "/real")
+        try FileManager.default.createDirectory(atPath: root + "/linked/mnist", withIntermediateDirectories: true)
+        for name in try FileManager.default.contentsOfDirectory(atPath: root + "/real") {
+            try FileManager.default.createSymbolicLink(atPath: root + "/linked/mnist/" + name, withDestinationPath: root + "/real/" + name)
+        }
+        let report = DataLocator(environment: ["XDG_CACHE_HOME": root + "/xdg"], systemDirectory: nil).list(dataDir: root + "/linked")[0]
+        let target = try Data(contentsOf: URL(fileURLWithPath: root + "/real/train-images-idx3-ubyte.gz")).count
+        XCTAssertEqual(report.files.first?.bytes, target)
+    }
+
+    /// A missing file with a near-miss name beside it (a browser's " (1)" suffix) is suggested;
+    /// the other expected files are not.
+    func testMissingFileSuggestsNearMissNames() throws {
+        let root = try Fixtures.temporaryDirectory(self)
+        try Fixtures.writeIDXFolder(root + "/mnist")
+        try FileManager.default.moveItem(atPath: root + "/mnist/train-images-idx3-ubyte.gz",
+                                         toPath: root + "/mnist/train-images-idx3-ubyte (1).gz")
+        let message = Fixtures.message {
+            _ = try DataLocator(environment: [:], systemDirectory: nil).locate(.mnist, dataDir: root)
+        }
+        XCTAssertMentions(message, "missing file", root + "/mnist/train-images-idx3-ubyte.gz",
+                          #"found "train-images-idx3-ubyte (1).gz" there"#, "rename it to train-images-idx3-ubyte.gz")
+        XCTAssertFalse(message.contains("t10k-images"), message)
+
+        try Fixtures.writeCIFARFolder(root + "/cifar-10-batches-bin")
+        try FileManager.default.moveItem(atPath: root + "/cifar-10-batches-bin/data_batch_4.bin",
+                                         toPath: root + "/cifar-10-batches-bin/Data_Batch_4(1).bin")
+        let cifar = Fixtures.message { _ = try DataLocator(environment: [:], systemDirectory: nil).locate(.cifar10, dataDir: root) }
+        XCTAssertMentions(cifar, "data_batch_4.bin", #"found "Data_Batch_4(1).bin" there"#)
+        XCTAssertFalse(cifar.contains("\"data_batch_5.bin\""), cifar)
     }
 }

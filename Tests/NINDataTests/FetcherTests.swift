@@ -132,6 +132,31 @@ final class FetcherTests: XCTestCase {
         XCTAssertEqual(try fetcher.fetch(.mnist, dataDir: root + "/data").files.map(\.alreadyPresent), [true, true, true, true])
     }
 
+    /// `data fetch --base-url file://…` accepts the shared recompressed MNIST copy, whose content
+    /// matches the official files (the rating `data verify` gives it), and says so; a copy with
+    /// other content is still refused.
+    func testFetchAcceptsARecompressedCopyOfTheOfficialContent() throws {
+        guard let shared = Fixtures.sharedData else {
+            print("SKIPPED testFetchAcceptsARecompressedCopyOfTheOfficialContent: ../shared/data is absent")
+            throw XCTSkip("../shared/data is absent")
+        }
+        let root = try Fixtures.temporaryDirectory(self)
+        let fetcher = DatasetFetcher(locator: DataLocator(environment: [:], systemDirectory: nil),
+                                     baseURL: URL(fileURLWithPath: shared + "/mnist").absoluteString + "/")
+        var lines: [String] = []
+        let report = try fetcher.fetch(.mnist, dataDir: root + "/data") { lines.append($0) }
+        XCTAssertEqual(report.files.count, 4)
+        XCTAssertTrue(lines.allSatisfy { $0.contains("content MD5 of the official") }, "\(lines)")
+        XCTAssertEqual(try fetcher.fetch(.mnist, dataDir: root + "/data").files.map(\.alreadyPresent), [true, true, true, true])
+
+        let fake = root + "/fake"
+        try FileManager.default.createDirectory(atPath: fake, withIntermediateDirectories: true)
+        for (name, data) in Self.idxFiles() { try data.write(to: URL(fileURLWithPath: fake + "/" + name)) }
+        let refused = DatasetFetcher(locator: DataLocator(environment: [:], systemDirectory: nil),
+                                     baseURL: URL(fileURLWithPath: fake).absoluteString + "/")
+        XCTAssertMentions(Fixtures.message { _ = try refused.fetch(.mnist, dataDir: root + "/other") }, "checksum mismatch")
+    }
+
     func testFetchOverLoopbackHTTP() throws {
         let root = try Fixtures.temporaryDirectory(self)
         let files = Self.idxFiles()

@@ -95,6 +95,32 @@ final class PreprocessingTests: XCTestCase {
         XCTAssertLessThan(meanAfter.map(abs).max()!, 1e-3)
     }
 
+    /// A tiny filter bias (1e-6) whitens: GCN makes the covariance singular, its zero eigenvalue
+    /// comes out of the Float32 accumulation slightly negative, and that round-off is clamped
+    /// instead of refusing the bias. The transform stays finite and whitens the directions with
+    /// real variance. A bias of 0 is refused naming the real bound (> 0).
+    func testTinyFilterBiasIsAcceptedAndZeroIsRefusedWithTheRealBound() throws {
+        // 60 images of 192 values: the covariance has rank 59 (GCN removes one more direction),
+        // so 133 eigenvalues are round-off around 0, some of them below −1e-6.
+        let train = Self.synthetic(count: 60, seed: 4)
+        let fitted = try Preprocessing.gcnZCA(scale: 55, filterBias: 1e-6).fit(on: train)
+        XCTAssertTrue(fitted.zcaMatrix.allSatisfy(\.isFinite))
+        var whitened = train
+        try fitted.apply(to: &whitened)
+        XCTAssertTrue(whitened.images.data.allSatisfy(\.isFinite))
+        let d = 192
+        let rows = (0..<whitened.count).map { i in (0..<d).map { Double(whitened.images.data[i * d + $0]) } }
+        let cw = Self.covariance(rows)
+        // Trace of P C P = Σ λ / (λ + b): about 1 per direction with real variance (59).
+        let trace = (0..<d).map { cw[$0][$0] }.reduce(0, +)
+        XCTAssertEqual(trace, 59, accuracy: 3, "unit variance along the directions with real variance")
+        for bias: Float in [0, -1, .nan] {
+            XCTAssertThrowsError(try Preprocessing.gcnZCA(scale: 55, filterBias: bias).fit(on: train)) { error in
+                XCTAssertMentions("\(error)", "ZCA filter bias", "> 0", "covariance is singular")
+            }
+        }
+    }
+
     func testTestSplitUsesTrainingStatistics() throws {
         let train = Self.synthetic(count: 400, seed: 2)
         var test = Self.synthetic(count: 50, seed: 3)

@@ -38,6 +38,31 @@ final class RealDataTests: XCTestCase {
         XCTAssertEqual(d.identity.files.count, 7)
     }
 
+    /// The real CIFAR-10 folder with data_batch_2.bin cut to 5,000 whole records, or replaced by
+    /// a copy of data_batch_1.bin: `data verify` (and every load, hence `run`) refuses it.
+    func testCIFAR10CutOrDuplicatedBatchIsRefusedByVerify() throws {
+        let real = try shared() + "/cifar-10-batches-bin"
+        let fm = FileManager.default
+        for damage in ["cut", "copy"] {
+            let root = try Fixtures.temporaryDirectory(self) + "/\(damage)"
+            let dir = root + "/cifar-10-batches-bin"
+            try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            for name in try fm.contentsOfDirectory(atPath: real) where name != "data_batch_2.bin" {
+                try fm.createSymbolicLink(atPath: dir + "/" + name, withDestinationPath: real + "/" + name)
+            }
+            if damage == "cut" {
+                let batch = try Data(contentsOf: URL(fileURLWithPath: real + "/data_batch_2.bin"))
+                try batch.prefix(5000 * 3073).write(to: URL(fileURLWithPath: dir + "/data_batch_2.bin"))
+            } else {
+                try fm.copyItem(atPath: real + "/data_batch_1.bin", toPath: dir + "/data_batch_2.bin")
+            }
+            let report = try XCTUnwrap(DataLocator(environment: [:], systemDirectory: nil).verify([.cifar10], dataDir: root).first)
+            XCTAssertFalse(report.isOK)
+            XCTAssertMentions(report.problems.joined(separator: "\n"), dir + "/data_batch_2.bin",
+                              damage == "cut" ? "expected 10000, found 5000" : "same bytes as \(dir)/data_batch_1.bin")
+        }
+    }
+
     func testFashionMNISTFromDebianPackage() throws {
         let system = "/usr/share/datasets"
         guard FileManager.default.fileExists(atPath: system + "/fashion-mnist") else {

@@ -19,6 +19,19 @@ final class DropoutTests: XCTestCase {
         }
     }
 
+    /// Rate 0 in training: output = input, gradient passes unchanged, no draw from the generator.
+    func testRateZeroIsTheIdentityAndDrawsNothing() {
+        let shape = FeatureShape(height: 3, width: 3, channels: 4)
+        let layer = Dropout(name: "d", shape: shape, rate: 0, maxBatch: 2, threads: 2)
+        let x = gaussianArray(2 * shape.count, seed: 3)
+        var g = SeededGenerator(seed: 11)
+        let before = g
+        XCTAssertEqual(runForward(layer, x, batch: 2, mode: .training, generator: &g), x)
+        XCTAssertEqual(g, before, "no draw")
+        let dy = gaussianArray(2 * shape.count, seed: 4)
+        XCTAssertEqual(runBackward(layer, input: x, output: x, outputGradient: dy, batch: 2), dy)
+    }
+
     func testIdenticalSeedsGiveIdenticalMasks() {
         let shape = FeatureShape(height: 4, width: 4, channels: 8)
         let layer = Dropout(name: "d", shape: shape, rate: 0.5, maxBatch: 4, threads: 2)

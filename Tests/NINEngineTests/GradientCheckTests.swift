@@ -66,7 +66,7 @@ final class GradientCheckTests: XCTestCase {
 
     func testMaxPoolWithCeilAndPadding() {
         // 2 channels: scalar loop; 8 channels: SIMD path.
-        for (size, stride, pad, c) in [(3, 2, 0, 2), (3, 2, 1, 2), (2, 3, 1, 2), (3, 2, 1, 8)] {
+        for (size, stride, pad, c) in [(3, 2, 0, 2), (3, 2, 1, 2), (2, 3, 1, 2), (3, 2, 1, 8), (2, 4, 0, 2), (1, 5, 0, 8)] {
             let s = FeatureShape(height: 6, width: 5, channels: c)
             let pool = Pool2D(name: "max \(size)/\(stride) p\(pad) c\(c)", kind: .max, input: s, size: size, stride: stride, pad: pad,
                               maxBatch: 2, threads: 2)
@@ -75,7 +75,7 @@ final class GradientCheckTests: XCTestCase {
     }
 
     func testAvgPoolWithCeilAndPadding() {
-        for (size, stride, pad) in [(3, 2, 0), (3, 2, 1), (2, 3, 1)] {
+        for (size, stride, pad) in [(3, 2, 0), (3, 2, 1), (2, 3, 1), (2, 4, 0), (2, 5, 1)] {
             let s = FeatureShape(height: 6, width: 5, channels: 2)
             let pool = Pool2D(name: "avg \(size)/\(stride) p\(pad)", kind: .avg, input: s, size: size, stride: stride, pad: pad,
                               maxBatch: 2, threads: 2)

@@ -117,6 +117,31 @@ final class KernelReferenceTests: XCTestCase {
         XCTAssertEqual(poolingOutputSize(2, size: 3, stride: 2, pad: 0), 0)
     }
 
+    /// A stride larger than the window: Caffe's ceil would add a window starting at or past the
+    /// input's end (8 wide, 3/4: a third window at 8, empty, NaN or out of bounds; 9 wide, 1/5:
+    /// a third at 10). The last window must start inside the input, so every window holds input
+    /// pixels; a pad of the window's size or more (windows of padding only) gives 0, refused.
+    func testPoolingWithStrideLargerThanSizeHasNoEmptyWindow() throws {
+        XCTAssertEqual(poolingOutputSize(8, size: 3, stride: 4, pad: 0), 2)
+        XCTAssertEqual(poolingOutputSize(9, size: 1, stride: 5, pad: 0), 2)
+        XCTAssertEqual(poolingOutputSize(10, size: 2, stride: 5, pad: 1), 3)   // starts −1, 4, 9 (all < 10)
+        XCTAssertEqual(poolingOutputSize(4, size: 2, stride: 2, pad: 2), 0)    // pad ≥ size
+        for (input, size, stride, pad) in [(8, 3, 4, 0), (9, 1, 5, 0), (10, 2, 5, 1), (7, 2, 6, 1), (32, 3, 7, 2)] {
+            let out = poolingOutputSize(input, size: size, stride: stride, pad: pad)
+            for o in 0..<out {
+                let start = o * stride - pad
+                XCTAssertTrue(max(start, 0) < min(start + size, input), "window \(o) of \(input) \(size)/\(stride) p\(pad) holds input")
+            }
+        }
+        // The engine's validation refuses a padding-only window with a message naming the block.
+        let description = ModelDescription(input: FeatureShape(height: 8, width: 8, channels: 1), classes: 2, blocks: [
+            MlpconvBlock(channels: 4, kernel: 1, microWidths: [], pool: .init(kind: .max, size: 2, stride: 2, pad: 2)),
+            MlpconvBlock(channels: 4, kernel: 1, microWidths: [2])], head: .gap())
+        XCTAssertThrowsError(try description.plan()) { error in
+            XCTAssertTrue("\(error)".contains("blocks[0].pool") && "\(error)".contains("empty windows"), "\(error)")
+        }
+    }
+
     /// Max and average pooling against loops written from Caffe's definition, on windows that
     /// hang over the edge (ceil) and padding.
     func testPoolingMatchesNaiveCaffeDefinition() {
@@ -124,7 +149,8 @@ final class KernelReferenceTests: XCTestCase {
         for c in [3, 16] {
             let s = FeatureShape(height: 7, width: 6, channels: c)
             let x = gaussianArray(2 * s.count, seed: 13)
-            for (kind, size, stride, pad) in [(PoolKind.max, 3, 2, 0), (.avg, 3, 2, 0), (.max, 3, 2, 1), (.avg, 3, 2, 1), (.avg, 2, 3, 1)] {
+            for (kind, size, stride, pad) in [(PoolKind.max, 3, 2, 0), (.avg, 3, 2, 0), (.max, 3, 2, 1), (.avg, 3, 2, 1), (.avg, 2, 3, 1),
+                                               (.max, 3, 4, 0), (.avg, 3, 4, 0), (.max, 1, 5, 0), (.avg, 2, 5, 1)] {
                 let pool = Pool2D(name: "pool", kind: kind, input: s, size: size, stride: stride, pad: pad, maxBatch: 2, threads: 2)
                 let y = runForward(pool, x, batch: 2, mode: .training)
                 XCTAssertEqual(runForward(pool, x, batch: 2, mode: .inference), y, "inference path (no argmax) agrees")
@@ -141,6 +167,7 @@ final class KernelReferenceTests: XCTestCase {
                     } }
                     ref.append(kind == .max ? mx : Float(sum / area))
                 } } } }
+                XCTAssertTrue(y.allSatisfy(\.isFinite), "no empty window: \(kind) \(size)/\(stride) pad \(pad)")
                 assertClose(y, ref, atol: 1e-6, rtol: 1e-6, "\(kind) pool \(size)/\(stride) pad \(pad) channels \(c)")
             }
         }

@@ -81,6 +81,31 @@ final class TrainingTests: XCTestCase {
         XCTAssertNotEqual(weightBytes(other), bytes[0])
     }
 
+    /// Dropout with probability 0 is the identity and draws nothing: an FC + dropout head with
+    /// p = 0 and p = 0 dropout between blocks trains bit-identically (weights, losses, generator
+    /// state) to the same network without dropout, over steps whose draws would otherwise shift.
+    func testZeroDropoutTrainsBitIdenticallyToNoDropout() throws {
+        func model(dropout: Float?) -> ModelDescription {
+            ModelDescription(name: "p0", input: InputShape(height: 10, width: 10, channels: 3), classes: 4,
+                             blocks: [MlpconvBlock(channels: 8, kernel: 3, pad: 1, microWidths: [8],
+                                                   pool: .init(kind: .max, size: 3, stride: 2), dropout: dropout),
+                                      MlpconvBlock(channels: 8, kernel: 3, pad: 1, microWidths: [6])],
+                             head: .fc(hidden: [], dropout: dropout, finalReLU: false))
+        }
+        var runs: [(Data, [Float], SeededGenerator)] = []
+        for dropout: Float? in [nil, 0] {
+            var g = SeededGenerator(seed: 21)
+            let net = try Network(description: model(dropout: dropout), initializer: .he, maxBatch: batch, threads: 2,
+                                  generator: &g)
+            var sgd = SGD(momentum: 0.9, weightDecay: 1e-4)
+            let losses = train(net, steps: 6, optimizer: &sgd, generator: &g).map(\.loss)
+            runs.append((weightBytes(net), losses, g))
+        }
+        XCTAssertEqual(runs[0].0, runs[1].0, "weights")
+        XCTAssertEqual(runs[0].1, runs[1].1, "losses")
+        XCTAssertEqual(runs[0].2, runs[1].2, "generator state: a p = 0 layer drew nothing")
+    }
+
     /// Checkpoint at step 10 written to a file, read back into a fresh network, resumed to step
     /// 20: the same bytes as the uninterrupted run.
     func testCheckpointResumeIsBitExact() throws {

@@ -148,6 +148,36 @@ final class RegistrationAndLookupTests: XCTestCase {
         XCTAssertThrowsError(try store.registerDataset(identity: hexId(8), name: "mnist", files: []))
     }
 
+    /// Class names are stored with the dataset (migration v2), and filled in for an identity
+    /// registered without them.
+    func testDatasetClassNamesAreStored() throws {
+        let names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+        try store.registerDataset(identity: testDatasetIdentity, name: "cifar10", files: sampleDatasetFiles())
+        XCTAssertNil(try store.dataset(identity: testDatasetIdentity)?.classNames)
+        try store.registerDataset(identity: testDatasetIdentity, name: "cifar10", classNames: names, files: sampleDatasetFiles())
+        XCTAssertEqual(try store.dataset(identity: testDatasetIdentity)?.classNames, names)
+        let other = hexId(77)
+        try store.registerDataset(identity: other, name: "mnist", classNames: (0..<10).map(String.init),
+                                  files: [DatasetFileRecord(file: "t10k-labels-idx1-ubyte.gz", bytes: 10, sha256: hexId(78))])
+        XCTAssertEqual(try store.dataset(identity: other)?.classNamesJSON, #"["0","1","2","3","4","5","6","7","8","9"]"#)
+    }
+
+    /// A database made before migration v2 gains the column; its datasets have NULL class names.
+    func testVersion1DatabaseGainsTheClassNamesColumn() throws {
+        let queue = try DatabaseQueue()
+        var v1 = DatabaseMigrator()
+        v1.registerMigration("v1-tables") { db in try db.execute(sql: Schema.v1Tables) }
+        v1.registerMigration("v1-views") { db in try db.execute(sql: Schema.v1Views) }
+        try v1.migrate(queue)
+        try queue.write { db in
+            try db.execute(sql: "INSERT INTO datasets (identity, name, created_at) VALUES ('abc', 'mnist', '2026-01-01T00:00:00Z')")
+        }
+        try Schema.migrator.migrate(queue)
+        let value = try queue.read { db in try String?.fetchOne(db, sql: "SELECT class_names_json FROM datasets WHERE identity = 'abc'") }
+        XCTAssertNil(value ?? nil)
+        XCTAssertEqual(try queue.read { db in try Schema.migrator.appliedIdentifiers(db) }.sorted(), Schema.migrationNames.sorted())
+    }
+
     func testArtifactsAreUpsertedPerTrialKindAndPath() throws {
         let id = hexId(20)
         try addTrial(id)

@@ -11,7 +11,7 @@ final class SchemaTests: XCTestCase {
         "studies": ["name", "description", "definition_json", "definition_sha256", "created_at", "updated_at"],
         "environments": ["id", "fingerprint", "host", "cpu_model", "cores", "threads", "os", "swift_version", "blas",
                          "nin_study_version", "git_commit", "created_at"],
-        "datasets": ["identity", "name", "created_at"],
+        "datasets": ["identity", "name", "created_at", "class_names_json"],
         "dataset_files": ["identity", "file", "bytes", "sha256"],
         "trials": ["id", "config_json", "swept_json", "dataset", "head", "depth", "widths", "width_multiplier",
                    "dropout", "seed", "epochs_planned", "status", "failure_reason", "pid", "host", "environment_id",
@@ -38,7 +38,7 @@ final class SchemaTests: XCTestCase {
         let applied = try store.dbWriter.read { db in try Schema.migrator.appliedIdentifiers(db) }
         XCTAssertEqual(applied.sorted(), Schema.migrationNames.sorted())
         XCTAssertEqual(Schema.migrator.migrations, Schema.migrationNames, "migrations must only ever be appended")
-        XCTAssertTrue(Schema.migrationNames.allSatisfy { $0.hasPrefix("v1-") })
+        XCTAssertTrue(Schema.migrationNames.allSatisfy { $0.hasPrefix("v1-") || $0.hasPrefix("v2-") })
 
         let objects = try store.dbWriter.read { db in
             try Row.fetchAll(db, sql: "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")

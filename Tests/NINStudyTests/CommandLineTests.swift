@@ -1,5 +1,6 @@
 import XCTest
 import ArgumentParser
+import GRDB
 import NINStore
 import NINRender
 import NINStudy
@@ -55,6 +56,9 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(trials.count, 2)
         XCTAssertEqual(Set(trials.map(\.status)), [.finished])
         XCTAssertEqual(Set(trials.compactMap(\.head)), ["gap", "fc"])
+        // The class names are stored with the dataset.
+        let classNames = try store.dbWriter.read { db in try String.fetchAll(db, sql: "SELECT class_names_json FROM datasets") }
+        XCTAssertEqual(classNames, [#"["0","1","2","3","4","5","6","7","8","9"]"#])
         for t in trials {
             XCTAssertEqual(try store.epochs(trialId: t.trialId).count, 1)
             let kinds = Set(try store.artifacts(trialId: t.trialId).map(\.kind))
@@ -138,10 +142,33 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(output2.contains("error: cannot read study file"), output2)
         XCTAssertFalse(output2.contains("Fatal error"), output2)
     }
+
+    /// A FIFO in place of a dataset file: `data verify` and `run` (as whatever user runs the
+    /// tests, root on CI) exit 2 promptly with a message naming the file and what it is.
+    func testBinaryRefusesAFIFOInPlaceOfADatasetFile() throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("nin-study")
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path), "no nin-study binary beside the test bundle")
+        let victim = root.appendingPathComponent("mnist/train-images-idx3-ubyte").path
+        try FileManager.default.removeItem(atPath: victim)
+        XCTAssertEqual(mkfifo(victim, 0o644), 0)
+        let study = try write(SyntheticDigits.study(epochs: 1), "fifo.json")
+        for arguments in [["data", "verify", "mnist", "--data-dir", root.path],
+                          ["run", study, "--db", root.appendingPathComponent("fifo.sqlite").path, "--data-dir", root.path,
+                           "--no-fetch", "--no-maps"]] {
+            let (status, output) = try runProcess(binary, arguments, timeout: 60)
+            XCTAssertNotEqual(status, 0, output)
+            XCTAssertLessThan(status, 128, output)
+            XCTAssertTrue(output.contains(victim) && output.contains("FIFO"), output)
+            XCTAssertFalse(output.contains("permission") || output.contains("error 256"), output)
+        }
+    }
 }
 
 /// Runs a program to completion; returns its exit status and its standard output and error.
-func runProcess(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil) throws -> (Int32, String) {
+/// With `timeout` (seconds), a program still running then is killed (SIGKILL: status 137, which
+/// the caller's "below 128" assertion reports as a hang).
+func runProcess(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil,
+                timeout: Double? = nil) throws -> (Int32, String) {
     let p = Process()
     p.executableURL = executable
     p.arguments = arguments
@@ -150,6 +177,10 @@ func runProcess(_ executable: URL, _ arguments: [String], environment: [String: 
     p.standardOutput = pipe
     p.standardError = pipe
     try p.run()
+    if let timeout {
+        let pid = p.processIdentifier
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [p] in if p.isRunning { kill(pid, SIGKILL) } }
+    }
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
     return (p.terminationStatus, String(decoding: data, as: UTF8.self))

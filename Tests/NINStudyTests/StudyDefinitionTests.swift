@@ -1,4 +1,5 @@
 import XCTest
+import NINEngine
 @testable import NINStudy
 
 /// Study parsing, validation messages (with key paths), sweep expansion and canonical trial ids.
@@ -61,6 +62,72 @@ final class StudyDefinitionTests: XCTestCase {
         XCTAssertEqual(record.depth, 3)
         XCTAssertEqual(record.widths, "32-24-24/48-24-24/48-48-10")
         XCTAssertEqual(params, ["model.depth": "3", "seed": "1"])
+    }
+
+    /// Without explicit multipliers a trial trains with the zoo's (NIN.md): the last layer's
+    /// weights lr 0.1 with decay 1, its bias lr 0.1 with no decay; `lastLayer` keeps the earlier
+    /// scaled recipe reachable, with the canonical JSON it always had (ids of studies that give it
+    /// do not change); `last` sets the last layer's own multipliers; both at once is refused.
+    func testMultipliersDefaultToTheZooRecipeExactly() throws {
+        func groups(_ s: StudyDefinition) throws -> [String: [Float]] {
+            let t = s.trials[0].config
+            var g = SeededGenerator(seed: 1)
+            let net = try Network(description: t.model.engineDescription(dataset: t.dataset), initializer: .he,
+                                  multipliers: t.training.engineMultipliers, maxBatch: 1, threads: 1, generator: &g)
+            return Dictionary(uniqueKeysWithValues: net.groups.map { ($0.name, [$0.learningRateMultiplier, $0.decayMultiplier]) })
+        }
+        let zoo = try groups(try study(""))
+        XCTAssertEqual(zoo["block3.cccp2.weight"], [0.1, 1])
+        XCTAssertEqual(zoo["block3.cccp2.bias"], [0.1, 0])
+        XCTAssertEqual(zoo["block1.conv.bias"], [2, 0])
+        let scaledStudy = try StudyDefinition(data: Data((Self.base.replacingOccurrences(of: #""learningRate": 0.02"#,
+            with: #""learningRate": 0.02, "multipliers": {"lastLayer": 0.1}"#) + "}").utf8), file: "t.json")
+        XCTAssertFalse(scaledStudy.trials[0].config.canonicalJSON.contains(#""last":"#))
+        XCTAssertTrue(scaledStudy.trials[0].config.canonicalJSON.contains(#""lastLayer":0.1"#))
+        let scaled = try groups(scaledStudy)
+        XCTAssertEqual(scaled["block3.cccp2.weight"], [Float(1) * 0.1, Float(1) * 0.1])
+        XCTAssertEqual(scaled["block3.cccp2.bias"], [Float(2) * 0.1, 0])
+        let own = try groups(try StudyDefinition(data: Data((Self.base.replacingOccurrences(of: #""learningRate": 0.02"#,
+            with: #""learningRate": 0.02, "multipliers": {"last": {"weight": 0.5, "biasDecay": 1}}"#) + "}").utf8), file: "t.json"))
+        XCTAssertEqual(own["block3.cccp2.weight"], [0.5, 1])
+        XCTAssertEqual(own["block3.cccp2.bias"], [0.1, 1])
+        let both = problems(Self.base.replacingOccurrences(of: #""learningRate": 0.02"#,
+            with: #""learningRate": 0.02, "multipliers": {"lastLayer": 1, "last": {"weight": 1}}"#) + "}")
+        XCTAssertTrue(both.contains { $0.contains("training.multipliers.lastLayer") && $0.contains("not both") }, "\(both)")
+    }
+
+    /// The quick-start studies keep their trial ids (the README's reference results) across
+    /// the multiplier change: they name the earlier recipe with `lastLayer`.
+    func testQuickstartTrialIdsAreTheReferenceOnes() throws {
+        let studies = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Studies")
+        let mnist = try StudyDefinition.load(path: studies.appendingPathComponent("quickstart-mnist.json").path)
+        XCTAssertEqual(Set(mnist.trials.map { String($0.id.prefix(10)) }), ["b820533745", "44542ce1ae", "cabeb4bc15", "27a67da938"])
+        let cifar = try StudyDefinition.load(path: studies.appendingPathComponent("quickstart-cifar10.json").path)
+        XCTAssertEqual(Set(cifar.trials.map { String($0.id.prefix(10)) }), ["a62cb8d09a", "52e10d4c5a"])
+    }
+
+    /// Pooling with a stride larger than its window: the study's shape walk and the engine use
+    /// the same output size (no window starting past the input), so the trial builds and a
+    /// forward pass gives finite logits.
+    func testPoolingStrideLargerThanSizeBuildsAndRunsFinite() throws {
+        let s = try StudyDefinition(data: Data(#"""
+            {"name": "p", "dataset": {"name": "mnist"}, "model": {"preset": "custom", "blocks": [
+              {"channels": 4, "kernel": 3, "widths": [4], "pool": {"kind": "max", "size": 3, "stride": 4}},
+              {"channels": 4, "kernel": 1, "widths": [10], "pool": {"kind": "avg", "size": 1, "stride": 5}}]},
+             "training": {"epochs": 1, "learningRate": 0.02}}
+            """#.utf8), file: "p.json")
+        let t = s.trials[0].config
+        let description = t.model.engineDescription(dataset: t.dataset)
+        let shapes = try description.layerShapes()
+        // 28 → conv 3×3: 26 → max 3/4: ⌈23/4⌉+1 = 7, last start 24 < 26 → 7; avg 1/5 on 7: ⌈6/5⌉+1 = 3, start 10 ≥ 7 → 2.
+        XCTAssertEqual(shapes.first { $0.name == "block1.pool" }?.output.height, 7)
+        XCTAssertEqual(shapes.first { $0.name == "block2.pool" }?.output.height, 2)
+        var g = SeededGenerator(seed: 3)
+        let net = try Network(description: description, initializer: .he, maxBatch: 2, threads: 1, generator: &g)
+        let x = (0..<(2 * 28 * 28)).map { Float($0 % 255) / 255 }
+        let logits = x.withUnsafeBufferPointer { net.logits(input: $0, batch: 2) }
+        XCTAssertTrue(logits.data.allSatisfy(\.isFinite))
     }
 
     func testPresetIsThePaperNetwork() throws {

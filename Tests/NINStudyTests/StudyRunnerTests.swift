@@ -246,4 +246,23 @@ final class StudyRunnerTests: XCTestCase {
         XCTAssertEqual(try String(contentsOf: url, encoding: .utf8), StudyJSONSchema.text,
                        "regenerate with: swift run nin-study schema > Studies/study.schema.json")
     }
+
+    /// The git commit is recorded at build time: with no git reachable at run time (PATH
+    /// emptied), the environment still names a commit of this repository, and no run spawns
+    /// git (which took `index.lock` in the build folder's tree).
+    func testGitCommitIsRecordedAtBuildTimeNotByRunningGit() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let git = URL(fileURLWithPath: "/usr/bin/git")
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: root.appendingPathComponent(".git").path)
+                              && FileManager.default.isExecutableFile(atPath: git.path),
+                          "not built in a git work tree (a tarball records no commit)")
+        let savedPath = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        setenv("PATH", "/nonexistent", 1)
+        let commit = EnvironmentProbe.current(threads: 1).gitCommit
+        setenv("PATH", savedPath, 1)
+        let recorded = try XCTUnwrap(commit, "a binary built in a git work tree records its commit without running git")
+        XCTAssertNotNil(recorded.range(of: "^[0-9a-f]{40}(-dirty)?$", options: .regularExpression), recorded)
+        let (status, output) = try runProcess(git, ["-C", root.path, "cat-file", "-e", String(recorded.prefix(40)) + "^{commit}"])
+        XCTAssertEqual(status, 0, "\(recorded) is a commit of this repository: \(output)")
+    }
 }
