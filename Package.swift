@@ -33,7 +33,8 @@ let package = Package(
                                .product(name: "Crypto", package: "swift-crypto")]),
         // SQLite results store.
         .target(name: "NINStore",
-                dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+                dependencies: [.product(name: "GRDB", package: "GRDB.swift"),
+                               .product(name: "Crypto", package: "swift-crypto")]),
         // PNG rendering: colour maps, bitmap font, confidence-map sheets, learning curves.
         .target(name: "NINRender", dependencies: ["CPNG"]),
         // Study definitions, sweep expansion, trainer, runner.

@@ -7,7 +7,7 @@ import GRDB
 /// GRDB records applied migrations in the table `grdb_migrations`.
 public enum Schema {
     /// Names of the migrations, in the order they apply.
-    public static let migrationNames = ["v1-tables", "v1-views"]
+    public static let migrationNames = ["v1-tables", "v1-views", "v2-claim-owner"]
 
     /// The migrator that brings any database to the current schema.
     public static var migrator: DatabaseMigrator {
@@ -17,6 +17,9 @@ public enum Schema {
         }
         migrator.registerMigration("v1-views") { db in
             try db.execute(sql: v1Views)
+        }
+        migrator.registerMigration("v2-claim-owner") { db in
+            try db.execute(sql: v2ClaimOwner)
         }
         return migrator
     }
@@ -138,6 +141,13 @@ public enum Schema {
             created_at         TEXT NOT NULL,
             UNIQUE (trial_id, kind, path)
         );
+        """
+
+    /// The owner of a claim, exactly: the boot of the machine and the start time of the process,
+    /// so a reused process id (a restarted container's PID 1) is not taken for the claim's owner.
+    static let v2ClaimOwner = """
+        ALTER TABLE trials ADD COLUMN boot_id TEXT;
+        ALTER TABLE trials ADD COLUMN process_start_ticks INTEGER;
         """
 
     static let v1Views = """

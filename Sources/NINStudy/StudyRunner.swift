@@ -25,12 +25,13 @@ public struct RunOptions: Sendable {
     public var mapsDirectory: String?
     /// Cache for fitted preprocessing (default: the per-user cache).
     public var cacheDirectory: String?
+    /// `--shard K/N`: run only the trials of this shard (``Shard``).
+    public var shard: Shard?
 
     public init() {}
 
-    var resultsFolder: String { (databasePath as NSString).deletingLastPathComponent }
-    var checkpoints: String { checkpointDirectory ?? (resultsFolder as NSString).appendingPathComponent("checkpoints") }
-    var maps: String { mapsDirectory ?? (resultsFolder as NSString).appendingPathComponent("maps") }
+    var checkpoints: String { checkpointDirectory ?? DatabaseFiles(databasePath: databasePath).checkpointFolder }
+    var maps: String { mapsDirectory ?? DatabaseFiles(databasePath: databasePath).mapsFolder }
     var cache: String { cacheDirectory ?? (DataLocator().userCacheDirectory as NSString).appendingPathComponent("preprocessing") }
 }
 
@@ -40,9 +41,16 @@ public struct RunSummary: Sendable {
     public var skipped: [String] = []
     public var failed: [(id: String, label: String, reason: String)] = []
     public var interrupted = false
-    /// Trials not run: because of an interruption, or because another live process runs them.
+    /// Trials not run because of an interruption.
     public var notRun: [String] = []
-    public var succeeded: Bool { failed.isEmpty && !interrupted && notRun.isEmpty }
+    /// Trials another live process was running when this run reached them (claimed elsewhere),
+    /// and still running when this run ended.
+    public var runningElsewhere: [String] = []
+    /// Trials that another process finished while this run was going (lost races included).
+    public var finishedElsewhere: [String] = []
+    public var succeeded: Bool { failed.isEmpty && !interrupted && notRun.isEmpty && runningElsewhere.isEmpty }
+    /// Nothing failed or was interrupted here, but other live processes still run some selected trials.
+    public var leftToOtherProcesses: Bool { failed.isEmpty && !interrupted && notRun.isEmpty && !runningElsewhere.isEmpty }
 }
 
 /// Errors of a run that are not the study file's or a dataset's.
@@ -74,9 +82,17 @@ public final class StudyRunner {
         self.reporter = reporter
     }
 
-    /// The trials selected by `--only` (all when nil).
+    /// The trials selected by `--only` (all when nil) and `--shard`.
     /// - Throws: `RunError` for a filter that is malformed or matches nothing.
     public func selectedTrials() throws -> [Trial] {
+        try onlyFiltered().filter { options.shard?.contains(trialId: $0.id) ?? true }
+    }
+
+    /// The study's trials that `--shard` gives to this run (all without `--shard`).
+    var shardTrials: [Trial] { study.trials.filter { options.shard?.contains(trialId: $0.id) ?? true } }
+
+    /// The trials selected by `--only` (all when nil).
+    func onlyFiltered() throws -> [Trial] {
         guard let only = options.only, !only.isEmpty else { return study.trials }
         let picked: [Trial]
         if !only.contains("="), only.allSatisfy(\.isHexDigit) {
@@ -135,7 +151,7 @@ public final class StudyRunner {
         let sha = sha256Hex(Data(study.sourceText.utf8))
         try store.upsertStudy(name: study.name, description: study.description, definitionJSON: study.sourceText, definitionSHA256: sha)
         let environmentId = try store.registerEnvironment(EnvironmentProbe.current(threads: options.threads))
-        for trial in study.trials {
+        for trial in shardTrials {
             let (record, params) = Self.record(for: trial, epochs: trial.config.training.epochs)
             try store.upsertTrial(record, params: params, study: study.name)
         }
@@ -168,28 +184,31 @@ public final class StudyRunner {
                 reporter.message("[\(index + 1)/\(selected.count)] \(short) \(trial.label): failed earlier (\(stored.failureReason ?? "no reason recorded")), skipped; --retry-failed runs it again")
                 continue
             }
-            if stored.status == .running {
-                // Abandoned trials were recovered above: this one belongs to a live process.
-                summary.notRun.append(trial.id)
-                reporter.message("[\(index + 1)/\(selected.count)] \(short) \(trial.label): running in process \(stored.pid.map(String.init) ?? "?") on \(stored.host ?? "?"), skipped")
-                continue
-            }
             if stop.isSet { summary.notRun.append(trial.id); continue }
 
             let data = try prepare(trial.config.dataset)
             try store.registerDataset(identity: data.identity.combined, name: data.name.rawValue,
                                       files: data.identity.files.map { DatasetFileRecord(file: $0.name, bytes: Int64($0.bytes), sha256: $0.sha256) })
+            // One transaction decides who runs the trial; a lost race moves on to the next trial.
+            let claimed: TrialRecord
+            switch try store.claimTrial(trial.id, owner: .current(), environmentId: environmentId,
+                                        datasetIdentity: data.identity.combined, retryFailed: options.retryFailed) {
+            case .claimed(let previous):
+                claimed = previous
+            case .notClaimable(let current):
+                summary.noteTakenElsewhere(current, label: trial.label)
+                reporter.message("[\(index + 1)/\(selected.count)] \(short) \(trial.label): \(current.status == .running ? "running in process \(current.pid.map(String.init) ?? "?") on \(current.host ?? "?")" : "\(current.status.rawValue) by another process"), skipped")
+                continue
+            }
             let checkpoint = URL(fileURLWithPath: options.checkpoints).appendingPathComponent("\(trial.id).ckpt")
             var trainer = try TrialTrainer(trial: trial, data: data, threads: options.threads, checkpointURL: checkpoint)
-            if let reason = Self.restartReason(stored: stored, checkpointEpoch: trainer.resumedFromEpoch,
+            if let reason = Self.restartReason(stored: claimed, checkpointEpoch: trainer.resumedFromEpoch,
                                                datasetIdentity: data.identity.combined, retryFailed: options.retryFailed) {
                 // Epoch 1 is recorded again, which replaces every epoch row of the earlier attempt.
                 reporter.message("[\(index + 1)/\(selected.count)] \(short): starting again from epoch 1: \(reason)")
                 try? FileManager.default.removeItem(at: checkpoint)
                 trainer = try TrialTrainer(trial: trial, data: data, threads: options.threads, checkpointURL: checkpoint)
             }
-            try store.markRunning(trialId: trial.id, pid: getpid(), host: host, environmentId: environmentId,
-                                  datasetIdentity: data.identity.combined)
             reporter.trialStarted(index: index + 1, count: selected.count, trial: trial,
                                   resumedFromEpoch: trainer.resumedFromEpoch, epochs: trainer.plannedEpochs)
             let macs = Double(Self.record(for: trial, epochs: nil).0.multiplyAdds ?? 1)
@@ -245,6 +264,9 @@ public final class StudyRunner {
                 summary.failed.append((trial.id, trial.label, reason))
             case .interrupted:
                 try store.markInterrupted(trialId: trial.id)
+                if FileManager.default.fileExists(atPath: checkpoint.path) {
+                    try recordArtifact(store, trial: trial.id, kind: .checkpoint, path: checkpoint.path)
+                }
                 summary.interrupted = true
                 summary.notRun.append(trial.id)
             }
@@ -262,6 +284,7 @@ public final class StudyRunner {
                 reporter.message("could not render the learning curves: \(error)")
             }
         }
+        try summary.settleRunningElsewhere(store)
         return summary
     }
 
@@ -299,5 +322,23 @@ public final class StudyRunner {
     func recordArtifact(_ store: ResultsStore, trial: String, kind: ArtifactKind, path: String) throws {
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         try store.addArtifact(trialId: trial, kind: kind, path: path, sha256: sha256Hex(data), bytes: Int64(data.count))
+    }
+}
+
+extension RunSummary {
+    /// Files a trial that this run could not claim under what another process made of it.
+    mutating func noteTakenElsewhere(_ current: TrialRecord, label: String) {
+        switch current.status {
+        case .finished: finishedElsewhere.append(current.id)
+        case .failed: failed.append((current.id, label, current.failureReason ?? "failed in another process"))
+        case .running, .pending, .interrupted: runningElsewhere.append(current.id)
+        }
+    }
+
+    /// At the end of a run: trials that were running elsewhere and have finished since count as finished elsewhere.
+    mutating func settleRunningElsewhere(_ store: ResultsStore) throws {
+        let still = try runningElsewhere.filter { try store.trial(id: $0)?.status != .finished }
+        finishedElsewhere += runningElsewhere.filter { !still.contains($0) }
+        runningElsewhere = still
     }
 }

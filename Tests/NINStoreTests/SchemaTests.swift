@@ -17,7 +17,8 @@ final class SchemaTests: XCTestCase {
                    "dropout", "seed", "epochs_planned", "status", "failure_reason", "pid", "host", "environment_id",
                    "dataset_identity", "parameter_count", "multiply_adds", "created_at", "started_at", "finished_at",
                    "heartbeat_at", "wall_seconds", "epochs_done", "final_train_loss", "final_train_accuracy",
-                   "final_val_accuracy", "final_test_loss", "final_test_accuracy", "best_test_accuracy", "best_epoch"],
+                   "final_val_accuracy", "final_test_loss", "final_test_accuracy", "best_test_accuracy", "best_epoch",
+                   "boot_id", "process_start_ticks"],
         "study_trials": ["study", "trial_id", "added_at"],
         "trial_params": ["trial_id", "key", "value_json"],
         "epochs": ["trial_id", "epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "test_loss",
@@ -38,7 +39,7 @@ final class SchemaTests: XCTestCase {
         let applied = try store.dbWriter.read { db in try Schema.migrator.appliedIdentifiers(db) }
         XCTAssertEqual(applied.sorted(), Schema.migrationNames.sorted())
         XCTAssertEqual(Schema.migrator.migrations, Schema.migrationNames, "migrations must only ever be appended")
-        XCTAssertTrue(Schema.migrationNames.allSatisfy { $0.hasPrefix("v1-") })
+        XCTAssertTrue(Schema.migrationNames.allSatisfy { $0.hasPrefix("v1-") || $0.hasPrefix("v2-") })
 
         let objects = try store.dbWriter.read { db in
             try Row.fetchAll(db, sql: "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")

@@ -65,7 +65,7 @@ final class CommandLineTests: XCTestCase {
                 XCTAssertGreaterThan(image.width, 100)
             }
         }
-        XCTAssertTrue(FileManager.default.fileExists(atPath: root.appendingPathComponent("out/maps/tiny/learning-curves.png").path))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: root.appendingPathComponent("out/maps/results/tiny/learning-curves.png").path))
 
         var list = try NINStudyCommand.parseAsRoot(["list", "--db", db])
         XCTAssertNoThrow(try list.run())
@@ -85,7 +85,7 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(recovered.wallSeconds, try store.epochs(trialId: trials[1].trialId).first?.wallSeconds)
         var show = try NINStudyCommand.parseAsRoot(["show", String(trials[0].trialId.prefix(6)), "--db", db])
         XCTAssertNoThrow(try show.run())
-        let mapsFolder = root.appendingPathComponent("out/maps/tiny/\(trials[0].trialId)")
+        let mapsFolder = root.appendingPathComponent("out/maps/results/tiny/\(trials[0].trialId)")
         let runSheet = try Data(contentsOf: mapsFolder.appendingPathComponent("confidence-maps.png"))
         var maps = try NINStudyCommand.parseAsRoot(["maps", String(trials[0].trialId.prefix(8)), "--db", db, "--data-dir", root.path, "--images", "0,1,2"])
         XCTAssertNoThrow(try maps.run())

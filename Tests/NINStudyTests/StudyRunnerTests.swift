@@ -64,7 +64,7 @@ final class StudyRunnerTests: XCTestCase {
     }
 
     func checkpointBytes(_ db: String, _ trial: Trial) throws -> Data {
-        try Data(contentsOf: root.appendingPathComponent(db).appendingPathComponent("checkpoints/\(trial.id).ckpt"))
+        try Data(contentsOf: root.appendingPathComponent(db).appendingPathComponent("checkpoints/results/\(trial.id).ckpt"))
     }
 
     /// A trial stopped after epoch 1 and resumed ends with the same metrics and the same
@@ -127,27 +127,41 @@ final class StudyRunnerTests: XCTestCase {
         XCTAssertEqual(reporter.epochs.count, 1, "the trial stops after the epoch that failed the check")
     }
 
-    /// A second database in the same folder shares its `checkpoints/`: it must train the trial
-    /// itself (with the same, deterministic numbers), not adopt the other database's checkpoint
-    /// and record a finished trial with no epochs.
-    func testACheckpointOfAnotherDatabaseIsNotResumed() throws {
+    /// Two databases in one folder keep their checkpoints and maps apart: the second trains the
+    /// trial itself (with the same, deterministic numbers) and leaves the first one's files as they
+    /// were; a checkpoint whose SHA-256 is not the recorded one is refused by `maps`.
+    func testTwoDatabasesInOneFolderKeepTheirFilesApart() throws {
         let study = try StudyDefinition(data: SyntheticDigits.study(epochs: 2), file: "tiny")
-        let (first, r1) = try run(study, db: "shared")
+        let (first, r1) = try run(study, db: "shared", renderMaps: true)
         XCTAssertTrue(first.succeeded)
         // The synthetic digits are not MNIST: the run says so (their content checksums differ).
         XCTAssertTrue(r1.messages.contains { $0.hasPrefix("warning: mnist is not the official release: ") }, "\(r1.messages)")
+        let firstCheckpoint = try checkpointBytes("shared", study.trials[0])
         let stop = StopFlag()
         let reporter = RecordingReporter(stop: stop)
         var o = options(db: "shared")
         o.databasePath = root.appendingPathComponent("shared/other.sqlite").path
+        o.renderMaps = true
+        o.threads = 1 // other weights than the first database's (2 threads)
         let second = try StudyRunner(study: study, options: o, reporter: reporter).run(stop: stop)
         XCTAssertTrue(second.succeeded)
-        XCTAssertTrue(reporter.messages.contains { $0.contains("starting again from epoch 1: its checkpoint (after epoch 2) is not from this database") },
-                      "\(reporter.messages)")
-        XCTAssertEqual(reporter.epochs.map(\.epoch), [1, 2])
-        XCTAssertEqual(reporter.epochs.map(\.testAccuracy), r1.epochs.map(\.testAccuracy))
-        let other = try ResultsStore(path: o.databasePath)
-        XCTAssertEqual(try other.trial(id: study.trials[0].id)?.epochsDone, 2)
+        XCTAssertEqual(reporter.epochs.map(\.epoch), [1, 2], "trained here, not adopted from the other database")
+        let shared = root.appendingPathComponent("shared")
+        let otherCheckpoint = shared.appendingPathComponent("checkpoints/other/\(study.trials[0].id).ckpt")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: otherCheckpoint.path))
+        XCTAssertEqual(try checkpointBytes("shared", study.trials[0]), firstCheckpoint, "the first database's checkpoint is untouched")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: shared.appendingPathComponent("maps/other/tiny/\(study.trials[0].id)/confidence-maps.png").path))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: shared.appendingPathComponent("maps/results/tiny/\(study.trials[0].id)/confidence-maps.png").path))
+
+        // A checkpoint put in place of the first database's (here: the other one's) is refused.
+        let firstPath = shared.appendingPathComponent("checkpoints/results/\(study.trials[0].id).ckpt")
+        try FileManager.default.removeItem(at: firstPath)
+        try FileManager.default.copyItem(at: otherCheckpoint, to: firstPath)
+        let store = try ResultsStore(path: options(db: "shared").databasePath)
+        XCTAssertThrowsError(try TrialMaps.render(record: XCTUnwrap(store.trial(id: study.trials[0].id)), store: store, databasePath: store.path,
+                                                  dataDir: root.path, indices: nil, topPercent: 10, output: nil, threads: 1)) {
+            XCTAssertTrue("\($0)".contains("is not this database's checkpoint"), "\($0)")
+        }
     }
 
     /// `--retry-failed` trains a failed trial again from epoch 1: one that failed in its last
@@ -192,8 +206,10 @@ final class StudyRunnerTests: XCTestCase {
         try store.upsertTrial(record, params: params, study: study.name)
         try store.markRunning(trialId: record.id, pid: getpid(), host: ProcessInfo.processInfo.hostName, environmentId: nil, datasetIdentity: nil)
         let (summary, reporter) = try run(study, db: "l")
-        XCTAssertEqual(summary.notRun, [record.id])
+        XCTAssertEqual(summary.runningElsewhere, [record.id])
+        XCTAssertTrue(summary.notRun.isEmpty)
         XCTAssertFalse(summary.succeeded)
+        XCTAssertTrue(summary.leftToOtherProcesses, "nothing failed here: the rest is another process's")
         XCTAssertTrue(reporter.epochs.isEmpty)
         XCTAssertEqual(try store.trial(id: record.id)?.status, .running)
     }
