@@ -108,9 +108,10 @@ extension NINStudyCommand {
                     case .matches: state = ""
                     case .missing: state = " — missing"
                     case .differs(let found):
-                        state = " — REFUSED: the file's SHA-256 is \(found.prefix(16))…, not the recorded one (another run wrote it)"
                         // A running trial rewrites its checkpoint every epoch; any other's is the one recorded last.
-                        if a.kind == .checkpoint, t.status != .running { refused.append(a.path) }
+                        let refuse = a.kind == .checkpoint && t.status != .running
+                        state = " — \(refuse ? "REFUSED: " : "")the file's SHA-256 is \(found.prefix(16))…, not the recorded one (written again since)"
+                        if refuse { refused.append(a.path) }
                     }
                     print("  \(a.kind.rawValue): \(store.resolvedArtifactPath(a.path)) (\(a.bytes) bytes, sha256 \(a.sha256.prefix(16))…)\(state)")
                 }

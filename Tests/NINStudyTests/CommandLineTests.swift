@@ -123,6 +123,23 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(try ResultsStore.openExisting(path: root.appendingPathComponent("other.sqlite").path).studies().count, 0)
     }
 
+    /// `show` refuses a finished trial's checkpoint whose SHA-256 is not the recorded one.
+    func testShowRefusesACheckpointThatIsNotTheRecordedOne() throws {
+        let study = try write(SyntheticDigits.study(epochs: 1), "one.json")
+        let db = root.appendingPathComponent("s/results.sqlite").path
+        var run = try NINStudyCommand.parseAsRoot(["run", study, "--db", db, "--data-dir", root.path, "--threads", "1", "--no-fetch", "--no-maps"])
+        XCTAssertNoThrow(try run.run())
+        let trial = try XCTUnwrap(ResultsStore(path: db).trials().first)
+        var show = try NINStudyCommand.parseAsRoot(["show", trial.shortId, "--db", db])
+        XCTAssertNoThrow(try show.run())
+        let checkpoint = root.appendingPathComponent("s/checkpoints/results/\(trial.id).ckpt")
+        var bytes = try Data(contentsOf: checkpoint)
+        bytes[bytes.count - 1] ^= 1
+        try bytes.write(to: checkpoint)
+        var again = try NINStudyCommand.parseAsRoot(["show", trial.shortId, "--db", db])
+        XCTAssertThrowsError(try again.run()) { XCTAssertEqual(($0 as? ExitCode)?.rawValue, 2) }
+    }
+
     /// The built binary, as a user runs it: exit codes and the failure summary.
     func testBinaryExitStatus() throws {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("nin-study")
