@@ -58,6 +58,10 @@ public struct ProcessProbe {
         ProcessProbe(isAlive: ResultsStore.processIsAlive, startTicks: procStartTicks, bootId: bootId())
     }
 
+    /// A probe that finds no process alive: with a negative `staleAfter`, every claim is dead
+    /// (for a run that knows it is the database's only writer).
+    public static var noneAlive: ProcessProbe { ProcessProbe(isAlive: { _ in false }, startTicks: { _ in nil }, bootId: nil) }
+
     /// `/proc/sys/kernel/random/boot_id` (Linux), nil elsewhere.
     public static func bootId() -> String? {
         (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8))?

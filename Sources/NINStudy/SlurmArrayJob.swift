@@ -100,7 +100,7 @@ public struct SlurmArrayJob: Equatable, Sendable {
     public var arrayScript: String {
         var run = [Self.quoted(executable), "run", Self.quoted(studyFile), "--shard", "\"$shard/\(tasks)\"",
                    "--db", Self.quoted(folder) + "/\"shard-$shard-of-\(tasks).sqlite\"",
-                   "--threads", "\"${SLURM_CPUS_PER_TASK:-\(cpusPerTask)}\""]
+                   "--threads", "\"${SLURM_CPUS_PER_TASK:-\(cpusPerTask)}\"", "--exclusive"]
         if let dataDir { run += ["--data-dir", Self.quoted(dataDir)] }
         if !fetchMissing { run.append("--no-fetch") }
         return (["#!/bin/bash",
@@ -112,7 +112,8 @@ public struct SlurmArrayJob: Equatable, Sendable {
                "# Requeue-safe: a requeued or restarted task runs the same command; finished trials are",
                "# skipped and an interrupted trial resumes from its last end-of-epoch checkpoint. SIGTERM",
                "# (scancel, preemption, scontrol requeue) stops training after the current mini-batch and",
-               "# keeps that checkpoint. Exit status: 0 shard finished, 1 failed or interrupted trials.",
+               "# keeps that checkpoint; --exclusive takes over a trial an earlier attempt left running (killed",
+               "# outright, on this or another node). Exit status: 0 shard finished, 1 failed or interrupted trials.",
                "set -euo pipefail",
                "shard=\"${SLURM_ARRAY_TASK_ID:?submit this script with sbatch}\"",
                "echo \"nin-study: shard $shard/\(tasks) of study \(study) on $(hostname), restart ${SLURM_RESTART_COUNT:-0}\"",

@@ -27,6 +27,9 @@ public struct RunOptions: Sendable {
     public var cacheDirectory: String?
     /// `--shard K/N`: run only the trials of this shard (``Shard``).
     public var shard: Shard?
+    /// `--exclusive`: this run is the database's only writer (a Slurm array task on its shard's
+    /// database), so every claim left `running` is an earlier attempt's and is taken over at once.
+    public var exclusive: Bool = false
 
     public init() {}
 
@@ -137,7 +140,9 @@ public final class StudyRunner {
         let selected = try selectedTrials()
         let store = try ResultsStore(path: options.databasePath)
         let host = ProcessInfo.processInfo.hostName
-        let recovered = try store.recoverAbandonedTrials(currentHost: host, isAlive: ResultsStore.processIsAlive)
+        let recovered = options.exclusive
+            ? try store.recoverAbandonedTrials(currentHost: host, staleAfter: -1, probe: .noneAlive)
+            : try store.recoverAbandonedTrials(currentHost: host, isAlive: ResultsStore.processIsAlive)
         if !recovered.isEmpty {
             reporter.message("marked \(recovered.count) abandoned trial\(recovered.count == 1 ? "" : "s") (process gone) as interrupted: \(recovered.map { String($0.prefix(10)) }.joined(separator: ", "))")
         }

@@ -56,6 +56,9 @@ extension NINStudyCommand {
         @Option(help: "Run only shard K of N (e.g. 2/8): a stable assignment by trial id, for splitting a study across machines; give each shard its own --db, then `nin-study merge`.")
         var shard: String?
 
+        @Flag(help: "This run is the database's only writer (as each Slurm array task is for its shard's database): trials left running by an earlier attempt, on any host, are taken over at once instead of after 15 minutes without a heartbeat.")
+        var exclusive = false
+
         func validate() throws {
             guard threads >= 1 else { throw ValidationError("--threads must be at least 1, found \(threads)") }
             if let shard { _ = try Shard(parsing: shard) }
@@ -78,6 +81,7 @@ extension NINStudyCommand {
             options.retryFailed = retryFailed
             options.fetchMissing = !noFetch
             options.shard = try shard.map(Shard.init(parsing:))
+            options.exclusive = exclusive
             let runner = StudyRunner(study: definition, options: options, reporter: ConsoleReporter())
             if dryRun {
                 let trials = try reportingErrors { try runner.selectedTrials() }

@@ -17,7 +17,7 @@ final class SlurmArrayJobTests: XCTestCase {
         for line in ["#SBATCH --array=1-4", "#SBATCH --cpus-per-task=2", "#SBATCH --partition=short", "#SBATCH --time=02:00:00",
                      "#SBATCH --mem=4G", "#SBATCH --requeue", "#SBATCH --open-mode=append",
                      "#SBATCH --output=/shared/results/slurm/width-sweep/logs/array-%A_%a.out",
-                     #"exec '/shared/bin/nin-study' run '/shared/results/slurm/width-sweep/study.json' --shard "$shard/4" --db '/shared/results/slurm/width-sweep'/"shard-$shard-of-4.sqlite" --threads "${SLURM_CPUS_PER_TASK:-2}" --data-dir '/shared/data' --no-fetch"#] {
+                     #"exec '/shared/bin/nin-study' run '/shared/results/slurm/width-sweep/study.json' --shard "$shard/4" --db '/shared/results/slurm/width-sweep'/"shard-$shard-of-4.sqlite" --threads "${SLURM_CPUS_PER_TASK:-2}" --exclusive --data-dir '/shared/data' --no-fetch"#] {
             XCTAssertTrue(script.contains(line + "\n"), "missing \(line) in\n\(script)")
         }
         let merge = j.mergeScript

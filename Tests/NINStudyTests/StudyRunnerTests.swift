@@ -214,6 +214,52 @@ final class StudyRunnerTests: XCTestCase {
         XCTAssertEqual(try store.trial(id: record.id)?.status, .running)
     }
 
+    /// A claim left running by an earlier attempt on another node (heartbeat still fresh) is
+    /// another process's for a plain run, and taken over at once by an `--exclusive` one (a Slurm
+    /// array task on its own shard's database).
+    func testExclusiveRunTakesOverAClaimOfAnEarlierAttempt() throws {
+        let study = try StudyDefinition(data: SyntheticDigits.study(epochs: 1), file: "tiny")
+        let store = try ResultsStore(path: options(db: "x").databasePath)
+        try store.upsertStudy(name: study.name, description: "", definitionJSON: "{}", definitionSHA256: String(repeating: "0", count: 64))
+        let (record, params) = StudyRunner.record(for: study.trials[0], epochs: 1)
+        try store.upsertTrial(record, params: params, study: study.name)
+        _ = try store.claimTrial(record.id, owner: ClaimOwner(host: "node-17", pid: 4242, bootId: "b", processStartTicks: 9),
+                                 environmentId: nil, datasetIdentity: nil, retryFailed: false)
+        let (plain, _) = try run(study, db: "x")
+        XCTAssertEqual(plain.runningElsewhere, [record.id])
+        let stop = StopFlag()
+        let reporter = RecordingReporter(stop: stop)
+        var o = options(db: "x")
+        o.exclusive = true
+        let exclusive = try StudyRunner(study: study, options: o, reporter: reporter).run(stop: stop)
+        XCTAssertEqual(exclusive.finished, [record.id])
+        XCTAssertTrue(reporter.messages.contains { $0.contains("abandoned") }, "\(reporter.messages)")
+    }
+
+    /// A shard interrupted mid-trial, merged into another database in another folder, resumes
+    /// there from the copied checkpoint and ends bit-identical to an uninterrupted run.
+    func testAnInterruptedShardResumesFromTheMergedDatabase() throws {
+        let study = try StudyDefinition(data: SyntheticDigits.study(epochs: 3, augmentation: #"{"translate": 2}"#), file: "tiny")
+        let (whole, _) = try run(study, db: "whole")
+        XCTAssertTrue(whole.succeeded)
+        let (shard, _) = try run(study, db: "shard", stopAfterEpoch: 1)
+        XCTAssertTrue(shard.interrupted)
+        let merged = try ResultsStore(path: options(db: "merged").databasePath)
+        let report = try merged.merge(from: ResultsStore(path: options(db: "shard").databasePath))
+        XCTAssertEqual(report.checkpointsCopied, [study.trials[0].id])
+        XCTAssertEqual(try merged.trial(id: study.trials[0].id)?.status, .interrupted)
+        let (resumed, reporter) = try run(study, db: "merged")
+        XCTAssertTrue(resumed.succeeded)
+        XCTAssertTrue(reporter.messages.contains { $0.contains("resumed 1") }, "\(reporter.messages)")
+        XCTAssertEqual(reporter.epochs.map(\.epoch), [2, 3])
+        func metrics(_ db: String) throws -> [[Double?]] {
+            try ResultsStore(path: options(db: db).databasePath).epochs(trialId: study.trials[0].id)
+                .map { [$0.trainLoss, $0.trainAccuracy, $0.testLoss, $0.testAccuracy, $0.learningRate] }
+        }
+        XCTAssertEqual(try metrics("merged"), try metrics("whole"))
+        XCTAssertEqual(try checkpointBytes("merged", study.trials[0]), try checkpointBytes("whole", study.trials[0]))
+    }
+
     /// An FC head with a hidden layer has no category maps: its sheet says so instead.
     func testHiddenFCHeadGetsAnExplanationSheet() throws {
         let json = String(decoding: SyntheticDigits.study(epochs: 1), as: UTF8.self)
