@@ -19,9 +19,7 @@ public struct RunOptions: Sendable {
     public var fetchMissing: Bool = true
     /// Run trials that failed before again (they are skipped by default: failures are deterministic).
     public var retryFailed: Bool = false
-    /// Where per-trial checkpoints go (default: `checkpoints/` beside the database).
-    public var checkpointDirectory: String?
-    /// Where confidence maps and learning curves go (default: `maps/` beside the database).
+    /// Where confidence maps and learning curves go (default: `maps/NAME/` beside the database `NAME.sqlite`).
     public var mapsDirectory: String?
     /// Cache for fitted preprocessing (default: the per-user cache).
     public var cacheDirectory: String?
@@ -33,8 +31,9 @@ public struct RunOptions: Sendable {
 
     public init() {}
 
-    var checkpoints: String { checkpointDirectory ?? DatabaseFiles(databasePath: databasePath).checkpointFolder }
-    var maps: String { mapsDirectory ?? DatabaseFiles(databasePath: databasePath).mapsFolder }
+    /// Where the database's checkpoints and maps go (``DatabaseFiles``).
+    var files: DatabaseFiles { DatabaseFiles(databasePath: databasePath) }
+    var maps: String { mapsDirectory ?? files.mapsFolder }
     var cache: String { cacheDirectory ?? (DataLocator().userCacheDirectory as NSString).appendingPathComponent("preprocessing") }
 }
 
@@ -164,7 +163,7 @@ public final class StudyRunner {
         if !detached.isEmpty {
             reporter.message("the definition of study \(study.name) changed since its last run: \(detached.count) trial\(detached.count == 1 ? " is" : "s are") no longer part of it (their results stay in the trials table)")
         }
-        try FileManager.default.createDirectory(atPath: options.checkpoints, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: options.files.checkpointFolder, withIntermediateDirectories: true)
 
         var summary = RunSummary()
         // Throughput estimate for the study ETA: multiply-adds per second of the current trial.
@@ -205,7 +204,7 @@ public final class StudyRunner {
                 reporter.message("[\(index + 1)/\(selected.count)] \(short) \(trial.label): \(current.status == .running ? "running in process \(current.pid.map(String.init) ?? "?") on \(current.host ?? "?")" : "\(current.status.rawValue) by another process"), skipped")
                 continue
             }
-            let checkpoint = URL(fileURLWithPath: options.checkpoints).appendingPathComponent("\(trial.id).ckpt")
+            let checkpoint = URL(fileURLWithPath: options.files.checkpointPath(trialId: trial.id))
             var trainer = try TrialTrainer(trial: trial, data: data, threads: options.threads, checkpointURL: checkpoint)
             if let reason = Self.restartReason(stored: claimed, checkpointEpoch: trainer.resumedFromEpoch,
                                                datasetIdentity: data.identity.combined, retryFailed: options.retryFailed) {
