@@ -36,7 +36,8 @@ let package = Package(
                                .product(name: "Crypto", package: "swift-crypto")]),
         // SQLite results store.
         .target(name: "NINStore",
-                dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+                dependencies: [.product(name: "GRDB", package: "GRDB.swift"),
+                               .product(name: "Crypto", package: "swift-crypto")]),
         // Figures drawn with Cairo (PNG, PDF, SVG): colour maps, confidence-map sheets, learning
         // curves, error bars; PNG reading and writing through libpng.
         .target(name: "NINRender", dependencies: ["CPNG", "CCairo"]),

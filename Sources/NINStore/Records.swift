@@ -238,6 +238,12 @@ public struct TrialRecord: StoreRecord, Equatable, Sendable {
     public var pid: Int32?
     /// Host name of the run that last started the trial.
     public var host: String?
+    /// Boot id of the machine of the run that last started the trial (Linux
+    /// `/proc/sys/kernel/random/boot_id`); nil where unknown.
+    public var bootId: String?
+    /// Start time of the process that last started the trial, in clock ticks since boot (Linux
+    /// `/proc/<pid>/stat` field 22); with `bootId` it tells that process from a later one with the same id.
+    public var processStartTicks: Int64?
     /// `environments.id` of the run that last started the trial.
     public var environmentId: Int64?
     /// `datasets.identity` the trial was trained and tested on.
@@ -310,6 +316,8 @@ public struct TrialRecord: StoreRecord, Equatable, Sendable {
         case status
         case failureReason = "failure_reason"
         case pid, host
+        case bootId = "boot_id"
+        case processStartTicks = "process_start_ticks"
         case environmentId = "environment_id"
         case datasetIdentity = "dataset_identity"
         case parameterCount = "parameter_count"

@@ -325,38 +325,6 @@ extension ResultsStore {
             arguments: [trialId, trialId])
     }
 
-    /// Marks as interrupted every trial left `running` by a process that is gone, and returns their ids.
-    /// Each one's `wall_seconds` becomes the wall time of its recorded epochs.
-    ///
-    /// A trial running on `currentHost` is abandoned when its `pid` is missing or `isAlive(pid)`
-    /// is false. A trial running on another host (whose processes cannot be checked) is abandoned
-    /// when its `heartbeat_at` (or `started_at`) is older than `staleAfter` seconds.
-    /// - Returns: The recovered trial ids, sorted.
-    /// - Throws: A database error.
-    @discardableResult
-    public func recoverAbandonedTrials(currentHost: String, staleAfter: TimeInterval = 15 * 60,
-                                       isAlive: (Int32) -> Bool = ResultsStore.processIsAlive) throws -> [String] {
-        let now = clock()
-        return try write("recover abandoned trials") { db in
-            let running = try TrialRecord.filter(Column("status") == TrialStatus.running).order(Column("id")).fetchAll(db)
-            var recovered: [String] = []
-            for trial in running {
-                let abandoned: Bool
-                if trial.host == currentHost {
-                    abandoned = trial.pid.map { !isAlive($0) } ?? true
-                } else {
-                    let lastSign = trial.heartbeatAt ?? trial.startedAt ?? trial.createdAt
-                    abandoned = now.timeIntervalSince(lastSign) > staleAfter
-                }
-                if abandoned {
-                    try Self.setInterrupted(db, trialId: trial.id)
-                    recovered.append(trial.id)
-                }
-            }
-            return recovered
-        }
-    }
-
     /// Records a file a trial produced; the same (trial, kind, path) again updates its checksum and size.
     ///
     /// The path is stored by ``storedArtifactPath(_:)``: relative to the database's folder when the
@@ -370,21 +338,27 @@ extension ResultsStore {
     @discardableResult
     public func addArtifact(trialId: String, kind: ArtifactKind, path: String, sha256: String,
                             bytes: Int64) throws -> ArtifactRecord {
-        let now = nowText
-        let path = storedArtifactPath(path)
-        return try write("add \(kind.rawValue) artifact of trial \(trialId.prefix(10))") { db in
-            guard try TrialRecord.exists(db, key: trialId) else { throw StoreError.trialNotFound(prefix: trialId) }
-            try db.execute(
-                sql: """
-                    INSERT INTO artifacts (trial_id, kind, path, sha256, bytes, created_at) VALUES (?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(trial_id, kind, path) DO UPDATE SET
-                        sha256 = excluded.sha256, bytes = excluded.bytes, created_at = excluded.created_at
-                    """,
-                arguments: [trialId, kind, path, sha256, bytes, now])
-            return try ArtifactRecord
-                .filter(Column("trial_id") == trialId && Column("kind") == kind && Column("path") == path)
-                .fetchOne(db)!
+        try write("add \(kind.rawValue) artifact of trial \(trialId.prefix(10))") { db in
+            try addArtifactRow(db, trialId: trialId, kind: kind, path: path, sha256: sha256, bytes: bytes)
         }
+    }
+
+    /// ``addArtifact(trialId:kind:path:sha256:bytes:)`` inside an open write transaction.
+    @discardableResult
+    func addArtifactRow(_ db: Database, trialId: String, kind: ArtifactKind, path: String, sha256: String,
+                        bytes: Int64) throws -> ArtifactRecord {
+        let path = storedArtifactPath(path)
+        guard try TrialRecord.exists(db, key: trialId) else { throw StoreError.trialNotFound(prefix: trialId) }
+        try db.execute(
+            sql: """
+                INSERT INTO artifacts (trial_id, kind, path, sha256, bytes, created_at) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT(trial_id, kind, path) DO UPDATE SET
+                    sha256 = excluded.sha256, bytes = excluded.bytes, created_at = excluded.created_at
+                """,
+            arguments: [trialId, kind, path, sha256, bytes, nowText])
+        return try ArtifactRecord
+            .filter(Column("trial_id") == trialId && Column("kind") == kind && Column("path") == path)
+            .fetchOne(db)!
     }
 }
 

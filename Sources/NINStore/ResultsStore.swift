@@ -94,10 +94,21 @@ public final class ResultsStore {
         self.dbWriter = dbWriter
         self.path = path
         self.clock = clock
-        do {
-            try Schema.migrator.migrate(dbWriter)
-        } catch {
-            throw StoreError.database(operation: "migrate schema", path: path, message: "\(error)")
+        // Several processes opening a new database at once race to apply the same migration (GRDB
+        // reads the applied list before its migration's transaction): the loser's transaction fails
+        // and rolls back, and trying again finds the winner's migration applied.
+        var attempt = 0
+        while true {
+            do {
+                try Schema.migrator.migrate(dbWriter)
+                break
+            } catch {
+                attempt += 1
+                if attempt >= 20 {
+                    throw StoreError.database(operation: "migrate schema", path: path, message: "\(error)")
+                }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
         }
     }
 

@@ -7,7 +7,7 @@ import GRDB
 /// GRDB records applied migrations in the table `grdb_migrations`.
 public enum Schema {
     /// Names of the migrations, in the order they apply.
-    public static let migrationNames = ["v1-tables", "v1-views", "v2-dataset-class-names"]
+    public static let migrationNames = ["v1-tables", "v1-views", "v2-dataset-class-names", "v2-claim-owner"]
 
     /// The migrator that brings any database to the current schema.
     public static var migrator: DatabaseMigrator {
@@ -21,6 +21,9 @@ public enum Schema {
         migrator.registerMigration("v2-dataset-class-names") { db in
             // NULL for datasets registered before this column existed (filled on their next use).
             try db.execute(sql: "ALTER TABLE datasets ADD COLUMN class_names_json TEXT")
+        }
+        migrator.registerMigration("v2-claim-owner") { db in
+            try db.execute(sql: v2ClaimOwner)
         }
         return migrator
     }
@@ -142,6 +145,13 @@ public enum Schema {
             created_at         TEXT NOT NULL,
             UNIQUE (trial_id, kind, path)
         );
+        """
+
+    /// The owner of a claim, exactly: the boot of the machine and the start time of the process,
+    /// so a reused process id (a restarted container's PID 1) is not taken for the claim's owner.
+    static let v2ClaimOwner = """
+        ALTER TABLE trials ADD COLUMN boot_id TEXT;
+        ALTER TABLE trials ADD COLUMN process_start_ticks INTEGER;
         """
 
     static let v1Views = """

@@ -1,7 +1,5 @@
 import Foundation
-import Crypto
+import NINStore
 
-/// Lowercase hex SHA-256 of `data` (FIPS 180-4, via swift-crypto).
-func sha256Hex(_ data: Data) -> String {
-    SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
-}
+/// Lowercase hex SHA-256 of `data` (FIPS 180-4): ``ResultsStore/sha256Hex(_:)``.
+func sha256Hex(_ data: Data) -> String { ResultsStore.sha256Hex(data) }

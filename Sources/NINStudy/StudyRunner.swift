@@ -19,18 +19,21 @@ public struct RunOptions: Sendable {
     public var fetchMissing: Bool = true
     /// Run trials that failed before again (they are skipped by default: failures are deterministic).
     public var retryFailed: Bool = false
-    /// Where per-trial checkpoints go (default: `checkpoints/` beside the database).
-    public var checkpointDirectory: String?
-    /// Where confidence maps and learning curves go (default: `maps/` beside the database).
+    /// Where confidence maps and learning curves go (default: `maps/NAME/` beside the database `NAME.sqlite`).
     public var mapsDirectory: String?
     /// Cache for fitted preprocessing (default: the per-user cache).
     public var cacheDirectory: String?
+    /// `--shard K/N`: run only the trials of this shard (``Shard``).
+    public var shard: Shard?
+    /// `--exclusive`: this run is the database's only writer (a Slurm array task on its shard's
+    /// database), so every claim left `running` is an earlier attempt's and is taken over at once.
+    public var exclusive: Bool = false
 
     public init() {}
 
-    var resultsFolder: String { (databasePath as NSString).deletingLastPathComponent }
-    var checkpoints: String { checkpointDirectory ?? (resultsFolder as NSString).appendingPathComponent("checkpoints") }
-    var maps: String { mapsDirectory ?? (resultsFolder as NSString).appendingPathComponent("maps") }
+    /// Where the database's checkpoints and maps go (``DatabaseFiles``).
+    var files: DatabaseFiles { DatabaseFiles(databasePath: databasePath) }
+    var maps: String { mapsDirectory ?? files.mapsFolder }
     var cache: String { cacheDirectory ?? (DataLocator().userCacheDirectory as NSString).appendingPathComponent("preprocessing") }
 }
 
@@ -40,9 +43,16 @@ public struct RunSummary: Sendable {
     public var skipped: [String] = []
     public var failed: [(id: String, label: String, reason: String)] = []
     public var interrupted = false
-    /// Trials not run: because of an interruption, or because another live process runs them.
+    /// Trials not run because of an interruption.
     public var notRun: [String] = []
-    public var succeeded: Bool { failed.isEmpty && !interrupted && notRun.isEmpty }
+    /// Trials another live process was running when this run reached them (claimed elsewhere),
+    /// and still running when this run ended.
+    public var runningElsewhere: [String] = []
+    /// Trials that another process finished while this run was going (lost races included).
+    public var finishedElsewhere: [String] = []
+    public var succeeded: Bool { failed.isEmpty && !interrupted && notRun.isEmpty && runningElsewhere.isEmpty }
+    /// Nothing failed or was interrupted here, but other live processes still run some selected trials.
+    public var leftToOtherProcesses: Bool { failed.isEmpty && !interrupted && notRun.isEmpty && !runningElsewhere.isEmpty }
 }
 
 /// Errors of a run that are not the study file's or a dataset's.
@@ -74,9 +84,17 @@ public final class StudyRunner {
         self.reporter = reporter
     }
 
-    /// The trials selected by `--only` (all when nil).
+    /// The trials selected by `--only` (all when nil) and `--shard`.
     /// - Throws: `RunError` for a filter that is malformed or matches nothing.
     public func selectedTrials() throws -> [Trial] {
+        try onlyFiltered().filter { options.shard?.contains(trialId: $0.id) ?? true }
+    }
+
+    /// The study's trials that `--shard` gives to this run (all without `--shard`).
+    var shardTrials: [Trial] { study.trials.filter { options.shard?.contains(trialId: $0.id) ?? true } }
+
+    /// The trials selected by `--only` (all when nil).
+    func onlyFiltered() throws -> [Trial] {
         guard let only = options.only, !only.isEmpty else { return study.trials }
         let picked: [Trial]
         if !only.contains("="), only.allSatisfy(\.isHexDigit) {
@@ -121,7 +139,9 @@ public final class StudyRunner {
         let selected = try selectedTrials()
         let store = try ResultsStore(path: options.databasePath)
         let host = ProcessInfo.processInfo.hostName
-        let recovered = try store.recoverAbandonedTrials(currentHost: host, isAlive: ResultsStore.processIsAlive)
+        let recovered = options.exclusive
+            ? try store.recoverAbandonedTrials(currentHost: host, staleAfter: -1, probe: .noneAlive)
+            : try store.recoverAbandonedTrials(currentHost: host, isAlive: ResultsStore.processIsAlive)
         if !recovered.isEmpty {
             reporter.message("marked \(recovered.count) abandoned trial\(recovered.count == 1 ? "" : "s") (process gone) as interrupted: \(recovered.map { String($0.prefix(10)) }.joined(separator: ", "))")
         }
@@ -135,7 +155,7 @@ public final class StudyRunner {
         let sha = sha256Hex(Data(study.sourceText.utf8))
         try store.upsertStudy(name: study.name, description: study.description, definitionJSON: study.sourceText, definitionSHA256: sha)
         let environmentId = try store.registerEnvironment(EnvironmentProbe.current(threads: options.threads))
-        for trial in study.trials {
+        for trial in shardTrials {
             let (record, params) = Self.record(for: trial, epochs: trial.config.training.epochs)
             try store.upsertTrial(record, params: params, study: study.name)
         }
@@ -143,7 +163,7 @@ public final class StudyRunner {
         if !detached.isEmpty {
             reporter.message("the definition of study \(study.name) changed since its last run: \(detached.count) trial\(detached.count == 1 ? " is" : "s are") no longer part of it (their results stay in the trials table)")
         }
-        try FileManager.default.createDirectory(atPath: options.checkpoints, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: options.files.checkpointFolder, withIntermediateDirectories: true)
 
         var summary = RunSummary()
         // Throughput estimate for the study ETA: multiply-adds per second of the current trial.
@@ -168,28 +188,31 @@ public final class StudyRunner {
                 reporter.message("[\(index + 1)/\(selected.count)] \(short) \(trial.label): failed earlier (\(stored.failureReason ?? "no reason recorded")), skipped; --retry-failed runs it again")
                 continue
             }
-            if stored.status == .running {
-                // Abandoned trials were recovered above: this one belongs to a live process.
-                summary.notRun.append(trial.id)
-                reporter.message("[\(index + 1)/\(selected.count)] \(short) \(trial.label): running in process \(stored.pid.map(String.init) ?? "?") on \(stored.host ?? "?"), skipped")
-                continue
-            }
             if stop.isSet { summary.notRun.append(trial.id); continue }
 
             let data = try prepare(trial.config.dataset)
             try store.registerDataset(identity: data.identity.combined, name: data.name.rawValue, classNames: data.classNames,
                                       files: data.identity.files.map { DatasetFileRecord(file: $0.name, bytes: Int64($0.bytes), sha256: $0.sha256) })
-            let checkpoint = URL(fileURLWithPath: options.checkpoints).appendingPathComponent("\(trial.id).ckpt")
+            // One transaction decides who runs the trial; a lost race moves on to the next trial.
+            let claimed: TrialRecord
+            switch try store.claimTrial(trial.id, owner: .current(), environmentId: environmentId,
+                                        datasetIdentity: data.identity.combined, retryFailed: options.retryFailed) {
+            case .claimed(let previous):
+                claimed = previous
+            case .notClaimable(let current):
+                summary.noteTakenElsewhere(current, label: trial.label)
+                reporter.message("[\(index + 1)/\(selected.count)] \(short) \(trial.label): \(current.status == .running ? "running in process \(current.pid.map(String.init) ?? "?") on \(current.host ?? "?")" : "\(current.status.rawValue) by another process"), skipped")
+                continue
+            }
+            let checkpoint = URL(fileURLWithPath: options.files.checkpointPath(trialId: trial.id))
             var trainer = try TrialTrainer(trial: trial, data: data, threads: options.threads, checkpointURL: checkpoint)
-            if let reason = Self.restartReason(stored: stored, checkpointEpoch: trainer.resumedFromEpoch,
+            if let reason = Self.restartReason(stored: claimed, checkpointEpoch: trainer.resumedFromEpoch,
                                                datasetIdentity: data.identity.combined, retryFailed: options.retryFailed) {
                 // Epoch 1 is recorded again, which replaces every epoch row of the earlier attempt.
                 reporter.message("[\(index + 1)/\(selected.count)] \(short): starting again from epoch 1: \(reason)")
                 try? FileManager.default.removeItem(at: checkpoint)
                 trainer = try TrialTrainer(trial: trial, data: data, threads: options.threads, checkpointURL: checkpoint)
             }
-            try store.markRunning(trialId: trial.id, pid: getpid(), host: host, environmentId: environmentId,
-                                  datasetIdentity: data.identity.combined)
             reporter.trialStarted(index: index + 1, count: selected.count, trial: trial,
                                   resumedFromEpoch: trainer.resumedFromEpoch, epochs: trainer.plannedEpochs)
             let macs = Double(Self.record(for: trial, epochs: nil).0.multiplyAdds ?? 1)
@@ -245,6 +268,9 @@ public final class StudyRunner {
                 summary.failed.append((trial.id, trial.label, reason))
             case .interrupted:
                 try store.markInterrupted(trialId: trial.id)
+                if FileManager.default.fileExists(atPath: checkpoint.path) {
+                    try recordArtifact(store, trial: trial.id, kind: .checkpoint, path: checkpoint.path)
+                }
                 summary.interrupted = true
                 summary.notRun.append(trial.id)
             }
@@ -262,6 +288,7 @@ public final class StudyRunner {
                 reporter.message("could not render the learning curves: \(error)")
             }
         }
+        try summary.settleRunningElsewhere(store)
         return summary
     }
 
@@ -299,5 +326,23 @@ public final class StudyRunner {
     func recordArtifact(_ store: ResultsStore, trial: String, kind: ArtifactKind, path: String) throws {
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         try store.addArtifact(trialId: trial, kind: kind, path: path, sha256: sha256Hex(data), bytes: Int64(data.count))
+    }
+}
+
+extension RunSummary {
+    /// Files a trial that this run could not claim under what another process made of it.
+    mutating func noteTakenElsewhere(_ current: TrialRecord, label: String) {
+        switch current.status {
+        case .finished: finishedElsewhere.append(current.id)
+        case .failed: failed.append((current.id, label, current.failureReason ?? "failed in another process"))
+        case .running, .pending, .interrupted: runningElsewhere.append(current.id)
+        }
+    }
+
+    /// At the end of a run: trials that were running elsewhere and have finished since count as finished elsewhere.
+    mutating func settleRunningElsewhere(_ store: ResultsStore) throws {
+        let still = try runningElsewhere.filter { try store.trial(id: $0)?.status != .finished }
+        finishedElsewhere += runningElsewhere.filter { !still.contains($0) }
+        runningElsewhere = still
     }
 }

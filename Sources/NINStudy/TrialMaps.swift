@@ -4,6 +4,8 @@ import NINStore
 /// Errors of `nin-study maps`.
 public enum MapsError: Error, CustomStringConvertible {
     case noCheckpoint(trial: String, path: String)
+    /// The checkpoint file's SHA-256 differs from the one this database recorded for it.
+    case checkpointMismatch(trial: String, path: String, recorded: String, found: String)
     case badConfig(trial: String, reason: String)
     case imageIndexOutOfRange(index: Int, count: Int)
     /// The dataset files found differ from those the trial trained on; one line per differing file.
@@ -13,6 +15,8 @@ public enum MapsError: Error, CustomStringConvertible {
         switch self {
         case .noCheckpoint(let t, let p):
             return "trial \(t.prefix(10)) has no checkpoint at \(p) (checkpoints are written at the end of every epoch; run the trial first, with the same --db)"
+        case .checkpointMismatch(let t, let p, let recorded, let found):
+            return "trial \(t.prefix(10)): the checkpoint \(p) has SHA-256 \(found.prefix(16))…, not the \(recorded.prefix(16))… this database recorded; it is not this database's checkpoint of the trial (run the study again with this --db to resume or retrain it)"
         case .badConfig(let t, let r): return "trial \(t.prefix(10)): its stored configuration cannot be read: \(r)"
         case .imageIndexOutOfRange(let i, let n): return "--images: test image \(i) does not exist (the test set has \(n) images, 0…\(n - 1))"
         case .datasetMismatch(let t, let d):
@@ -26,7 +30,7 @@ public enum MapsError: Error, CustomStringConvertible {
 public enum TrialMaps {
     /// Renders the sheets and records them as artifacts.
     /// - Returns: the paths written.
-    /// - Throws: `MapsError` (no checkpoint, unreadable configuration, an image index out of range,
+    /// - Throws: `MapsError` (no checkpoint, a checkpoint whose SHA-256 differs from the recorded one, unreadable configuration, an image index out of range,
     ///   dataset files whose SHA-256 differ from those the trial recorded), `DatasetError`,
     ///   `CheckpointError`, `RenderError`, `StoreError`.
     public static func render(record: TrialRecord, store: ResultsStore, databasePath: String, dataDir: String?,
@@ -37,9 +41,14 @@ public enum TrialMaps {
         }
         var options = RunOptions()
         options.databasePath = databasePath
-        let checkpoint = URL(fileURLWithPath: options.checkpoints).appendingPathComponent("\(record.id).ckpt")
+        let checkpoint = URL(fileURLWithPath: store.files.checkpointPath(trialId: record.id))
         guard FileManager.default.fileExists(atPath: checkpoint.path) else {
             throw MapsError.noCheckpoint(trial: record.id, path: checkpoint.path)
+        }
+        // A running trial rewrites its checkpoint every epoch; any other's is the one recorded last.
+        if record.status != .running, let recorded = try store.checkpointArtifact(trialId: record.id, at: checkpoint.path),
+           case .differs(let found) = store.fileState(of: recorded) {
+            throw MapsError.checkpointMismatch(trial: record.id, path: checkpoint.path, recorded: recorded.sha256, found: found)
         }
         let params = try store.params(trialId: record.id)
         let swept = params.keys.sorted().compactMap { k in (try? JSONValue.parse(Data(params[k]!.utf8), file: k)).map { (path: k, value: $0) } }

@@ -101,10 +101,22 @@ extension NINStudyCommand {
                 let artifacts = try store.artifacts(trialId: t.id)
                 print("\nartifacts:")
                 if artifacts.isEmpty { print("  (none)") }
+                var refused: [String] = []
                 for a in artifacts {
-                    let path = store.resolvedArtifactPath(a.path)
-                    let missing = FileManager.default.fileExists(atPath: path) ? "" : " — missing"
-                    print("  \(a.kind.rawValue): \(path) (\(a.bytes) bytes, sha256 \(a.sha256.prefix(16))…)\(missing)")
+                    let state: String
+                    switch store.fileState(of: a) {
+                    case .matches: state = ""
+                    case .missing: state = " — missing"
+                    case .differs(let found):
+                        // A running trial rewrites its checkpoint every epoch; any other's is the one recorded last.
+                        let refuse = a.kind == .checkpoint && t.status != .running
+                        state = " — \(refuse ? "REFUSED: " : "")the file's SHA-256 is \(found.prefix(16))…, not the recorded one (written again since)"
+                        if refuse { refused.append(a.path) }
+                    }
+                    print("  \(a.kind.rawValue): \(store.resolvedArtifactPath(a.path)) (\(a.bytes) bytes, sha256 \(a.sha256.prefix(16))…)\(state)")
+                }
+                if !refused.isEmpty {
+                    throw ValidationError("trial \(t.shortId): \(refused.count == 1 ? "its checkpoint is" : "checkpoints are") not the one this database recorded: \(refused.joined(separator: ", "))")
                 }
             }
         }

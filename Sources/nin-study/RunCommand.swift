@@ -15,10 +15,13 @@ extension NINStudyCommand {
             abstract: "Run a study: train every trial that is not finished yet, recording results in the database.",
             discussion: """
             Finished trials are skipped; interrupted ones resume from their last finished epoch with \
-            bit-identical results (same thread count). Ctrl-C stops cleanly; run again to resume. \
-            Exit status: 0 when every selected trial finished; 1 when some failed, the run was interrupted \
-            or another process is running some; 2 for bad input (study file, dataset, results database, \
-            an --only filter that matches nothing); 64 for invalid command-line options.
+            bit-identical results (same thread count). Ctrl-C or SIGTERM stops cleanly after the current \
+            mini-batch; run again to resume. Any number of runs may share one database: each claims a \
+            trial atomically before training it, so no trial is trained twice. \
+            Exit status: 0 when every selected trial is finished; 1 when some failed or the run was \
+            interrupted; 3 when nothing was left for this run but other live processes still run some \
+            selected trials; 2 for bad input (study file, dataset, results database, an --only filter \
+            that matches nothing); 64 for invalid command-line options.
             """)
 
         @Argument(help: "The study definition (JSON; see Studies/ and Studies/study.schema.json).")
@@ -50,8 +53,15 @@ extension NINStudyCommand {
         @Flag(help: "Run trials that failed before again.")
         var retryFailed = false
 
+        @Option(help: "Run only shard K of N (e.g. 2/8): a stable assignment by trial id, for splitting a study across machines; give each shard its own --db, then `nin-study merge`.")
+        var shard: String?
+
+        @Flag(help: "This run is the database's only writer (as each Slurm array task is for its shard's database): trials left running by an earlier attempt, on any host, are taken over at once instead of after 15 minutes without a heartbeat.")
+        var exclusive = false
+
         func validate() throws {
             guard threads >= 1 else { throw ValidationError("--threads must be at least 1, found \(threads)") }
+            if let shard { _ = try Shard(parsing: shard) }
             try checkDataDir(dataDir)
         }
 
@@ -70,6 +80,8 @@ extension NINStudyCommand {
             options.mapsDirectory = mapsDir
             options.retryFailed = retryFailed
             options.fetchMissing = !noFetch
+            options.shard = try shard.map(Shard.init(parsing:))
+            options.exclusive = exclusive
             let runner = StudyRunner(study: definition, options: options, reporter: ConsoleReporter())
             if dryRun {
                 let trials = try reportingErrors { try runner.selectedTrials() }
@@ -77,16 +89,19 @@ extension NINStudyCommand {
                 return
             }
             let stop = StopFlag()
-            let source = installInterruptHandler(stop)
-            defer { source.cancel() }
+            let sources = installInterruptHandler(stop)
+            defer { sources.forEach { $0.cancel() } }
             let summary = try reportingErrors { try runner.run(stop: stop) }
             print(summaryText(summary, study: definition))
+            if summary.leftToOtherProcesses { throw ExitCode(3) }
             if !summary.succeeded { throw ExitCode(1) }
         }
 
         func summaryText(_ s: RunSummary, study: StudyDefinition) -> String {
-            var lines = ["study \(study.name): \(s.finished.count) finished now, \(s.skipped.count) skipped, \(s.failed.count) failed"
-                         + (s.interrupted ? ", interrupted (\(s.notRun.count) not finished)" : s.notRun.isEmpty ? "" : ", \(s.notRun.count) running in another process")]
+            var lines = ["study \(study.name)" + (shard.map { " shard \($0)" } ?? "") + ": \(s.finished.count) finished now, \(s.skipped.count) skipped, \(s.failed.count) failed"
+                         + (s.finishedElsewhere.isEmpty ? "" : ", \(s.finishedElsewhere.count) finished by other processes")
+                         + (s.runningElsewhere.isEmpty ? "" : ", \(s.runningElsewhere.count) still running in other processes")
+                         + (s.interrupted ? ", interrupted (\(s.notRun.count) not finished)" : "")]
             for f in s.failed { lines.append("  failed \(f.id.prefix(10)) \(f.label): \(f.reason)") }
             if s.interrupted { lines.append("run the same command again to resume") }
             lines.append("results: \(database.databasePath) (e.g. sqlite3 \(database.databasePath) \"select * from trial_summary\")")
@@ -95,18 +110,23 @@ extension NINStudyCommand {
     }
 }
 
-/// Ctrl-C: the first asks the runner to stop after the current mini-batch (the last end-of-epoch
-/// checkpoint stays valid); a second one exits at once.
-func installInterruptHandler(_ stop: StopFlag) -> DispatchSourceSignal {
-    signal(SIGINT, SIG_IGN)
-    let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-    source.setEventHandler {
-        if stop.isSet { _exit(130) }
-        FileHandle.standardError.write(Data("\nstopping after this mini-batch (Ctrl-C again to quit at once)…\n".utf8))
-        stop.set()
+/// Ctrl-C (SIGINT) and SIGTERM (what Slurm sends a job it cancels, preempts or requeues, and
+/// what `kill` sends): the first asks the runner to stop after the current mini-batch, so the trial
+/// is marked interrupted and its last end-of-epoch checkpoint is kept for the next run; a second
+/// one exits at once (status 128 + the signal number).
+func installInterruptHandler(_ stop: StopFlag) -> [DispatchSourceSignal] {
+    [SIGINT, SIGTERM].map { number in
+        signal(number, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+        source.setEventHandler {
+            if stop.isSet { _exit(128 + number) }
+            let name = number == SIGINT ? "Ctrl-C" : "SIGTERM"
+            FileHandle.standardError.write(Data("\n\(name): stopping after this mini-batch (\(name) again to quit at once)…\n".utf8))
+            stop.set()
+        }
+        source.resume()
+        return source
     }
-    source.resume()
-    return source
 }
 
 /// The `--dry-run` table: trials, ids, sizes and an estimated time from a measured throughput.

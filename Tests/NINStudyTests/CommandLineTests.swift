@@ -69,7 +69,7 @@ final class CommandLineTests: XCTestCase {
                 XCTAssertGreaterThan(image.width, 100)
             }
         }
-        XCTAssertTrue(FileManager.default.fileExists(atPath: root.appendingPathComponent("out/maps/tiny/learning-curves.png").path))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: root.appendingPathComponent("out/maps/results/tiny/learning-curves.png").path))
 
         var list = try NINStudyCommand.parseAsRoot(["list", "--db", db])
         XCTAssertNoThrow(try list.run())
@@ -89,7 +89,7 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(recovered.wallSeconds, try store.epochs(trialId: trials[1].trialId).first?.wallSeconds)
         var show = try NINStudyCommand.parseAsRoot(["show", String(trials[0].trialId.prefix(6)), "--db", db])
         XCTAssertNoThrow(try show.run())
-        let mapsFolder = root.appendingPathComponent("out/maps/tiny/\(trials[0].trialId)")
+        let mapsFolder = root.appendingPathComponent("out/maps/results/tiny/\(trials[0].trialId)")
         let runSheet = try Data(contentsOf: mapsFolder.appendingPathComponent("confidence-maps.png"))
         var maps = try NINStudyCommand.parseAsRoot(["maps", String(trials[0].trialId.prefix(8)), "--db", db, "--data-dir", root.path, "--images", "0,1,2"])
         XCTAssertNoThrow(try maps.run())
@@ -125,6 +125,23 @@ final class CommandLineTests: XCTestCase {
         XCTAssertThrowsError(try missingData.run()) { XCTAssertEqual(($0 as? ExitCode)?.rawValue, 2) }
         // Nothing was registered: no study with pending trials that never ran.
         XCTAssertEqual(try ResultsStore.openExisting(path: root.appendingPathComponent("other.sqlite").path).studies().count, 0)
+    }
+
+    /// `show` refuses a finished trial's checkpoint whose SHA-256 is not the recorded one.
+    func testShowRefusesACheckpointThatIsNotTheRecordedOne() throws {
+        let study = try write(SyntheticDigits.study(epochs: 1), "one.json")
+        let db = root.appendingPathComponent("s/results.sqlite").path
+        var run = try NINStudyCommand.parseAsRoot(["run", study, "--db", db, "--data-dir", root.path, "--threads", "1", "--no-fetch", "--no-maps"])
+        XCTAssertNoThrow(try run.run())
+        let trial = try XCTUnwrap(ResultsStore(path: db).trials().first)
+        var show = try NINStudyCommand.parseAsRoot(["show", trial.shortId, "--db", db])
+        XCTAssertNoThrow(try show.run())
+        let checkpoint = root.appendingPathComponent("s/checkpoints/results/\(trial.id).ckpt")
+        var bytes = try Data(contentsOf: checkpoint)
+        bytes[bytes.count - 1] ^= 1
+        try bytes.write(to: checkpoint)
+        var again = try NINStudyCommand.parseAsRoot(["show", trial.shortId, "--db", db])
+        XCTAssertThrowsError(try again.run()) { XCTAssertEqual(($0 as? ExitCode)?.rawValue, 2) }
     }
 
     /// The built binary, as a user runs it: exit codes and the failure summary.

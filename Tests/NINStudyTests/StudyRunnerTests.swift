@@ -64,7 +64,7 @@ final class StudyRunnerTests: XCTestCase {
     }
 
     func checkpointBytes(_ db: String, _ trial: Trial) throws -> Data {
-        try Data(contentsOf: root.appendingPathComponent(db).appendingPathComponent("checkpoints/\(trial.id).ckpt"))
+        try Data(contentsOf: root.appendingPathComponent(db).appendingPathComponent("checkpoints/results/\(trial.id).ckpt"))
     }
 
     /// A trial stopped after epoch 1 and resumed ends with the same metrics and the same
@@ -127,27 +127,41 @@ final class StudyRunnerTests: XCTestCase {
         XCTAssertEqual(reporter.epochs.count, 1, "the trial stops after the epoch that failed the check")
     }
 
-    /// A second database in the same folder shares its `checkpoints/`: it must train the trial
-    /// itself (with the same, deterministic numbers), not adopt the other database's checkpoint
-    /// and record a finished trial with no epochs.
-    func testACheckpointOfAnotherDatabaseIsNotResumed() throws {
+    /// Two databases in one folder keep their checkpoints and maps apart: the second trains the
+    /// trial itself (with the same, deterministic numbers) and leaves the first one's files as they
+    /// were; a checkpoint whose SHA-256 is not the recorded one is refused by `maps`.
+    func testTwoDatabasesInOneFolderKeepTheirFilesApart() throws {
         let study = try StudyDefinition(data: SyntheticDigits.study(epochs: 2), file: "tiny")
-        let (first, r1) = try run(study, db: "shared")
+        let (first, r1) = try run(study, db: "shared", renderMaps: true)
         XCTAssertTrue(first.succeeded)
         // The synthetic digits are not MNIST: the run says so (their content checksums differ).
         XCTAssertTrue(r1.messages.contains { $0.hasPrefix("warning: mnist is not the official release: ") }, "\(r1.messages)")
+        let firstCheckpoint = try checkpointBytes("shared", study.trials[0])
         let stop = StopFlag()
         let reporter = RecordingReporter(stop: stop)
         var o = options(db: "shared")
         o.databasePath = root.appendingPathComponent("shared/other.sqlite").path
+        o.renderMaps = true
+        o.threads = 1 // other weights than the first database's (2 threads)
         let second = try StudyRunner(study: study, options: o, reporter: reporter).run(stop: stop)
         XCTAssertTrue(second.succeeded)
-        XCTAssertTrue(reporter.messages.contains { $0.contains("starting again from epoch 1: its checkpoint (after epoch 2) is not from this database") },
-                      "\(reporter.messages)")
-        XCTAssertEqual(reporter.epochs.map(\.epoch), [1, 2])
-        XCTAssertEqual(reporter.epochs.map(\.testAccuracy), r1.epochs.map(\.testAccuracy))
-        let other = try ResultsStore(path: o.databasePath)
-        XCTAssertEqual(try other.trial(id: study.trials[0].id)?.epochsDone, 2)
+        XCTAssertEqual(reporter.epochs.map(\.epoch), [1, 2], "trained here, not adopted from the other database")
+        let shared = root.appendingPathComponent("shared")
+        let otherCheckpoint = shared.appendingPathComponent("checkpoints/other/\(study.trials[0].id).ckpt")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: otherCheckpoint.path))
+        XCTAssertEqual(try checkpointBytes("shared", study.trials[0]), firstCheckpoint, "the first database's checkpoint is untouched")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: shared.appendingPathComponent("maps/other/tiny/\(study.trials[0].id)/confidence-maps.png").path))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: shared.appendingPathComponent("maps/results/tiny/\(study.trials[0].id)/confidence-maps.png").path))
+
+        // A checkpoint put in place of the first database's (here: the other one's) is refused.
+        let firstPath = shared.appendingPathComponent("checkpoints/results/\(study.trials[0].id).ckpt")
+        try FileManager.default.removeItem(at: firstPath)
+        try FileManager.default.copyItem(at: otherCheckpoint, to: firstPath)
+        let store = try ResultsStore(path: options(db: "shared").databasePath)
+        XCTAssertThrowsError(try TrialMaps.render(record: XCTUnwrap(store.trial(id: study.trials[0].id)), store: store, databasePath: store.path,
+                                                  dataDir: root.path, indices: nil, topPercent: 10, output: nil, threads: 1)) {
+            XCTAssertTrue("\($0)".contains("is not this database's checkpoint"), "\($0)")
+        }
     }
 
     /// `--retry-failed` trains a failed trial again from epoch 1: one that failed in its last
@@ -192,10 +206,58 @@ final class StudyRunnerTests: XCTestCase {
         try store.upsertTrial(record, params: params, study: study.name)
         try store.markRunning(trialId: record.id, pid: getpid(), host: ProcessInfo.processInfo.hostName, environmentId: nil, datasetIdentity: nil)
         let (summary, reporter) = try run(study, db: "l")
-        XCTAssertEqual(summary.notRun, [record.id])
+        XCTAssertEqual(summary.runningElsewhere, [record.id])
+        XCTAssertTrue(summary.notRun.isEmpty)
         XCTAssertFalse(summary.succeeded)
+        XCTAssertTrue(summary.leftToOtherProcesses, "nothing failed here: the rest is another process's")
         XCTAssertTrue(reporter.epochs.isEmpty)
         XCTAssertEqual(try store.trial(id: record.id)?.status, .running)
+    }
+
+    /// A claim left running by an earlier attempt on another node (heartbeat still fresh) is
+    /// another process's for a plain run, and taken over at once by an `--exclusive` one (a Slurm
+    /// array task on its own shard's database).
+    func testExclusiveRunTakesOverAClaimOfAnEarlierAttempt() throws {
+        let study = try StudyDefinition(data: SyntheticDigits.study(epochs: 1), file: "tiny")
+        let store = try ResultsStore(path: options(db: "x").databasePath)
+        try store.upsertStudy(name: study.name, description: "", definitionJSON: "{}", definitionSHA256: String(repeating: "0", count: 64))
+        let (record, params) = StudyRunner.record(for: study.trials[0], epochs: 1)
+        try store.upsertTrial(record, params: params, study: study.name)
+        _ = try store.claimTrial(record.id, owner: ClaimOwner(host: "node-17", pid: 4242, bootId: "b", processStartTicks: 9),
+                                 environmentId: nil, datasetIdentity: nil, retryFailed: false)
+        let (plain, _) = try run(study, db: "x")
+        XCTAssertEqual(plain.runningElsewhere, [record.id])
+        let stop = StopFlag()
+        let reporter = RecordingReporter(stop: stop)
+        var o = options(db: "x")
+        o.exclusive = true
+        let exclusive = try StudyRunner(study: study, options: o, reporter: reporter).run(stop: stop)
+        XCTAssertEqual(exclusive.finished, [record.id])
+        XCTAssertTrue(reporter.messages.contains { $0.contains("abandoned") }, "\(reporter.messages)")
+    }
+
+    /// A shard interrupted mid-trial, merged into another database in another folder, resumes
+    /// there from the copied checkpoint and ends bit-identical to an uninterrupted run.
+    func testAnInterruptedShardResumesFromTheMergedDatabase() throws {
+        let study = try StudyDefinition(data: SyntheticDigits.study(epochs: 3, augmentation: #"{"translate": 2}"#), file: "tiny")
+        let (whole, _) = try run(study, db: "whole")
+        XCTAssertTrue(whole.succeeded)
+        let (shard, _) = try run(study, db: "shard", stopAfterEpoch: 1)
+        XCTAssertTrue(shard.interrupted)
+        let merged = try ResultsStore(path: options(db: "merged").databasePath)
+        let report = try merged.merge(from: ResultsStore(path: options(db: "shard").databasePath))
+        XCTAssertEqual(report.checkpointsCopied, [study.trials[0].id])
+        XCTAssertEqual(try merged.trial(id: study.trials[0].id)?.status, .interrupted)
+        let (resumed, reporter) = try run(study, db: "merged")
+        XCTAssertTrue(resumed.succeeded)
+        XCTAssertTrue(reporter.messages.contains { $0.contains("resumed 1") }, "\(reporter.messages)")
+        XCTAssertEqual(reporter.epochs.map(\.epoch), [2, 3])
+        func metrics(_ db: String) throws -> [[Double?]] {
+            try ResultsStore(path: options(db: db).databasePath).epochs(trialId: study.trials[0].id)
+                .map { [$0.trainLoss, $0.trainAccuracy, $0.testLoss, $0.testAccuracy, $0.learningRate] }
+        }
+        XCTAssertEqual(try metrics("merged"), try metrics("whole"))
+        XCTAssertEqual(try checkpointBytes("merged", study.trials[0]), try checkpointBytes("whole", study.trials[0]))
     }
 
     /// An FC head with a hidden layer has no category maps: its sheet says so instead.

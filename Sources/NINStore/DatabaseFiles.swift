@@ -1,0 +1,47 @@
+import Foundation
+
+/// Where the files of one results database live: the one owner of the path convention.
+///
+/// A database `FOLDER/NAME.sqlite` keeps its checkpoints in `FOLDER/checkpoints/NAME/` and its
+/// confidence maps and learning curves in `FOLDER/maps/NAME/`, so two databases in one folder
+/// (two shards, a merged database beside its inputs) never overwrite each other's files. `NAME`
+/// is the database file name without its last extension (`results` for `results.sqlite`).
+public struct DatabaseFiles: Equatable, Sendable {
+    /// The database file path, as given (absolute or relative to the current directory).
+    public let databasePath: String
+
+    public init(databasePath: String) { self.databasePath = databasePath }
+
+    /// The folder holding the database (`.` for a bare file name).
+    public var folder: String {
+        let f = (databasePath as NSString).deletingLastPathComponent
+        return f.isEmpty ? "." : f
+    }
+
+    /// The database file name without its last extension, e.g. `shard-1-of-4` for `shard-1-of-4.sqlite`.
+    public var name: String {
+        let file = (databasePath as NSString).lastPathComponent
+        let stem = (file as NSString).deletingPathExtension
+        return stem.isEmpty ? file : stem
+    }
+
+    /// `FOLDER/checkpoints/NAME`: the end-of-epoch checkpoints of this database's trials.
+    public var checkpointFolder: String {
+        ((folder as NSString).appendingPathComponent("checkpoints") as NSString).appendingPathComponent(name)
+    }
+
+    /// `FOLDER/checkpoints/NAME/<trial-id>.ckpt`: the checkpoint of one trial.
+    public func checkpointPath(trialId: String) -> String {
+        (checkpointFolder as NSString).appendingPathComponent("\(trialId).ckpt")
+    }
+
+    /// `FOLDER/maps/NAME`: confidence maps (`<study>/<trial-id>/…`) and learning curves (`<study>/…`).
+    public var mapsFolder: String {
+        ((folder as NSString).appendingPathComponent("maps") as NSString).appendingPathComponent(name)
+    }
+}
+
+extension ResultsStore {
+    /// The file layout of this database (``DatabaseFiles``).
+    public var files: DatabaseFiles { DatabaseFiles(databasePath: path) }
+}

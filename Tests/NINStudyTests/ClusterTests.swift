@@ -1,0 +1,216 @@
+import XCTest
+import NINStore
+@testable import NINStudy
+
+/// A study run three ways with the built binary — one process; four concurrent processes on one
+/// database; a Slurm job array of shards and its merge job on a real single-node Slurm cluster —
+/// gives the same trials, each trained once, with bit-identical per-epoch metrics (one thread
+/// each). A Slurm task requeued mid-trial resumes its trial and finishes bit-identically.
+final class ClusterTests: XCTestCase {
+    var root: URL!
+    var binary: URL!
+
+    override func setUpWithError() throws {
+        binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("nin-study")
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path), "no nin-study binary beside the test bundle")
+        root = try SyntheticDigits.tempDir()
+        try SyntheticDigits.write(to: root, train: 300, test: 100)
+    }
+
+    override func tearDownWithError() throws { if let root { try? FileManager.default.removeItem(at: root) } }
+
+    /// A study of `seeds.count` trials (one per seed) with translation and dropout (every epoch
+    /// draws from the generator), written to `<root>/<name>.json`.
+    func studyFile(_ name: String, seeds: [Int], epochs: Int) throws -> String {
+        let url = root.appendingPathComponent("\(name).json")
+        try SyntheticDigits.study(name: name, epochs: epochs, augmentation: #"{"translate": 2}"#, extra: #""seeds": \#(seeds)"#).write(to: url)
+        return url.path
+    }
+
+    func runArguments(_ study: String, db: String) -> [String] {
+        ["run", study, "--db", db, "--data-dir", root.path, "--threads", "1", "--no-fetch", "--no-maps"]
+    }
+
+    /// Per trial id, the per-epoch metrics (not times) of a database's finished trials.
+    func metrics(_ db: String) throws -> [String: [[Double?]]] {
+        let store = try ResultsStore.openExisting(path: db)
+        var result: [String: [[Double?]]] = [:]
+        for trial in try store.trials() {
+            XCTAssertEqual(trial.status, .finished, "\(db): \(trial.shortId)")
+            result[trial.id] = try store.epochs(trialId: trial.id).map {
+                [Double($0.epoch), $0.trainLoss, $0.trainAccuracy, $0.testLoss, $0.testAccuracy, $0.learningRate]
+            }
+        }
+        return result
+    }
+
+    /// How many times each trial started training, from the runs' output: the lines
+    /// "[i/n] <short id> <label>: E epochs[, resuming after epoch k]".
+    func starts(in outputs: [String], of ids: [String]) -> [String: Int] {
+        let lines = outputs.flatMap { $0.components(separatedBy: "\n") }
+        return Dictionary(uniqueKeysWithValues: ids.map { id in
+            (id, lines.filter { $0.contains("] \(id.prefix(10)) ") && $0.range(of: #": [0-9]+ epochs?($|, resuming)"#, options: .regularExpression) != nil }.count)
+        })
+    }
+
+    /// Metrics of the one-process run of each study, computed once per test process.
+    nonisolated(unsafe) static var references: [String: [String: [[Double?]]]] = [:]
+
+    /// The per-epoch metrics of a study run by one process (computed once per study file content).
+    func reference(_ study: String) throws -> [String: [[Double?]]] {
+        let key = try String(contentsOfFile: study, encoding: .utf8)
+        if let known = Self.references[key] { return known }
+        let db = root.appendingPathComponent("one/results.sqlite").path
+        let (status, output) = try runProcess(binary, runArguments(study, db: db))
+        XCTAssertEqual(status, 0, output)
+        let result = try metrics(db)
+        Self.references[key] = result
+        return result
+    }
+
+    /// Four processes started together on one database share the study: every process ends
+    /// with 0 (all finished) or 3 (the rest was another live process's), each trial is trained
+    /// by exactly one of them, with the metrics of the one-process run.
+    func fourConcurrentProcesses(_ study: String, reference: [String: [[Double?]]]) throws {
+        let db = root.appendingPathComponent("four/results.sqlite").path
+        let lock = NSLock()
+        var results: [(Int32, String)] = []
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            let result = (try? runProcess(binary, runArguments(study, db: db))) ?? (-1, "could not start")
+            lock.lock(); results.append(result); lock.unlock()
+        }
+        for (status, output) in results { XCTAssertTrue(status == 0 || status == 3, "exit \(status): \(output)") }
+        XCTAssertTrue(results.contains { $0.0 == 0 }, "the last one to end saw every trial finished")
+        XCTAssertEqual(try metrics(db), reference, "bit-identical to the one-process run")
+        XCTAssertEqual(Set(starts(in: results.map(\.1), of: Array(reference.keys)).values), [1], "each trial trained once")
+    }
+
+    func testFourConcurrentProcessesOnOneDatabase() throws {
+        let study = try studyFile("tiny", seeds: [1, 2, 3, 4, 5], epochs: 2)
+        let reference = try reference(study)
+        XCTAssertEqual(reference.count, 5)
+        try fourConcurrentProcesses(study, reference: reference)
+    }
+
+    // MARK: - Slurm
+
+    /// Starts the project's single-node test cluster (scripts/slurm-test-cluster.sh) and stops
+    /// its daemons, by PID, when the test ends. Skips where Slurm cannot run (not root, not installed).
+    func startCluster() throws -> [String: String] {
+        try XCTSkipUnless(getuid() == 0, "the Slurm test cluster runs its daemons as root")
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/sbin/slurmctld")
+                          && FileManager.default.isExecutableFile(atPath: "/usr/sbin/munged"),
+                          "Slurm is not installed (apt-get install slurm-wlm munge)")
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scripts/slurm-test-cluster.sh")
+        let folder = root.appendingPathComponent("cluster").path
+        let (status, output) = try runProcess(script, ["start", folder])
+        addTeardownBlock { _ = try? runProcess(script, ["stop", folder]) }
+        XCTAssertEqual(status, 0, output)
+        guard status == 0 else { throw XCTSkip("the test cluster did not start: \(output)") }
+        return ["SLURM_CONF": folder + "/slurm.conf"]
+    }
+
+    func scontrol(_ arguments: [String], _ environment: [String: String]) throws -> String {
+        let (status, output) = try runProcess(URL(fileURLWithPath: "/usr/bin/scontrol"), arguments, environment: environment)
+        XCTAssertEqual(status, 0, "scontrol \(arguments): \(output)")
+        return output
+    }
+
+    /// Waits (up to `timeout` seconds) until a job reaches `state`; fails on a final state that is not it.
+    func wait(job: String, state: String, _ environment: [String: String], timeout: Double = 120) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        var shown = ""
+        while Date() < deadline {
+            shown = try scontrol(["show", "job", job], environment)
+            if shown.contains("JobState=\(state) ") { return }
+            for final in ["FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY"] where shown.contains("JobState=\(final) ") {
+                return XCTFail("job \(job) ended \(final): \(shown)")
+            }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        XCTFail("job \(job) did not reach \(state) in \(timeout) s: \(shown)")
+    }
+
+    /// Submits a study with `nin-study slurm --submit`; returns the array and merge job ids and the job's folder.
+    func submit(_ study: String, tasks: Int, db: String, _ environment: [String: String]) throws -> (array: String, merge: String, folder: String) {
+        let (status, output) = try runProcess(binary, ["slurm", study, "--tasks", "\(tasks)", "--cpus-per-task", "1", "--db", db,
+                                                       "--data-dir", root.path, "--no-fetch", "--submit"], environment: environment)
+        XCTAssertEqual(status, 0, output)
+        func id(_ prefix: String) -> String {
+            output.components(separatedBy: "\n").first { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count).prefix { $0.isNumber }) } ?? ""
+        }
+        XCTAssertTrue(output.contains("merged database \(db)"), output)
+        let name = ((study as NSString).lastPathComponent as NSString).deletingPathExtension
+        return (id("submitted array job "), id("submitted merge job "), (db as NSString).deletingLastPathComponent + "/slurm/\(name)")
+    }
+
+    func logs(_ folder: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: folder + "/logs").filter { $0.hasPrefix("array-") }.sorted()
+            .map { try String(contentsOfFile: folder + "/logs/" + $0, encoding: .utf8) }
+    }
+
+    /// The third way: a Slurm array of 3 shards then merge, against the same one-process run
+    /// as the four concurrent processes above.
+    func testSlurmArrayThenMergeMatchesOneProcess() throws {
+        let environment = try startCluster()
+        let study = try studyFile("tiny", seeds: [1, 2, 3, 4, 5], epochs: 2)
+        let reference = try reference(study)
+        XCTAssertEqual(reference.count, 5)
+
+        let start = Date()
+        let merged = root.appendingPathComponent("slurm-run/results.sqlite").path
+        let job = try submit(study, tasks: 3, db: merged, environment)
+        try wait(job: job.merge, state: "COMPLETED", environment)
+        print("Slurm array of 3 shards and merge: \(String(format: "%.1f", Date().timeIntervalSince(start))) s wall time")
+        XCTAssertEqual(try metrics(merged), reference, "bit-identical to the one-process run, same trial set")
+        let shardLogs = try logs(job.folder)
+        XCTAssertEqual(shardLogs.count, 3)
+        XCTAssertEqual(Set(starts(in: shardLogs, of: Array(reference.keys)).values), [1], "each trial trained once, in one shard")
+        // The shards' own databases hold disjoint trial sets that make up the study.
+        let shardTrials = try (1...3).map { k in try Set(ResultsStore.openExisting(path: job.folder + "/shard-\(k)-of-3.sqlite").trials().map(\.id)) }
+        XCTAssertEqual(shardTrials.map(\.count).reduce(0, +), 5)
+        XCTAssertEqual(shardTrials.reduce(Set<String>()) { $0.union($1) }, Set(reference.keys))
+        // Artifacts open from the merged database (maps in the shards' folders, checkpoints copied).
+        let store = try ResultsStore.openExisting(path: merged)
+        for id in reference.keys {
+            let artifacts = try store.artifacts(trialId: id)
+            XCTAssertTrue(artifacts.contains { $0.kind == .checkpoint } && artifacts.contains { $0.kind == .confidenceMap })
+            for a in artifacts { XCTAssertEqual(store.fileState(of: a), .matches, a.path) }
+        }
+    }
+
+    /// A task requeued mid-trial (SIGTERM, then pending with Reason=BeginTime until started
+    /// again) resumes from its last epoch checkpoint and ends bit-identical to an uninterrupted run.
+    func testSlurmTaskRequeuedMidTrialFinishesBitIdentically() throws {
+        let environment = try startCluster()
+        let study = try studyFile("long", seeds: [1], epochs: 5)
+        let reference = try reference(study)
+        let merged = root.appendingPathComponent("slurm-requeue/results.sqlite").path
+        let job = try submit(study, tasks: 1, db: merged, environment)
+        let task = "\(job.array)_1"
+        let shard = job.folder + "/shard-1-of-1.sqlite"
+        let deadline = Date().addingTimeInterval(60)
+        var epochs = 0
+        while Date() < deadline {
+            if FileManager.default.fileExists(atPath: shard),
+               let trial = try? ResultsStore.openExisting(path: shard).trials().first, trial.status == .running {
+                epochs = trial.epochsDone
+                if epochs >= 1 { break }
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        XCTAssertGreaterThanOrEqual(epochs, 1)
+        _ = try scontrol(["requeue", task], environment)
+        try wait(job: task, state: "PENDING", environment, timeout: 60)
+        XCTAssertTrue(try scontrol(["show", "job", task], environment).contains("Reason=BeginTime"))
+        _ = try scontrol(["update", "jobid=\(task)", "starttime=now"], environment)
+        try wait(job: job.merge, state: "COMPLETED", environment)
+        XCTAssertEqual(try metrics(merged), reference)
+        let log = try logs(job.folder).joined()
+        XCTAssertTrue(log.contains("SIGTERM: stopping after this mini-batch"), log)
+        XCTAssertTrue(log.contains("restart 1"), log)
+        let resumed = log.components(separatedBy: "resuming after epoch ").dropFirst().first.map { Int($0.prefix { $0.isNumber }) ?? 0 } ?? 0
+        XCTAssertTrue((1..<5).contains(resumed), "the requeued task resumed mid-trial: \(log)")
+    }
+}
