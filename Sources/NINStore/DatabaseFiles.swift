@@ -3,7 +3,8 @@ import Foundation
 /// Where the files of one results database live: the one owner of the path convention.
 ///
 /// A database `FOLDER/NAME.sqlite` keeps its checkpoints in `FOLDER/checkpoints/NAME/` and its
-/// confidence maps and learning curves in `FOLDER/maps/NAME/`, so two databases in one folder
+/// confidence maps and learning curves in `FOLDER/maps/NAME/` and its reports in
+/// `FOLDER/reports/NAME/`, so two databases in one folder
 /// (two shards, a merged database beside its inputs) never overwrite each other's files. `NAME`
 /// is the database file name without its last extension (`results` for `results.sqlite`).
 public struct DatabaseFiles: Equatable, Sendable {
@@ -38,6 +39,11 @@ public struct DatabaseFiles: Equatable, Sendable {
     /// `FOLDER/maps/NAME`: confidence maps (`<study>/<trial-id>/…`) and learning curves (`<study>/…`).
     public var mapsFolder: String {
         ((folder as NSString).appendingPathComponent("maps") as NSString).appendingPathComponent(name)
+    }
+
+    /// `FOLDER/reports/NAME`: `nin-study report`'s pages and figures, one folder per study.
+    public var reportsFolder: String {
+        ((folder as NSString).appendingPathComponent("reports") as NSString).appendingPathComponent(name)
     }
 }
 

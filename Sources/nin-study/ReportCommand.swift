@@ -14,7 +14,7 @@ extension NINStudyCommand {
 
         @Argument(help: "Studies to report (default: every study in the database).") var studies: [String] = []
         @OptionGroup var database: DatabaseOptions
-        @Option(help: "Parent folder of the reports (default: reports/ beside the database): one folder per study.") var out: String?
+        @Option(help: "Parent folder of the reports (default: reports/NAME/ beside the database NAME.sqlite): one folder per study.") var out: String?
         @Option(help: "html, markdown or text.") var format: ReportFormat = .html
 
         func run() throws {
@@ -23,7 +23,7 @@ extension NINStudyCommand {
                 let names = studies.isEmpty ? try store.studies().map(\.name) : studies
                 if names.isEmpty { throw ReportError.noStudies(database: database.databasePath) }
                 let parent = out.map { URL(fileURLWithPath: $0) }
-                    ?? URL(fileURLWithPath: database.databasePath).deletingLastPathComponent().appendingPathComponent("reports")
+                    ?? URL(fileURLWithPath: store.files.reportsFolder)
                 for name in names {
                     let analysis = try StudyAnalysis.load(store: store, study: name, databasePath: database.databasePath)
                     let report = StudyReport(analysis: analysis, databasePath: database.databasePath, generatorVersion: ninStudyVersion)
