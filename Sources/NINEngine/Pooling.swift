@@ -12,7 +12,7 @@ public func poolingOutputSize(_ input: Int, size: Int, stride: Int, pad: Int) ->
 }
 
 /// The kind of a pooling layer.
-public enum PoolKind: String, Codable, Sendable {
+public enum PoolKind: String, Codable, CaseIterable, Sendable {
     /// Maximum over the window.
     case max
     /// Average over the window (Caffe divisor: the window clipped to the padded map).

@@ -99,11 +99,16 @@ public indirect enum JSONValue: Equatable, Sendable {
     }
 
     /// Returns a copy with the value at a dotted key path replaced (intermediate objects created).
-    public func setting(_ path: String, to newValue: JSONValue) -> JSONValue {
+    ///
+    /// With `shorthandKey`, a string met on the way stands for an object holding it under that
+    /// key (`"preprocessing": "gcn-zca"` is `{"kind": "gcn-zca"}`), so setting a key below a
+    /// shorthand keeps the shorthand's meaning instead of discarding it.
+    public func setting(_ path: String, to newValue: JSONValue, shorthandKey: String? = nil) -> JSONValue {
         let parts = path.split(separator: ".").map(String.init)
         func set(_ node: JSONValue, _ i: Int) -> JSONValue {
             var obj: [String: JSONValue] = [:]
             if case .object(let o) = node { obj = o }
+            if case .string = node, let shorthandKey { obj = [shorthandKey: node] }
             if i == parts.count - 1 { obj[parts[i]] = newValue } else { obj[parts[i]] = set(obj[parts[i]] ?? .object([:]), i + 1) }
             return .object(obj)
         }

@@ -25,7 +25,7 @@ public final class PreparedData {
 
     /// The dataset key of a trial: everything that changes the prepared arrays.
     static func key(for d: ResolvedDataset) -> String {
-        [d.name, d.preprocessing, "\(d.gcnScale ?? 0)", "\(d.zcaFilterBias ?? 0)", "\(d.trainSubset ?? -1)",
+        [d.name.rawValue, d.preprocessing.rawValue, "\(d.gcnScale ?? 0)", "\(d.zcaFilterBias ?? 0)", "\(d.trainSubset ?? -1)",
          "\(d.trainPerClass ?? -1)", "\(d.testSubset ?? -1)", "\(d.validation)"].joined(separator: "|")
     }
 
@@ -39,9 +39,7 @@ public final class PreparedData {
     ///     it is found nowhere; offline this fails with a message saying which files to place where.
     public init(_ d: ResolvedDataset, dataDir: String?, cacheDirectory: String, mapsPerClass: Int = 2,
                 fetchMissing: Bool = false, log: (String) -> Void = { _ in }) throws {
-        guard let name = DatasetName(rawValue: d.name) else {
-            throw DatasetError.invalidArgument(name: "dataset", expected: DatasetName.allCases.map(\.rawValue).joined(separator: ", "), found: d.name)
-        }
+        let name = d.name
         key = PreparedData.key(for: d)
         self.name = name
         let t0 = Date()
@@ -85,23 +83,24 @@ public final class PreparedData {
         let size = test.imageSize
         displayImages = indices.map { i in test.images.data[(i * size)..<((i + 1) * size)].map { $0 / 255 } }
 
-        let preprocessing: Preprocessing
-        switch d.preprocessing {
-        case "none": preprocessing = .none
-        case "scale": preprocessing = .scale
-        case "meanstd": preprocessing = .meanStd
-        default: preprocessing = .gcnZCA(scale: Float(d.gcnScale ?? 55), filterBias: Float(d.zcaFilterBias ?? 0.1))
-        }
+        let preprocessing = d.preprocessingMethod
         let t1 = Date()
         let fitted = try preprocessing.fit(on: train, identity: identity, cacheDirectory: cacheDirectory)
         try fitted.apply(to: &train)
         if validation != nil { try fitted.apply(to: &validation!) }
         try fitted.apply(to: &test)
         if preprocessing != .none, preprocessing != .scale {
-            log("preprocessing \(d.preprocessing) \(fitted.loadedFromCache ? "loaded from cache" : "fitted") in \(String(format: "%.1f", Date().timeIntervalSince(t1))) s")
+            log("preprocessing \(d.preprocessing.rawValue) \(fitted.loadedFromCache ? "loaded from cache" : "fitted") in \(String(format: "%.1f", Date().timeIntervalSince(t1))) s")
         }
         self.train = train
         self.validation = validation
         self.test = test
+    }
+}
+
+extension ResolvedDataset {
+    /// The NINData preprocessing this dataset configuration names, with its parameters.
+    public var preprocessingMethod: Preprocessing {
+        Preprocessing(kind: preprocessing, gcnScale: gcnScale.map(Float.init), zcaFilterBias: zcaFilterBias.map(Float.init))
     }
 }

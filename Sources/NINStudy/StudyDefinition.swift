@@ -154,7 +154,7 @@ public struct StudyDefinition: Sendable {
         var failures: [(label: String, problems: [String])] = []
         for point in points {
             var json = JSONValue.object(base)
-            for (path, value) in point { json = json.setting(path, to: value) }
+            for (path, value) in point { json = json.setting(path, to: value, shorthandKey: "kind") }
             do {
                 let config = try TrialResolver.resolve(json)
                 var multiplier = 1.0

@@ -1,3 +1,6 @@
+import NINData
+import NINEngine
+
 /// The shape of a study file, key by key: what each key accepts, so that validation can name the
 /// key path of every problem (`training.learningRate: expected a number > 0, found -1`).
 ///
@@ -117,17 +120,21 @@ indirect enum FieldSpec {
 
 /// The study file's keys (see README "Study format").
 enum StudySchema {
-    static let datasetNames = ["mnist", "fashion-mnist", "cifar10"]
-    static let preprocessingKinds = ["none", "scale", "meanstd", "gcn-zca"]
-    static let heads = ["gap", "fc", "fc-dropout"]
-    static let presets = ["nin-cifar10", "nin-mnist", "custom"]
+    /// The names of a typed value's cases, in declaration order (one owner: the enum).
+    static func names<T: CaseIterable & RawRepresentable>(_ type: T.Type) -> [String] where T.RawValue == String {
+        T.allCases.map(\.rawValue)
+    }
+    static let datasetNames = names(DatasetName.self)
+    static let preprocessingKinds = names(Preprocessing.Kind.self)
+    static let heads = names(HeadKind.self)
+    static let presets = names(ModelPreset.self)
 
     static let probability = FieldSpec.number(min: 0, max: 1, minExclusive: false, maxExclusive: true)
     static let positive = FieldSpec.number(min: 0, max: nil, minExclusive: true, maxExclusive: false)
     static let nonNegative = FieldSpec.number(min: 0, max: nil, minExclusive: false, maxExclusive: false)
 
     static let pool = FieldSpec.object([
-        "kind": .string(oneOf: ["max", "avg"]),
+        "kind": .string(oneOf: names(PoolKind.self)),
         "size": .integer(min: 1, max: nil),
         "stride": .integer(min: 1, max: nil),
         "pad": .integer(min: 0, max: nil),
@@ -188,8 +195,8 @@ enum StudySchema {
             "weightDecay": nonNegative, "biasDecay": nonNegative,
             "lastLayer": nonNegative,
         ], required: []),
-        "schedule": .stringOrObject(oneOf: ["constant"], object: .object([
-            "kind": .string(oneOf: ["constant", "step", "multistep", "plateau"]),
+        "schedule": .stringOrObject(oneOf: [ScheduleKind.constant.rawValue], object: .object([
+            "kind": .string(oneOf: names(ScheduleKind.self)),
             "stepEpochs": .integer(min: 1, max: nil),
             "milestones": .array(of: .integer(min: 1, max: nil), minCount: 1),
             "gamma": .number(min: 0, max: 1, minExclusive: true, maxExclusive: true),
@@ -197,8 +204,8 @@ enum StudySchema {
             "minDelta": nonNegative,
             "maxReductions": .integer(min: 0, max: nil),
         ], required: ["kind"])),
-        "initializer": .stringOrObject(oneOf: ["he"], object: .object([
-            "kind": .string(oneOf: ["gaussian", "he"]),
+        "initializer": .stringOrObject(oneOf: [InitializerKind.he.rawValue], object: .object([
+            "kind": .string(oneOf: names(InitializerKind.self)),
             "std": positive,
             "bias": .number(min: nil, max: nil, minExclusive: false, maxExclusive: false),
         ], required: ["kind"])),

@@ -191,7 +191,7 @@ public final class TrialTrainer {
         let c = trial.config
         var advice: [String] = []
         if c.model.finalReLU { advice.append("model.finalReLU false (a ReLU after the last layer of the last block can silence every class map, or all an FC head sees: the known NIN failure with the zoo recipe)") }
-        if c.training.initializer.kind == "gaussian" { advice.append("the \"he\" initializer") }
+        if c.training.initializer.kind == .gaussian { advice.append("the \"he\" initializer") }
         advice.append("a lower training.learningRate")
         if c.model.blocks.contains(where: { $0.dropout != nil }) { advice.append("less dropout (dropout makes early NIN training slow)") }
         advice.append("more training data or a later training.failAtChanceAfterEpoch")

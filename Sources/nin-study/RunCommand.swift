@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import NINEngine
 import NINStudy
 
 #if canImport(Glibc)
@@ -107,62 +106,6 @@ func installInterruptHandler(_ stop: StopFlag) -> DispatchSourceSignal {
     }
     source.resume()
     return source
-}
-
-/// The `--dry-run` table: trials, ids, sizes and an estimated time from a measured throughput.
-enum DryRun {
-    static func table(trials: [Trial], threads: Int) -> String {
-        var rows: [[String]] = [["trial", "swept values", "params", "MACs/img", "epochs", "est. time"]]
-        var measured: [String: Double] = [:]
-        var total = 0.0
-        for t in trials {
-            let description = t.config.model.engineDescription(dataset: t.config.dataset)
-            let params = (try? description.parameterCount) ?? 0
-            let macs = (try? description.multiplyAddsPerImage) ?? 0
-            let key = t.config.model.engineDescription(dataset: t.config.dataset, name: "m").debugKey + "|\(t.config.training.batchSize)"
-            let ips = measured[key] ?? measure(description, batch: t.config.training.batchSize, threads: threads)
-            measured[key] = ips
-            let d = t.config.dataset
-            let images = Double(d.trainPerClass.map { $0 * d.classes } ?? d.trainSubset ?? (d.name == "cifar10" ? 50_000 : 60_000)) - Double(d.validation)
-            let epochs: Double = t.config.training.epochs.map(Double.init)
-                ?? Double(t.config.training.iterations ?? 0) * Double(t.config.training.batchSize) / max(images, 1)
-            let evalImages = Double(d.testSubset ?? 10_000) + Double(d.validation)
-            let seconds = epochs * (images / ips + evalImages / (3 * ips))
-            total += seconds
-            rows.append([String(t.id.prefix(10)), t.label, format(params), format(macs),
-                         String(format: epochs == epochs.rounded() ? "%.0f" : "%.1f", epochs), ConsoleReporter.duration(seconds)])
-        }
-        let widths = rows[0].indices.map { c in rows.map { $0[c].count }.max()! }
-        var out = rows.map { r in r.indices.map { r[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ") }
-        out.insert(String(repeating: "-", count: out[0].count), at: 1)
-        out.append("\(trials.count) trial\(trials.count == 1 ? "" : "s"), estimated \(ConsoleReporter.duration(total)) with \(threads) thread\(threads == 1 ? "" : "s") (throughput measured on 2 training steps per distinct network)")
-        return out.joined(separator: "\n")
-    }
-
-    static func format(_ n: Int) -> String {
-        n >= 1_000_000 ? String(format: "%.1fM", Double(n) / 1e6) : n >= 1000 ? String(format: "%.1fk", Double(n) / 1e3) : "\(n)"
-    }
-
-    /// Training images per second of a network over 2 timed steps (after 1 warm-up) on random data.
-    static func measure(_ description: ModelDescription, batch: Int, threads: Int) -> Double {
-        var g = SeededGenerator(seed: 0)
-        guard let net = try? Network(description: description, initializer: .he, maxBatch: batch, threads: threads, generator: &g) else { return .nan }
-        let x = (0..<(batch * description.input.height * description.input.width * description.input.channels)).map { _ in g.nextFloat() }
-        let y = (0..<batch).map { _ in Int32(g.nextInt(below: description.classes)) }
-        var sgd = SGD()
-        var seconds = 0.0
-        x.withUnsafeBufferPointer { xp in
-            net.trainStep(input: xp, labels: y, batch: batch, learningRate: 0.001, optimizer: &sgd, generator: &g)
-            let start = Date()
-            for _ in 0..<2 { net.trainStep(input: xp, labels: y, batch: batch, learningRate: 0.001, optimizer: &sgd, generator: &g) }
-            seconds = Date().timeIntervalSince(start)
-        }
-        return Double(2 * batch) / max(seconds, 1e-9)
-    }
-}
-
-extension ModelDescription {
-    var debugKey: String { String(describing: blocks) + String(describing: head) + "\(input)" }
 }
 
 /// `--data-dir` names a folder that must exist (a typo must not start a download into a new folder).
