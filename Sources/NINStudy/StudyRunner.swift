@@ -29,7 +29,7 @@ public struct RunOptions: Sendable {
     public init() {}
 
     var resultsFolder: String { (databasePath as NSString).deletingLastPathComponent }
-    var checkpoints: String { checkpointDirectory ?? (resultsFolder as NSString).appendingPathComponent("checkpoints") }
+    var checkpoints: CheckpointStore { checkpointDirectory.map(CheckpointStore.init(directory:)) ?? CheckpointStore(databasePath: databasePath) }
     var maps: String { mapsDirectory ?? (resultsFolder as NSString).appendingPathComponent("maps") }
     var cache: String { cacheDirectory ?? (DataLocator().userCacheDirectory as NSString).appendingPathComponent("preprocessing") }
 }
@@ -129,9 +129,55 @@ public final class StudyRunner {
         // missing or corrupt dataset leaves no study with pending trials behind.
         let toRun = try selected.first { trial in
             guard let stored = try store.trial(id: trial.id) else { return true }
-            return stored.status != .finished && (stored.status != .failed || options.retryFailed)
+            return TrialDecision(stored: stored, retryFailed: options.retryFailed) == .train
         }
         if let toRun { _ = try prepare(toRun.config.dataset) }
+        let environmentId = try register(in: store)
+
+        var summary = RunSummary()
+        let work = selected.map { TrialWork($0.config) }
+        for (index, trial) in selected.enumerated() {
+            let position = "[\(index + 1)/\(selected.count)] \(trial.id.prefix(10))"
+            guard let stored = try store.trial(id: trial.id) else { continue }
+            switch TrialDecision(stored: stored, retryFailed: options.retryFailed) {
+            case .skipFinished:
+                summary.skipped.append(trial.id)
+                reporter.message("\(position) \(trial.label): finished earlier, skipped")
+                continue
+            case .skipFailed(let reason):
+                summary.skipped.append(trial.id)
+                summary.failed.append((trial.id, trial.label, reason))
+                reporter.message("\(position) \(trial.label): failed earlier (\(reason)), skipped; --retry-failed runs it again")
+                continue
+            case .runningElsewhere(let pid, let host):
+                summary.notRun.append(trial.id)
+                reporter.message("\(position) \(trial.label): running in process \(pid) on \(host), skipped")
+                continue
+            case .train:
+                break
+            }
+            if stop.isSet { summary.notRun.append(trial.id); continue }
+            let remainingMultiplyAdds = work[(index + 1)...].reduce(0) { $0 + $1.multiplyAdds }
+            let outcome = try train(trial, stored: stored, position: position, index: index, count: selected.count,
+                                    store: store, host: host, environmentId: environmentId,
+                                    multiplyAddsPerImage: Double(work[index].multiplyAddsPerImage),
+                                    remainingMultiplyAdds: remainingMultiplyAdds, stop: stop)
+            switch outcome {
+            case .finished: summary.finished.append(trial.id)
+            case .failed(let reason): summary.failed.append((trial.id, trial.label, reason))
+            case .interrupted:
+                summary.interrupted = true
+                summary.notRun.append(trial.id)
+            }
+        }
+        if options.renderMaps { renderLearningCurves(store) }
+        return summary
+    }
+
+    /// Registers the study, the environment and every trial of the study; reports trials a
+    /// changed definition no longer contains.
+    /// - Returns: the environment's id. - Throws: `StoreError`.
+    func register(in store: ResultsStore) throws -> Int64 {
         let sha = sha256Hex(Data(study.sourceText.utf8))
         try store.upsertStudy(name: study.name, description: study.description, definitionJSON: study.sourceText, definitionSHA256: sha)
         let environmentId = try store.registerEnvironment(EnvironmentProbe.current(threads: options.threads))
@@ -143,126 +189,82 @@ public final class StudyRunner {
         if !detached.isEmpty {
             reporter.message("the definition of study \(study.name) changed since its last run: \(detached.count) trial\(detached.count == 1 ? " is" : "s are") no longer part of it (their results stay in the trials table)")
         }
-        try FileManager.default.createDirectory(atPath: options.checkpoints, withIntermediateDirectories: true)
+        return environmentId
+    }
 
-        var summary = RunSummary()
-        // Throughput estimate for the study ETA: multiply-adds per second of the current trial.
-        let remainingWork: (Int) -> Double = { from in
-            selected[from...].reduce(0.0) { sum, t in
-                let (r, _) = Self.record(for: t, epochs: nil)
-                let images = Double(t.config.dataset.trainSubset ?? (t.config.dataset.trainPerClass.map { $0 * t.config.dataset.classes } ?? 50_000))
-                return sum + Double(r.multiplyAdds ?? 0) * images * Double(t.config.training.epochs ?? 1)
-            }
+    /// Trains one trial: prepares its data, decides between resuming and starting again, claims
+    /// it, trains with live progress and recording, and records its outcome and artifacts.
+    /// - Throws: `StoreError`, `DatasetError`, `CheckpointError`; the trial is marked interrupted
+    ///   when training throws.
+    func train(_ trial: Trial, stored: TrialRecord, position: String, index: Int, count: Int, store: ResultsStore,
+               host: String, environmentId: Int64, multiplyAddsPerImage: Double, remainingMultiplyAdds: Double,
+               stop: StopFlag) throws -> TrialOutcome {
+        let data = try prepare(trial.config.dataset)
+        try store.registerDataset(identity: data.identity.combined, name: data.name.rawValue,
+                                  files: data.identity.files.map { DatasetFileRecord(file: $0.name, bytes: Int64($0.bytes), sha256: $0.sha256) })
+        let checkpoints = options.checkpoints
+        var resume = try checkpoints.load(trialId: trial.id)
+        if let reason = Self.restartReason(stored: stored, checkpointEpoch: resume?.epoch ?? 0,
+                                           datasetIdentity: data.identity.combined, retryFailed: options.retryFailed) {
+            // Epoch 1 is recorded again, which replaces every epoch row of the earlier attempt.
+            reporter.message("\(position): starting again from epoch 1: \(reason)")
+            checkpoints.remove(trialId: trial.id)
+            resume = nil
         }
-        for (index, trial) in selected.enumerated() {
-            let short = String(trial.id.prefix(10))
-            guard let stored = try store.trial(id: trial.id) else { continue }
-            if stored.status == .finished {
-                summary.skipped.append(trial.id)
-                reporter.message("[\(index + 1)/\(selected.count)] \(short) \(trial.label): finished earlier, skipped")
-                continue
-            }
-            if stored.status == .failed, !options.retryFailed {
-                summary.skipped.append(trial.id)
-                summary.failed.append((trial.id, trial.label, stored.failureReason ?? "failed earlier"))
-                reporter.message("[\(index + 1)/\(selected.count)] \(short) \(trial.label): failed earlier (\(stored.failureReason ?? "no reason recorded")), skipped; --retry-failed runs it again")
-                continue
-            }
-            if stored.status == .running {
-                // Abandoned trials were recovered above: this one belongs to a live process.
-                summary.notRun.append(trial.id)
-                reporter.message("[\(index + 1)/\(selected.count)] \(short) \(trial.label): running in process \(stored.pid.map(String.init) ?? "?") on \(stored.host ?? "?"), skipped")
-                continue
-            }
-            if stop.isSet { summary.notRun.append(trial.id); continue }
-
-            let data = try prepare(trial.config.dataset)
-            try store.registerDataset(identity: data.identity.combined, name: data.name.rawValue,
-                                      files: data.identity.files.map { DatasetFileRecord(file: $0.name, bytes: Int64($0.bytes), sha256: $0.sha256) })
-            let checkpoint = URL(fileURLWithPath: options.checkpoints).appendingPathComponent("\(trial.id).ckpt")
-            var trainer = try TrialTrainer(trial: trial, data: data, threads: options.threads, checkpointURL: checkpoint)
-            if let reason = Self.restartReason(stored: stored, checkpointEpoch: trainer.resumedFromEpoch,
-                                               datasetIdentity: data.identity.combined, retryFailed: options.retryFailed) {
-                // Epoch 1 is recorded again, which replaces every epoch row of the earlier attempt.
-                reporter.message("[\(index + 1)/\(selected.count)] \(short): starting again from epoch 1: \(reason)")
-                try? FileManager.default.removeItem(at: checkpoint)
-                trainer = try TrialTrainer(trial: trial, data: data, threads: options.threads, checkpointURL: checkpoint)
-            }
-            try store.markRunning(trialId: trial.id, pid: getpid(), host: host, environmentId: environmentId,
-                                  datasetIdentity: data.identity.combined)
-            reporter.trialStarted(index: index + 1, count: selected.count, trial: trial,
-                                  resumedFromEpoch: trainer.resumedFromEpoch, epochs: trainer.plannedEpochs)
-            let macs = Double(Self.record(for: trial, epochs: nil).0.multiplyAdds ?? 1)
-            let later = remainingWork(index + 1)
-            var lastHeartbeat = Date()
-            let outcome: TrialOutcome
-            do {
-                outcome = try trainer.run(stop: stop, progress: { p in
-                    let remainingImages = Double(p.batches - p.batch) * Double(trial.config.training.batchSize)
-                        + Double(p.epochs - p.epoch) * Double(p.batches * trial.config.training.batchSize)
-                    let trialETA = remainingImages / max(p.imagesPerSecond, 1e-9)
-                    let studyETA = trialETA + later / max(p.imagesPerSecond * macs, 1e-9)
-                    self.reporter.batch(p, trialETA: trialETA, studyETA: studyETA)
-                    if Date().timeIntervalSince(lastHeartbeat) > 60 {
-                        try? store.heartbeat(trialId: trial.id)
-                        lastHeartbeat = Date()
-                    }
-                }, epochFinished: { m in
-                    try store.recordEpoch(EpochRecord(trialId: trial.id, epoch: m.epoch, trainLoss: m.trainLoss,
-                                                      trainAccuracy: m.trainAccuracy, valLoss: m.valLoss, valAccuracy: m.valAccuracy,
-                                                      testLoss: m.testLoss, testAccuracy: m.testAccuracy, learningRate: m.learningRate,
-                                                      wallSeconds: m.wallSeconds, imagesPerSecond: m.imagesPerSecond))
-                    self.reporter.epochFinished(m, trial: trial)
-                })
-            } catch {
-                try? store.markInterrupted(trialId: trial.id)
-                throw error
-            }
-            let wall = try store.epochs(trialId: trial.id).reduce(0.0) { $0 + ($1.wallSeconds ?? 0) }
-            switch outcome {
-            case .finished:
-                if FileManager.default.fileExists(atPath: checkpoint.path) {
-                    try recordArtifact(store, trial: trial.id, kind: .checkpoint, path: checkpoint.path)
-                }
-                if options.renderMaps {
-                    do {
-                        for (kind, path) in try MapRenderer.renderTrial(trainer: trainer, data: data, study: study.name, folder: options.maps) {
-                            try recordArtifact(store, trial: trial.id, kind: kind, path: path)
-                        }
-                    } catch {
-                        reporter.message("\(short): could not render confidence maps: \(error)")
-                    }
-                }
-                try store.markFinished(trialId: trial.id, wallSeconds: wall)
-                summary.finished.append(trial.id)
-            case .failed(let reason):
-                // The checkpoint of the last finished epoch stays: `nin-study maps` can show what
-                // the failed network learned (--retry-failed starts the trial again from scratch).
-                try store.markFailed(trialId: trial.id, reason: reason, wallSeconds: wall)
-                if FileManager.default.fileExists(atPath: checkpoint.path) {
-                    try recordArtifact(store, trial: trial.id, kind: .checkpoint, path: checkpoint.path)
-                }
-                summary.failed.append((trial.id, trial.label, reason))
-            case .interrupted:
-                try store.markInterrupted(trialId: trial.id)
-                summary.interrupted = true
-                summary.notRun.append(trial.id)
-            }
-            reporter.trialEnded(trial, outcome: outcome)
+        let trainer = try TrialTrainer(trial: trial, data: data, threads: options.threads, resume: resume, checkpoints: checkpoints)
+        let recorder = TrialRecorder(store: store, trialId: trial.id)
+        try recorder.claim(pid: getpid(), host: host, environmentId: environmentId, datasetIdentity: data.identity.combined)
+        reporter.trialStarted(index: index + 1, count: count, trial: trial,
+                              resumedFromEpoch: trainer.resumedFromEpoch, epochs: trainer.plannedEpochs)
+        let batchSize = Double(trial.config.training.batchSize)
+        let outcome: TrialOutcome
+        do {
+            outcome = try trainer.run(stop: stop, progress: { p in
+                let remainingImages = Double(p.batches - p.batch) * batchSize + Double(p.epochs - p.epoch) * Double(p.batches) * batchSize
+                let trialETA = remainingImages / max(p.imagesPerSecond, 1e-9)
+                let studyETA = trialETA + remainingMultiplyAdds / max(p.imagesPerSecond * multiplyAddsPerImage, 1e-9)
+                self.reporter.batch(p, trialETA: trialETA, studyETA: studyETA)
+                recorder.heartbeatIfDue()
+            }, epochFinished: { m in
+                try recorder.record(m)
+                self.reporter.epochFinished(m, trial: trial)
+            })
+        } catch {
+            try? store.markInterrupted(trialId: trial.id)
+            throw error
         }
-        if options.renderMaps {
+        // A failed trial keeps the checkpoint of its last finished epoch: `nin-study maps` can show
+        // what the failed network learned (--retry-failed starts the trial again from scratch).
+        if outcome != .interrupted, checkpoints.exists(trialId: trial.id) {
+            try recorder.recordArtifact(.checkpoint, path: checkpoints.url(trialId: trial.id).path)
+        }
+        if case .finished = outcome, options.renderMaps {
             do {
-                if let path = try MapRenderer.renderLearningCurves(store: store, study: study.name, folder: options.maps) {
-                    for t in try store.trialSummaries(study: study.name) where t.epochsDone > 0 {
-                        try recordArtifact(store, trial: t.trialId, kind: .learningCurve, path: path)
-                    }
-                    reporter.message("learning curves: \(path)")
+                for (kind, path) in try MapRenderer.renderTrial(network: trainer.network, trial: trial, images: data.mapImages(),
+                                                                study: study.name, folder: options.maps) {
+                    try recorder.recordArtifact(kind, path: path)
                 }
             } catch {
-                reporter.message("could not render the learning curves: \(error)")
+                reporter.message("\(trial.id.prefix(10)): could not render confidence maps: \(error)")
             }
         }
-        return summary
+        try recorder.record(outcome)
+        reporter.trialEnded(trial, outcome: outcome)
+        return outcome
+    }
+
+    /// Renders the study's learning curves and records them with every trial that has an epoch.
+    func renderLearningCurves(_ store: ResultsStore) {
+        do {
+            if let path = try MapRenderer.renderLearningCurves(store: store, study: study.name, folder: options.maps) {
+                for t in try store.trialSummaries(study: study.name) where t.epochsDone > 0 {
+                    try TrialRecorder(store: store, trialId: t.trialId).recordArtifact(.learningCurve, path: path)
+                }
+                reporter.message("learning curves: \(path)")
+            }
+        } catch {
+            reporter.message("could not render the learning curves: \(error)")
+        }
     }
 
     /// Why a trial must start again from epoch 1 instead of resuming from its checkpoint, or nil.
@@ -295,9 +297,25 @@ public final class StudyRunner {
         prepared = p
         return p
     }
+}
 
-    func recordArtifact(_ store: ResultsStore, trial: String, kind: ArtifactKind, path: String) throws {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        try store.addArtifact(trialId: trial, kind: kind, path: path, sha256: sha256Hex(data), bytes: Int64(data.count))
+/// What a run does with a selected trial, from its stored record.
+enum TrialDecision: Equatable {
+    /// Train it (pending, interrupted, or failed and retried).
+    case train
+    /// Finished earlier.
+    case skipFinished
+    /// Failed earlier (failures are deterministic; `--retry-failed` trains it again).
+    case skipFailed(reason: String)
+    /// Running in another live process (abandoned ones were marked interrupted before).
+    case runningElsewhere(pid: String, host: String)
+
+    init(stored: TrialRecord, retryFailed: Bool) {
+        switch stored.status {
+        case .finished: self = .skipFinished
+        case .failed where !retryFailed: self = .skipFailed(reason: stored.failureReason ?? "no reason recorded")
+        case .running: self = .runningElsewhere(pid: stored.pid.map(String.init) ?? "?", host: stored.host ?? "?")
+        case .pending, .interrupted, .failed: self = .train
+        }
     }
 }

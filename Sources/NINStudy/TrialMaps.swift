@@ -1,5 +1,6 @@
 import Foundation
 import NINStore
+import NINEngine
 
 /// Errors of `nin-study maps`.
 public enum MapsError: Error, CustomStringConvertible {
@@ -37,17 +38,17 @@ public enum TrialMaps {
         }
         var options = RunOptions()
         options.databasePath = databasePath
-        let checkpoint = URL(fileURLWithPath: options.checkpoints).appendingPathComponent("\(record.id).ckpt")
-        guard FileManager.default.fileExists(atPath: checkpoint.path) else {
-            throw MapsError.noCheckpoint(trial: record.id, path: checkpoint.path)
+        let checkpoints = options.checkpoints
+        guard let saved = try checkpoints.load(trialId: record.id) else {
+            throw MapsError.noCheckpoint(trial: record.id, path: checkpoints.url(trialId: record.id).path)
         }
         let params = try store.params(trialId: record.id)
         let swept = params.keys.sorted().compactMap { k in (try? JSONValue.parse(Data(params[k]!.utf8), file: k)).map { (path: k, value: $0) } }
         let trial = Trial(config: config, swept: swept)
-        let data = try PreparedData(config.dataset, dataDir: dataDir, cacheDirectory: options.cache)
-        if let recorded = record.datasetIdentity, recorded != data.identity.combined {
+        let images = try MapImages.load(config.dataset, dataDir: dataDir, cacheDirectory: options.cache, indices: indices) { identity in
+            guard let recorded = record.datasetIdentity, recorded != identity.combined else { return }
             let expected = Dictionary(uniqueKeysWithValues: try store.datasetFiles(identity: recorded).map { ($0.file, $0.sha256) })
-            let found = Dictionary(uniqueKeysWithValues: data.identity.files.map { ($0.name, $0.sha256) })
+            let found = Dictionary(uniqueKeysWithValues: identity.files.map { ($0.name, $0.sha256) })
             let differences = Set(expected.keys).union(found.keys).sorted().compactMap { name -> String? in
                 switch (expected[name], found[name]) {
                 case let (e?, f?) where e != f: return "\(name): recorded \(e.prefix(12))…, found \(f.prefix(12))…"
@@ -58,16 +59,20 @@ public enum TrialMaps {
             }
             throw MapsError.datasetMismatch(trial: record.id, differences: differences)
         }
-        if let bad = indices?.first(where: { $0 >= data.test.count }) {
-            throw MapsError.imageIndexOutOfRange(index: bad, count: data.test.count)
-        }
-        let trainer = try TrialTrainer(trial: trial, data: data, threads: threads, checkpointURL: checkpoint)
+        // The trained weights only: the network is built for the images drawn and restored from
+        // the checkpoint (the optimizer and generator state it also holds are not needed).
+        var generator = SeededGenerator(seed: 0)
+        var optimizer = SGD()
+        let network = try Network(description: config.model.engineDescription(dataset: config.dataset, name: record.id),
+                                  initializer: .he, maxBatch: max(1, min(images.indices.count, config.training.batchSize)),
+                                  threads: threads, generator: &generator)
+        try network.restore(from: saved.checkpoint, optimizer: &optimizer, generator: &generator)
+        let recorder = TrialRecorder(store: store, trialId: record.id)
         let study = try store.studies(containingTrial: record.id).first ?? "trials"
         var paths: [String] = []
-        for (kind, path) in try MapRenderer.renderTrial(network: trainer.network, trial: trial, data: data, study: study,
-                                                       folder: output ?? options.maps, testIndices: indices, topPercent: topPercent) {
-            let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
-            try store.addArtifact(trialId: record.id, kind: kind, path: path, sha256: sha256Hex(bytes), bytes: Int64(bytes.count))
+        for (kind, path) in try MapRenderer.renderTrial(network: network, trial: trial, images: images, study: study,
+                                                       folder: output ?? options.maps, topPercent: topPercent) {
+            try recorder.recordArtifact(kind, path: path)
             paths.append(path)
         }
         return paths

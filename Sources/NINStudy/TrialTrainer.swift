@@ -64,7 +64,8 @@ public final class TrialTrainer {
     public let trial: Trial
     public let data: PreparedData
     public let threads: Int
-    public let checkpointURL: URL
+    /// Where the end-of-epoch checkpoints are written.
+    public let checkpoints: CheckpointStore
     public private(set) var network: Network
     private var optimizer: SGD
     private var generator: SeededGenerator
@@ -72,14 +73,15 @@ public final class TrialTrainer {
     /// Epochs already completed when training began (non-zero after a resume).
     public let resumedFromEpoch: Int
 
-    /// Builds the network, restoring from `checkpointURL` when a checkpoint of this trial exists.
-    /// - Throws: `ModelDescriptionError` for an impossible model; `CheckpointError` for a checkpoint
-    ///   that belongs to this trial but cannot be read.
-    public init(trial: Trial, data: PreparedData, threads: Int, checkpointURL: URL) throws {
+    /// Builds and initialises the network from the trial's seed, then restores it from `resume`
+    /// when given (a checkpoint `CheckpointStore.load` read for this trial). No file is read.
+    /// - Throws: `ModelDescriptionError` for an impossible model; `CheckpointError.mismatch` for a
+    ///   checkpoint of another network.
+    public init(trial: Trial, data: PreparedData, threads: Int, resume: TrialCheckpoint?, checkpoints: CheckpointStore) throws {
         self.trial = trial
         self.data = data
         self.threads = threads
-        self.checkpointURL = checkpointURL
+        self.checkpoints = checkpoints
         let t = trial.config.training
         var generator = SeededGenerator(seed: UInt64(trial.config.seed))
         network = try Network(description: trial.config.model.engineDescription(dataset: trial.config.dataset, name: trial.id),
@@ -89,12 +91,10 @@ public final class TrialTrainer {
         var optimizer = SGD(momentum: Float(t.momentum), weightDecay: Float(t.weightDecay))
         var state = ResumeState(trialId: trial.id, epoch: 0, iterationsDone: 0,
                                 schedule: LearningRateSchedule(base: t.learningRate, spec: t.schedule).initialState)
-        if FileManager.default.fileExists(atPath: checkpointURL.path) {
-            let checkpoint = try Checkpoint.read(from: checkpointURL)
-            if let saved = try? JSONDecoder().decode(ResumeState.self, from: checkpoint.metadata), saved.trialId == trial.id {
-                try network.restore(from: checkpoint, optimizer: &optimizer, generator: &generator)
-                state = saved
-            }
+        if let resume {
+            precondition(resume.state.trialId == trial.id, "a checkpoint of another trial")
+            try network.restore(from: resume.checkpoint, optimizer: &optimizer, generator: &generator)
+            state = resume.state
         }
         self.optimizer = optimizer
         self.generator = generator
@@ -225,9 +225,6 @@ public final class TrialTrainer {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys] // same state, same bytes
         let metadata = try encoder.encode(state)
-        try network.checkpoint(optimizer: optimizer, generator: generator, metadata: metadata).write(to: checkpointURL)
+        try checkpoints.save(network.checkpoint(optimizer: optimizer, generator: generator, metadata: metadata), trialId: trial.id)
     }
-
-    /// The weights, momentum and generator bytes (for determinism tests).
-    public var stateBytes: [Float] { network.parameterValues() + optimizer.velocity }
 }
