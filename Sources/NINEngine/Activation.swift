@@ -7,9 +7,7 @@ public final class ReLU: Layer {
     public var outputShape: FeatureShape { inputShape }
     /// Threads (parallel over elements).
     public let threads: Int
-    public var weightCount: Int { 0 }
-    public var biasCount: Int { 0 }
-    public var multiplyAddsPerExample: Int { 0 }
+    public var formula: LayerFormula { .parameterFree(output: inputShape) }
 
     /// Creates the layer.
     public init(name: String, shape: FeatureShape, threads: Int) {
@@ -56,9 +54,10 @@ public final class Dropout: Layer {
     public let threads: Int
     /// The cached mask of the last training forward: `0` or `1/(1 − rate)` per element.
     let mask: FloatBuffer
-    public var weightCount: Int { 0 }
-    public var biasCount: Int { 0 }
-    public var multiplyAddsPerExample: Int { 0 }
+    public var formula: LayerFormula { Dropout.formula(input: inputShape) }
+
+    /// Dropout keeps the shape and has no parameters.
+    public static func formula(input: FeatureShape) -> LayerFormula { .parameterFree(output: input) }
 
     /// Creates the layer.
     /// - Precondition: `0 ≤ rate < 1`.
