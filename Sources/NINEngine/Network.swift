@@ -250,12 +250,6 @@ public final class Network {
         return Tensor(shape: [batch, classes], data: Array(UnsafeBufferPointer(start: z, count: batch * classes)))
     }
 
-    /// Inference-mode class probabilities `[N, classes]` (softmax of the logits).
-    public func predict(input: UnsafeBufferPointer<Float>, batch: Int) -> Tensor {
-        let z = logits(input: input, batch: batch)
-        return Tensor(shape: [batch, classes], data: Network.softmax(z.data, batch: batch, classes: classes))
-    }
-
     static func softmax(_ z: [Float], batch: Int, classes: Int) -> [Float] {
         var p = [Float](repeating: 0, count: z.count)
         z.withUnsafeBufferPointer { zp in

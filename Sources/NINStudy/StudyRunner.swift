@@ -3,63 +3,6 @@ import NINEngine
 import NINData
 import NINStore
 
-/// Options of `nin-study run`.
-public struct RunOptions: Sendable {
-    /// The results database (default `results/results.sqlite`).
-    public var databasePath: String = "results/results.sqlite"
-    /// `--data-dir`; see `DataLocator` for the lookup order.
-    public var dataDir: String?
-    /// Threads for the engine and BLAS.
-    public var threads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
-    /// `--only`: a trial-id prefix, or comma-separated `key=value` filters on swept values.
-    public var only: String?
-    /// Render confidence maps at the end of each trial.
-    public var renderMaps: Bool = true
-    /// Download a dataset that is found nowhere (`--no-fetch` turns this off).
-    public var fetchMissing: Bool = true
-    /// Run trials that failed before again (they are skipped by default: failures are deterministic).
-    public var retryFailed: Bool = false
-    /// Where per-trial checkpoints go (default: `checkpoints/` beside the database).
-    public var checkpointDirectory: String?
-    /// Where confidence maps and learning curves go (default: `maps/` beside the database).
-    public var mapsDirectory: String?
-    /// Cache for fitted preprocessing (default: the per-user cache).
-    public var cacheDirectory: String?
-
-    public init() {}
-
-    var resultsFolder: String { (databasePath as NSString).deletingLastPathComponent }
-    var checkpoints: CheckpointStore { checkpointDirectory.map(CheckpointStore.init(directory:)) ?? CheckpointStore(databasePath: databasePath) }
-    var maps: String { mapsDirectory ?? (resultsFolder as NSString).appendingPathComponent("maps") }
-    var cache: String { cacheDirectory ?? (DataLocator().userCacheDirectory as NSString).appendingPathComponent("preprocessing") }
-}
-
-/// How a run ended.
-public struct RunSummary: Sendable {
-    public var finished: [String] = []
-    public var skipped: [String] = []
-    public var failed: [(id: String, label: String, reason: String)] = []
-    public var interrupted = false
-    /// Trials not run: because of an interruption, or because another live process runs them.
-    public var notRun: [String] = []
-    public var succeeded: Bool { failed.isEmpty && !interrupted && notRun.isEmpty }
-}
-
-/// Errors of a run that are not the study file's or a dataset's.
-public enum RunError: Error, CustomStringConvertible {
-    case noTrialMatches(filter: String, labels: [String])
-    case badFilter(String)
-
-    public var description: String {
-        switch self {
-        case .noTrialMatches(let f, let labels):
-            return "--only \(f) matches no trial; the study's trials are:\n" + labels.map { "  \($0)" }.joined(separator: "\n")
-        case .badFilter(let f):
-            return "--only \(f): expected a trial-id prefix or comma-separated key=value filters (e.g. model.head=gap,seed=1)"
-        }
-    }
-}
-
 /// Runs a study: registers it and its trials in the results store, then trains each trial that is
 /// not finished, resuming interrupted ones from their last end-of-epoch checkpoint.
 public final class StudyRunner {
@@ -296,26 +239,5 @@ public final class StudyRunner {
                                  fetchMissing: options.fetchMissing, log: reporter.message)
         prepared = p
         return p
-    }
-}
-
-/// What a run does with a selected trial, from its stored record.
-enum TrialDecision: Equatable {
-    /// Train it (pending, interrupted, or failed and retried).
-    case train
-    /// Finished earlier.
-    case skipFinished
-    /// Failed earlier (failures are deterministic; `--retry-failed` trains it again).
-    case skipFailed(reason: String)
-    /// Running in another live process (abandoned ones were marked interrupted before).
-    case runningElsewhere(pid: String, host: String)
-
-    init(stored: TrialRecord, retryFailed: Bool) {
-        switch stored.status {
-        case .finished: self = .skipFinished
-        case .failed where !retryFailed: self = .skipFailed(reason: stored.failureReason ?? "no reason recorded")
-        case .running: self = .runningElsewhere(pid: stored.pid.map(String.init) ?? "?", host: stored.host ?? "?")
-        case .pending, .interrupted, .failed: self = .train
-        }
     }
 }

@@ -2,58 +2,6 @@ import Foundation
 import NINEngine
 import NINData
 
-/// A thread-safe stop request (set by Ctrl-C, read once per mini-batch).
-public final class StopFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    public init() {}
-    public var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
-    public func set() { lock.lock(); value = true; lock.unlock() }
-}
-
-/// The metrics of one finished epoch. Accuracies in percent, losses in nats per image.
-public struct EpochMetrics: Equatable, Sendable {
-    public var epoch: Int
-    public var trainLoss: Double
-    public var trainAccuracy: Double
-    public var valLoss: Double?
-    public var valAccuracy: Double?
-    public var testLoss: Double?
-    public var testAccuracy: Double?
-    /// The learning rate used during the epoch (per mini-batch).
-    public var learningRate: Double
-    /// Wall seconds of the epoch, training and evaluation.
-    public var wallSeconds: Double
-    /// Training throughput, images per second.
-    public var imagesPerSecond: Double
-}
-
-/// What happened to a trial.
-public enum TrialOutcome: Equatable, Sendable {
-    case finished
-    /// Failed with a plain reason (NaN/Inf loss, accuracy stuck at chance).
-    case failed(String)
-    /// Stopped on request; the last end-of-epoch checkpoint is kept for resuming.
-    case interrupted
-}
-
-/// Live progress of a trial's training, called at most once per mini-batch.
-public struct BatchProgress: Sendable {
-    public var epoch: Int, epochs: Int, batch: Int, batches: Int
-    /// Running mean loss and accuracy (percent) of the epoch so far.
-    public var loss: Double, accuracy: Double
-    public var imagesPerSecond: Double
-}
-
-/// The checkpoint metadata the trainer needs to resume (stored inside the engine checkpoint).
-struct ResumeState: Codable, Equatable {
-    var trialId: String
-    /// Epochs completed.
-    var epoch: Int
-    var iterationsDone: Int
-    var schedule: ScheduleState
-}
-
 /// Trains one trial, epoch by epoch, with an end-of-epoch checkpoint after each epoch.
 ///
 /// Determinism: every random draw (initialisation, per-epoch shuffle, augmentation, dropout)

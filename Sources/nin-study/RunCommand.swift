@@ -17,7 +17,8 @@ extension NINStudyCommand {
             bit-identical results (same thread count). Ctrl-C stops cleanly; run again to resume. \
             Exit status: 0 when every selected trial finished; 1 when some failed, the run was interrupted \
             or another process is running some; 2 for bad input (study file, dataset, results database, \
-            an --only filter that matches nothing); 64 for invalid command-line options.
+            an --only filter that matches nothing); 64 for invalid command-line options. A dataset found \
+            nowhere is downloaded (into --data-dir when given) unless --no-fetch.
             """)
 
         @Argument(help: "The study definition (JSON; see Studies/ and Studies/study.schema.json).")
@@ -25,11 +26,9 @@ extension NINStudyCommand {
 
         @OptionGroup var database: DatabaseOptions
 
-        @Option(help: "Folder holding the datasets; searched first, then $NIN_DATA_DIR, ~/.cache/nin-study/data and /usr/share/datasets. Found nowhere, the dataset is downloaded (into this folder when given) unless --no-fetch.")
-        var dataDir: String?
+        @OptionGroup var data: DataDirOptions
 
-        @Option(help: "Threads for the engine and BLAS (the default is the number of cores). Results are bit-identical for the same thread count.")
-        var threads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        @OptionGroup var threading: ThreadOptions
 
         @Flag(help: "List the expanded trials with ids, parameter counts, multiply-adds and an estimated time; train nothing.")
         var dryRun = false
@@ -49,21 +48,13 @@ extension NINStudyCommand {
         @Flag(help: "Run trials that failed before again.")
         var retryFailed = false
 
-        func validate() throws {
-            guard threads >= 1 else { throw ValidationError("--threads must be at least 1, found \(threads)") }
-            try checkDataDir(dataDir)
-        }
-
         func run() throws {
             let definition = try reportingErrors { try StudyDefinition.load(path: study) }
-            let cores = ProcessInfo.processInfo.activeProcessorCount
-            if threads > cores {
-                FileHandle.standardError.write(Data("warning: --threads \(threads) is more than the \(cores) cores of this machine; expect it to be slower\n".utf8))
-            }
+            threading.warnIfOversubscribed()
             var options = RunOptions()
             options.databasePath = database.databasePath
-            options.dataDir = dataDir
-            options.threads = threads
+            options.dataDir = data.dataDir
+            options.threads = threading.threads
             options.only = only
             options.renderMaps = !noMaps
             options.mapsDirectory = mapsDir
@@ -72,7 +63,7 @@ extension NINStudyCommand {
             let runner = StudyRunner(study: definition, options: options, reporter: ConsoleReporter())
             if dryRun {
                 let trials = try reportingErrors { try runner.selectedTrials() }
-                print(DryRun.table(trials: trials, threads: threads))
+                print(DryRun.table(trials: trials, threads: threading.threads))
                 return
             }
             let stop = StopFlag()
@@ -106,13 +97,4 @@ func installInterruptHandler(_ stop: StopFlag) -> DispatchSourceSignal {
     }
     source.resume()
     return source
-}
-
-/// `--data-dir` names a folder that must exist (a typo must not start a download into a new folder).
-func checkDataDir(_ dataDir: String?) throws {
-    guard let dataDir else { return }
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: dataDir, isDirectory: &isDirectory), isDirectory.boolValue else {
-        throw ValidationError("--data-dir \(dataDir) is not an existing folder")
-    }
 }

@@ -1,0 +1,14 @@
+/// Errors of a run that are not the study file's or a dataset's.
+public enum RunError: Error, CustomStringConvertible {
+    case noTrialMatches(filter: String, labels: [String])
+    case badFilter(String)
+
+    public var description: String {
+        switch self {
+        case .noTrialMatches(let f, let labels):
+            return "--only \(f) matches no trial; the study's trials are:\n" + labels.map { "  \($0)" }.joined(separator: "\n")
+        case .badFilter(let f):
+            return "--only \(f): expected a trial-id prefix or comma-separated key=value filters (e.g. model.head=gap,seed=1)"
+        }
+    }
+}
