@@ -171,6 +171,24 @@ public struct Head: Codable, Equatable, Sendable {
     }
 }
 
+/// A layer of an mlpconv block, as validation errors name it (Caffe zoo names).
+public enum BlockLayer: Equatable, Sendable, CustomStringConvertible {
+    /// The k×k convolution ("conv").
+    case convolution
+    /// The i-th 1×1 layer of the micro-network, 1-based ("cccp1", "cccp2", …).
+    case microLayer(Int)
+    /// The pooling after the block ("pool").
+    case pool
+
+    public var description: String {
+        switch self {
+        case .convolution: return "conv"
+        case .microLayer(let i): return "cccp\(i)"
+        case .pool: return "pool"
+        }
+    }
+}
+
 /// An invalid model description, naming the offending block (key path `blocks[i]`) and shapes.
 public enum ModelDescriptionError: Error, Equatable, CustomStringConvertible {
     /// The input shape has a non-positive axis.
@@ -179,12 +197,12 @@ public enum ModelDescriptionError: Error, Equatable, CustomStringConvertible {
     case invalidClasses(Int)
     /// No mlpconv blocks.
     case noBlocks
-    /// A non-positive channel count or micro-network width (`layer` e.g. "conv" or "cccp2").
-    case zeroChannels(block: Int, layer: String, found: Int)
+    /// A non-positive channel count or micro-network width.
+    case zeroChannels(block: Int, layer: BlockLayer, found: Int)
     /// Kernel below 1, stride below 1 or negative padding of the k×k convolution.
     case invalidConvolution(block: Int, kernel: Int, stride: Int, pad: Int)
     /// A layer's output map would be smaller than 1×1.
-    case mapTooSmall(block: Int, layer: String, input: FeatureShape, kernel: Int, stride: Int, pad: Int)
+    case mapTooSmall(block: Int, layer: BlockLayer, input: FeatureShape, kernel: Int, stride: Int, pad: Int)
     /// Pool size or stride below 1, or padding outside `0..<size`.
     case invalidPool(block: Int, size: Int, stride: Int, pad: Int)
     /// A dropout rate outside [0, 1) (`block` nil for the head).
@@ -289,9 +307,9 @@ extension ModelDescription {
             guard block.kernel >= 1, block.stride >= 1, block.pad >= 0 else {
                 throw ModelDescriptionError.invalidConvolution(block: b, kernel: block.kernel, stride: block.stride, pad: block.pad)
             }
-            guard block.channels >= 1 else { throw ModelDescriptionError.zeroChannels(block: b, layer: "conv", found: block.channels) }
+            guard block.channels >= 1 else { throw ModelDescriptionError.zeroChannels(block: b, layer: .convolution, found: block.channels) }
             for (i, w) in block.microWidths.enumerated() where w < 1 {
-                throw ModelDescriptionError.zeroChannels(block: b, layer: "cccp\(i + 1)", found: w)
+                throw ModelDescriptionError.zeroChannels(block: b, layer: .microLayer(i + 1), found: w)
             }
             let depth = block.microWidths.count
             let classMapsHere = isLastBlock && head.kind == .gap
@@ -302,7 +320,7 @@ extension ModelDescription {
                                  spec: .convolution(channels: convChannels, kernel: block.kernel, stride: block.stride, pad: block.pad),
                                  input: shape, relu: convReLU)
             guard conv.output.height >= 1, conv.output.width >= 1 else {
-                throw ModelDescriptionError.mapTooSmall(block: b, layer: "conv", input: shape, kernel: block.kernel,
+                throw ModelDescriptionError.mapTooSmall(block: b, layer: .convolution, input: shape, kernel: block.kernel,
                                                         stride: block.stride, pad: block.pad)
             }
             layers.append(conv)
@@ -321,7 +339,7 @@ extension ModelDescription {
                 }
                 let pooling = LayerPlan(name: "\(prefix).pool", spec: .pooling(pool), input: shape, relu: false)
                 guard pooling.output.height >= 1, pooling.output.width >= 1 else {
-                    throw ModelDescriptionError.mapTooSmall(block: b, layer: "pool", input: shape, kernel: pool.size,
+                    throw ModelDescriptionError.mapTooSmall(block: b, layer: .pool, input: shape, kernel: pool.size,
                                                             stride: pool.stride, pad: pool.pad)
                 }
                 layers.append(pooling)

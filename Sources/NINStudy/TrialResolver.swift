@@ -220,9 +220,9 @@ enum TrialResolver {
     /// (`model.blocks[i]`, also for the blocks a preset or shorthand produced) or of the head.
     static func studyProblem(_ error: ModelDescriptionError) -> String {
         switch error {
-        case let .mapTooSmall(b, layer, input, k, s, p) where layer == "conv":
+        case let .mapTooSmall(b, layer, input, k, s, p) where layer == .convolution:
             return "model.blocks[\(b)]: the \(k)×\(k) convolution (stride \(s), pad \(p)) does not fit its \(input) input (a map must stay at least 1×1)"
-        case let .mapTooSmall(b, layer, input, k, s, p) where layer == "pool":
+        case let .mapTooSmall(b, layer, input, k, s, p) where layer == .pool:
             return "model.blocks[\(b)].pool: the \(k)×\(k) pooling (stride \(s), pad \(p)) does not fit its \(input) input (a map must stay at least 1×1)"
         case .invalidDropout(nil, _), .invalidHidden:
             return "model: head: \(error)"

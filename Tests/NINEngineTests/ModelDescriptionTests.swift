@@ -184,11 +184,11 @@ final class ModelDescriptionTests: XCTestCase {
         }
         // 8 → pool 4 → pool 2 → a 3×3 kernel without padding does not fit a 2×2 map.
         expect(model([ok, ok, MlpconvBlock(channels: 8, kernel: 3, microWidths: [4])]),
-               .mapTooSmall(block: 2, layer: "conv", input: FeatureShape(height: 2, width: 2, channels: 8), kernel: 3, stride: 1, pad: 0),
+               .mapTooSmall(block: 2, layer: .convolution, input: FeatureShape(height: 2, width: 2, channels: 8), kernel: 3, stride: 1, pad: 0),
                mentions: "blocks[2].conv: input map 2×2×8")
-        expect(model([ok, MlpconvBlock(channels: 0, kernel: 3)]), .zeroChannels(block: 1, layer: "conv", found: 0), mentions: "blocks[1].conv")
+        expect(model([ok, MlpconvBlock(channels: 0, kernel: 3)]), .zeroChannels(block: 1, layer: .convolution, found: 0), mentions: "blocks[1].conv")
         expect(model([MlpconvBlock(channels: 8, kernel: 3, microWidths: [8, 0])]),
-               .zeroChannels(block: 0, layer: "cccp2", found: 0), mentions: "blocks[0].cccp2")
+               .zeroChannels(block: 0, layer: .microLayer(2), found: 0), mentions: "blocks[0].cccp2")
         expect(model([ok, MlpconvBlock(channels: 8, kernel: 0)]), .invalidConvolution(block: 1, kernel: 0, stride: 1, pad: 0),
                mentions: "blocks[1].conv: kernel 0")
         expect(model([MlpconvBlock(channels: 8, kernel: 3, pool: .init(kind: .avg, size: 0, stride: 2))]),
@@ -196,7 +196,7 @@ final class ModelDescriptionTests: XCTestCase {
         expect(model([ok, ok, MlpconvBlock(channels: 8, kernel: 1, dropout: 1.0)]), .invalidDropout(block: 2, rate: 1.0),
                mentions: "blocks[2].dropout")
         expect(model([MlpconvBlock(channels: 8, kernel: 3, pool: .init(kind: .max, size: 9, stride: 2))]),
-               .mapTooSmall(block: 0, layer: "pool", input: FeatureShape(height: 6, width: 6, channels: 10), kernel: 9, stride: 2, pad: 0),
+               .mapTooSmall(block: 0, layer: .pool, input: FeatureShape(height: 6, width: 6, channels: 10), kernel: 9, stride: 2, pad: 0),
                mentions: "blocks[0].pool")
         expect(model([ok], head: .fc(hidden: [16, 0])), .invalidHidden(index: 1, width: 0), mentions: "head.hidden[1]")
         expect(model([ok], head: .fc(hidden: [16], dropout: -0.1)), .invalidDropout(block: nil, rate: -0.1), mentions: "head.hiddenDropout")
