@@ -69,6 +69,11 @@ indirect enum FieldSpec {
             guard case .number(let d) = value, d.isFinite else { return bad() }
             if let lo, lx ? !(d > lo) : !(d >= lo) { return bad() }
             if let hi, hx ? !(d < hi) : !(d <= hi) { return bad() }
+            // The engine computes in 32-bit floats: a value they cannot hold is refused here,
+            // not trained as infinity or zero.
+            if !Float(d).isFinite || (d != 0 && Float(d) == 0) {
+                return ["\(path): expected \(expectation) that a 32-bit float holds (magnitude at most 3.4e38, and 0 or not so small that it rounds to 0), found \(found)"]
+            }
             return []
         case .string(let oneOf):
             guard case .string(let s) = value else { return bad() }
@@ -84,7 +89,7 @@ indirect enum FieldSpec {
             guard case .object(let o) = value else { return bad() }
             var out: [String] = []
             for key in o.keys.sorted() {
-                let sub = path.isEmpty ? key : "\(path).\(key)"
+                let sub = JSONValue.keyPath(path, key)
                 if let spec = fields[key] {
                     out += spec.problems(o[key]!, at: sub)
                 } else {
@@ -93,7 +98,7 @@ indirect enum FieldSpec {
                 }
             }
             for key in required.sorted() where o[key] == nil {
-                out.append("\(path.isEmpty ? key : "\(path).\(key)"): required key is missing")
+                out.append("\(JSONValue.keyPath(path, key)): required key is missing")
             }
             return out
         case .stringOrObject(let oneOf, let object):

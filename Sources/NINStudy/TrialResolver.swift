@@ -11,6 +11,9 @@ import NINEngine
 enum TrialResolver {
     struct Problems: Error { var list: [String] }
 
+    /// The memory a trial may need to train (bytes): this machine's.
+    static let machineMemory = Double(ProcessInfo.processInfo.physicalMemory)
+
     static func resolve(_ json: JSONValue) throws -> TrialConfig {
         var problems: [String] = []
         func int(_ path: String) -> Int? { if case .number(let d)? = json.value(at: path) { return Int(d) }; return nil }
@@ -159,7 +162,12 @@ enum TrialResolver {
         let model = ResolvedModel(blocks: blocks, head: head, finalReLU: bool("model.finalReLU") ?? true,
                                   fcHidden: head == .gap ? [] : fcHidden,
                                   fcDropout: head == .fcDropout ? (num("model.fcDropout") ?? 0.5) : nil)
-        if !blocks.isEmpty {
+        // Sizes first, in floating point: an absurd network gets a message naming its key before
+        // any integer count (which could overflow) or allocation.
+        let size = TrialSize(model: model, height: imageShape[0], width: imageShape[1], channels: imageShape[2], classes: classes)
+        if let problem = size.problem(batch: int("training.batchSize") ?? 128, memory: machineMemory) {
+            problems.append(problem)
+        } else if !blocks.isEmpty {
             // The engine's check of the network it will build (shapes, channels, pooling, dropout,
             // head), its errors named by the study's key paths.
             do { try model.engineDescription(dataset: dataset).validate() } catch let error as ModelDescriptionError {

@@ -50,6 +50,9 @@ extension NINStudyCommand {
 
         func run() throws {
             let definition = try reportingErrors { try StudyDefinition.load(path: study) }
+            for warning in definition.warnings {
+                FileHandle.standardError.write(Data("warning: \(study): \(warning)\n".utf8))
+            }
             threading.warnIfOversubscribed()
             var options = RunOptions()
             options.databasePath = database.databasePath
