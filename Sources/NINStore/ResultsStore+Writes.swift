@@ -381,6 +381,20 @@ extension ResultsStore {
     }
 }
 
+extension ResultsStore {
+    /// Forgets the artifacts of a trial whose files were deleted (a trial no study contains any
+    /// more), except those of `keeping` kinds.
+    /// - Returns: the rows removed. - Throws: a database error.
+    @discardableResult
+    public func removeArtifacts(trialId: String, keeping: Set<ArtifactKind> = []) throws -> [ArtifactRecord] {
+        try write("forget artifacts of trial \(trialId.prefix(10))") { db in
+            let rows = try ArtifactRecord.filter(Column("trial_id") == trialId).fetchAll(db).filter { !keeping.contains($0.kind) }
+            for row in rows { _ = try row.delete(db) }
+            return rows
+        }
+    }
+}
+
 // MARK: - Helpers
 
 extension ResultsStore {

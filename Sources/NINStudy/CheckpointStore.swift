@@ -60,4 +60,25 @@ public struct CheckpointStore: Sendable {
     public func remove(trialId: String) {
         try? FileManager.default.removeItem(at: url(trialId: trialId))
     }
+
+    /// Deletes the temporary files of checkpoint writes that never reached their rename (a kill
+    /// between the two): `.<trial-id>.ckpt.tmp-<pid>` whose writer is not a live process on this
+    /// host and that nothing has written to for `staleAfter` seconds (a folder shared with
+    /// another host keeps that host's writes in progress: they are never that old).
+    /// - Returns: the names of the files deleted.
+    @discardableResult
+    public func removeAbandonedTemporaryFiles(isAlive: (Int32) -> Bool, staleAfter: TimeInterval = 60,
+                                              now: Date = Date()) -> [String] {
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: directory) else { return [] }
+        var removed: [String] = []
+        for name in names.sorted() {
+            guard let (target, pid) = Checkpoint.parseTemporaryName(name), target.hasSuffix(".ckpt"), !isAlive(pid) else { continue }
+            let path = (directory as NSString).appendingPathComponent(name)
+            guard let modified = (try? fm.attributesOfItem(atPath: path))?[.modificationDate] as? Date,
+                  now.timeIntervalSince(modified) >= staleAfter else { continue }
+            if (try? fm.removeItem(atPath: path)) != nil { removed.append(name) }
+        }
+        return removed
+    }
 }

@@ -70,6 +70,14 @@ public final class PreparedData {
     }
 }
 
+/// A dataset setting of the study (subset, validation hold-out) that the dataset files found
+/// cannot satisfy: the key and the reader's error. `StudyRunner` adds the study file.
+struct DatasetKeyError: Error, CustomStringConvertible {
+    var key: String
+    var error: DatasetError
+    var description: String { "\(key): \(error)" }
+}
+
 /// A dataset configuration's splits as read, before preprocessing: subset and validation
 /// hold-out applied. Only one copy of the images is kept in memory.
 struct DatasetSplits {
@@ -105,14 +113,20 @@ struct DatasetSplits {
         let empty = LabeledImages(images: Tensor(zeros: [0, train.height, train.width, train.channels]), labels: [])
         dataset.train = empty
         dataset.test = empty
-        if let n = d.trainSubset { train = try train.firstN(n) }
-        if let n = d.trainPerClass { train = try train.perClass(n, classCount: dataset.classNames.count) }
+        // A subset the files found cannot give is the study's problem: named by its key.
+        func keyed<T>(_ key: String, _ body: () throws -> T) throws -> T {
+            do { return try body() } catch let error as DatasetError { throw DatasetKeyError(key: key, error: error) }
+        }
+        if let n = d.trainSubset { train = try keyed("dataset.subset.train") { try train.firstN(n) } }
+        if let n = d.trainPerClass {
+            train = try keyed("dataset.subset.trainPerClass") { try train.perClass(n, classCount: dataset.classNames.count) }
+        }
         if d.validation > 0 {
-            let split = try train.validationSplit(last: d.validation)
+            let split = try keyed("dataset.validation") { try train.validationSplit(last: d.validation) }
             train = split.train
             validation = split.validation
         }
-        if let n = d.testSubset { test = try test.firstN(n) }
+        if let n = d.testSubset { test = try keyed("dataset.subset.test") { try test.firstN(n) } }
         self.train = train
         self.test = test
     }

@@ -10,6 +10,8 @@ public final class StudyRunner {
     public let options: RunOptions
     public let reporter: RunReporter
     private var prepared: PreparedData?
+    /// The identity of each dataset's files as found now (nil inside: found nowhere), read once per run.
+    private var currentIdentities: [DatasetName: DatasetIdentity?] = [:]
 
     public init(study: StudyDefinition, options: RunOptions, reporter: RunReporter) {
         self.study = study
@@ -63,6 +65,10 @@ public final class StudyRunner {
     public func run(stop: StopFlag) throws -> RunSummary {
         let selected = try selectedTrials()
         let store = try ResultsStore(path: options.databasePath)
+        let abandoned = options.checkpoints.removeAbandonedTemporaryFiles(isAlive: ResultsStore.processIsAlive)
+        if !abandoned.isEmpty {
+            reporter.message("deleted \(abandoned.count) temporary checkpoint file\(abandoned.count == 1 ? "" : "s") of killed runs: \(abandoned.joined(separator: ", "))")
+        }
         let host = ProcessInfo.processInfo.hostName
         let recovered = try store.recoverAbandonedTrials(currentHost: host, isAlive: ResultsStore.processIsAlive)
         if !recovered.isEmpty {
@@ -84,6 +90,12 @@ public final class StudyRunner {
             guard let stored = try store.trial(id: trial.id) else { continue }
             switch TrialDecision(stored: stored, retryFailed: options.retryFailed) {
             case .skipFinished:
+                if let differences = try datasetChanges(trial, stored: stored, store: store) {
+                    summary.datasetChanged.append((trial.id, trial.label, differences))
+                    reporter.message("\(position) \(trial.label): finished earlier on other \(trial.config.dataset.name.rawValue) files than the ones found now (\(differences.joined(separator: "; "))). "
+                                     + Self.datasetChangedAdvice)
+                    continue
+                }
                 summary.skipped.append(trial.id)
                 reporter.message("\(position) \(trial.label): finished earlier, skipped")
                 continue
@@ -99,7 +111,13 @@ public final class StudyRunner {
             case .train:
                 break
             }
-            if stop.isSet { summary.notRun.append(trial.id); continue }
+            // A stop requested before this trial began (also while the data was being read) is
+            // an interruption, not a trial running elsewhere.
+            if stop.isSet {
+                summary.interrupted = true
+                summary.notRun.append(trial.id)
+                continue
+            }
             let remainingMultiplyAdds = work[(index + 1)...].reduce(0) { $0 + $1.multiplyAdds }
             let outcome = try train(trial, stored: stored, position: position, index: index, count: selected.count,
                                     store: store, host: host, environmentId: environmentId,
@@ -131,6 +149,15 @@ public final class StudyRunner {
         let detached = try store.detachTrials(study: study.name, keeping: Set(study.trials.map(\.id)))
         if !detached.isEmpty {
             reporter.message("the definition of study \(study.name) changed since its last run: \(detached.count) trial\(detached.count == 1 ? " is" : "s are") no longer part of it (their results stay in the trials table)")
+            let files = DetachedTrialFiles(store: store, databasePath: options.databasePath,
+                                           checkpoints: options.checkpoints, mapsFolder: options.maps)
+            let cleaned = try files.remove(trialIds: detached)
+            if !cleaned.removedFiles.isEmpty {
+                reporter.message("deleted \(cleaned.removedFiles.count) checkpoint and map file\(cleaned.removedFiles.count == 1 ? "" : "s") of trials no study contains any more")
+            }
+            if let reason = cleaned.keptBecause {
+                reporter.message("kept the checkpoints and maps of trials no study contains any more: \(reason)")
+            }
         }
         return environmentId
     }
@@ -210,6 +237,27 @@ public final class StudyRunner {
         }
     }
 
+    /// What a user can do about a finished trial whose dataset files changed.
+    public static let datasetChangedAdvice = "Its recorded results stay as they are, for the files it read; it is not trained again in this database. To train it on the files found now, run with another --db; to go on with this database, pass the --data-dir holding the files it read."
+
+    /// The files that differ between those a finished trial recorded and those found now, or nil
+    /// when they agree, the trial recorded none, or the dataset is found nowhere (nothing to compare).
+    /// - Throws: `DatasetError` for dataset files that cannot be read, `StoreError`.
+    func datasetChanges(_ trial: Trial, stored: TrialRecord, store: ResultsStore) throws -> [String]? {
+        guard let recorded = stored.datasetIdentity else { return nil }
+        let name = trial.config.dataset.name
+        if currentIdentities[name] == nil {
+            if let p = prepared, p.name == name {
+                currentIdentities[name] = .some(p.identity)
+            } else {
+                do { currentIdentities[name] = .some(try DataLocator().load(name, dataDir: options.dataDir).identity) }
+                catch DatasetError.datasetNotFound { currentIdentities[name] = .some(nil) }
+            }
+        }
+        guard let found = currentIdentities[name]!, found.combined != recorded else { return nil }
+        return DatasetFileDifferences.list(recorded: try store.datasetFiles(identity: recorded), found: found)
+    }
+
     /// Why a trial must start again from epoch 1 instead of resuming from its checkpoint, or nil.
     ///
     /// A checkpoint is resumed only when it belongs to this database's record of the trial: it
@@ -235,8 +283,13 @@ public final class StudyRunner {
     func prepare(_ d: ResolvedDataset) throws -> PreparedData {
         if let p = prepared, p.key == PreparedData.key(for: d) { return p }
         prepared = nil
-        let p = try PreparedData(d, dataDir: options.dataDir, cacheDirectory: options.cache,
+        let p: PreparedData
+        do {
+            p = try PreparedData(d, dataDir: options.dataDir, cacheDirectory: options.cache,
                                  fetchMissing: options.fetchMissing, log: reporter.message)
+        } catch let e as DatasetKeyError {
+            throw RunError.datasetKey(file: study.file, key: e.key, detail: "\(e.error)")
+        }
         prepared = p
         return p
     }

@@ -26,16 +26,7 @@ public enum TrialMaps {
         let trial = Trial(config: config, swept: swept)
         let images = try MapImages.load(config.dataset, dataDir: dataDir, cacheDirectory: options.cache, indices: indices) { identity in
             guard let recorded = record.datasetIdentity, recorded != identity.combined else { return }
-            let expected = Dictionary(uniqueKeysWithValues: try store.datasetFiles(identity: recorded).map { ($0.file, $0.sha256) })
-            let found = Dictionary(uniqueKeysWithValues: identity.files.map { ($0.name, $0.sha256) })
-            let differences = Set(expected.keys).union(found.keys).sorted().compactMap { name -> String? in
-                switch (expected[name], found[name]) {
-                case let (e?, f?) where e != f: return "\(name): recorded \(e.prefix(12))…, found \(f.prefix(12))…"
-                case (_?, nil): return "\(name): recorded, not read now"
-                case (nil, _?): return "\(name): read now, not recorded"
-                default: return nil
-                }
-            }
+            let differences = DatasetFileDifferences.list(recorded: try store.datasetFiles(identity: recorded), found: identity)
             throw MapsError.datasetMismatch(trial: record.id, differences: differences)
         }
         // The trained weights only: the network is built for the images drawn and restored from

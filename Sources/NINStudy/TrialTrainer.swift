@@ -68,13 +68,13 @@ public final class TrialTrainer {
     public func run(stop: StopFlag, progress: (BatchProgress) -> Void,
                     epochFinished: (EpochMetrics) throws -> Void) throws -> TrialOutcome {
         let t = trial.config.training
-        let classes = trial.config.dataset.classes
         let schedule = LearningRateSchedule(base: t.learningRate, spec: t.schedule)
         let sampler = MiniBatchSampler(count: data.train.count, batchSize: t.batchSize)
         let augmentation = Augmentation(translate: trial.config.dataset.translate, horizontalFlip: trial.config.dataset.horizontalFlip)
         var batch = MiniBatch(capacity: t.batchSize, height: data.train.height, width: data.train.width, channels: data.train.channels)
         let totalIterations = t.iterations ?? Int.max
         let epochs = plannedEpochs
+        if let failure = state.failure { return .failed(failure) }
 
         while state.epoch < epochs {
             let epoch = state.epoch + 1
@@ -117,21 +117,29 @@ public final class TrialTrainer {
 
             state.epoch = epoch
             schedule.advance(&state.schedule, afterEpoch: epoch, trainAccuracy: metrics.trainAccuracy)
+            // The failure check comes before the checkpoint, and the checkpoint holds its verdict:
+            // a kill after the checkpoint resumes into the same failure (see `ResumeState.failure`).
+            state.failure = chanceFailure(epoch: epoch, metrics: metrics)
             try epochFinished(metrics)
             try saveCheckpoint()
-
-            // At chance: held-out accuracy within 2 points of 1/K and the training loss still near
-            // ln K (a network that predicts one class, or all classes equally). Checked from epoch
-            // `failAtChanceAfterEpoch` on: a network that collapses later is as dead.
-            let chance = 100.0 / Double(classes)
-            let heldOut = metrics.valAccuracy ?? metrics.testAccuracy ?? metrics.trainAccuracy
-            if t.failAtChanceAfterEpoch > 0, epoch >= t.failAtChanceAfterEpoch,
-               heldOut < chance + 2, metrics.trainLoss > 0.97 * log(Double(classes)) {
-                return .failed(chanceFailureReason(epoch: epoch, metrics: metrics, classes: classes))
-            }
+            if let failure = state.failure { return .failed(failure) }
             if state.iterationsDone >= totalIterations { break }
         }
         return .finished
+    }
+
+    /// The at-chance failure after `epoch`, or nil: held-out accuracy within 2 points of 1/K and
+    /// the training loss still near ln K (a network that predicts one class, or all classes
+    /// equally). Checked from epoch `failAtChanceAfterEpoch` on: a network that collapses later is
+    /// as dead.
+    func chanceFailure(epoch: Int, metrics: EpochMetrics) -> String? {
+        let t = trial.config.training
+        let classes = trial.config.dataset.classes
+        let chance = 100.0 / Double(classes)
+        let heldOut = metrics.valAccuracy ?? metrics.testAccuracy ?? metrics.trainAccuracy
+        guard t.failAtChanceAfterEpoch > 0, epoch >= t.failAtChanceAfterEpoch,
+              heldOut < chance + 2, metrics.trainLoss > 0.97 * log(Double(classes)) else { return nil }
+        return chanceFailureReason(epoch: epoch, metrics: metrics, classes: classes)
     }
 
     /// Why a trial at chance failed, with advice that fits its configuration.

@@ -2,19 +2,13 @@ import ArgumentParser
 import Foundation
 import NINStudy
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 extension NINStudyCommand {
     struct Run: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run a study: train every trial that is not finished yet, recording results in the database.",
             discussion: """
             Finished trials are skipped; interrupted ones resume from their last finished epoch with \
-            bit-identical results (same thread count). Ctrl-C stops cleanly; run again to resume. \
+            bit-identical results (same thread count). Ctrl-C, SIGTERM (Slurm's preemption and time limit) and SIGHUP stop cleanly after the current mini-batch; run again to resume. \
             Exit status: 0 when every selected trial finished; 1 when some failed, the run was interrupted \
             or another process is running some; 2 for bad input (study file, dataset, results database, \
             an --only filter that matches nothing); 64 for invalid command-line options. A dataset found \
@@ -70,8 +64,8 @@ extension NINStudyCommand {
                 return
             }
             let stop = StopFlag()
-            let source = installInterruptHandler(stop)
-            defer { source.cancel() }
+            let signals = StopSignals(stop)
+            defer { signals.cancel() }
             let summary = try reportingErrors { try runner.run(stop: stop) }
             print(summaryText(summary, study: definition))
             if !summary.succeeded { throw ExitCode(1) }
@@ -79,25 +73,16 @@ extension NINStudyCommand {
 
         func summaryText(_ s: RunSummary, study: StudyDefinition) -> String {
             var lines = ["study \(study.name): \(s.finished.count) finished now, \(s.skipped.count) skipped, \(s.failed.count) failed"
+                         + (s.datasetChanged.isEmpty ? "" : ", \(s.datasetChanged.count) finished on other dataset files")
                          + (s.interrupted ? ", interrupted (\(s.notRun.count) not finished)" : s.notRun.isEmpty ? "" : ", \(s.notRun.count) running in another process")]
             for f in s.failed { lines.append("  failed \(f.id.prefix(10)) \(f.label): \(f.reason)") }
+            for c in s.datasetChanged {
+                lines.append("  dataset changed \(c.id.prefix(10)) \(c.label): \(c.differences.joined(separator: "; "))")
+            }
+            if !s.datasetChanged.isEmpty { lines.append("  " + StudyRunner.datasetChangedAdvice) }
             if s.interrupted { lines.append("run the same command again to resume") }
             lines.append("results: \(database.databasePath) (e.g. sqlite3 \(database.databasePath) \"select * from trial_summary\")")
             return lines.joined(separator: "\n")
         }
     }
-}
-
-/// Ctrl-C: the first asks the runner to stop after the current mini-batch (the last end-of-epoch
-/// checkpoint stays valid); a second one exits at once.
-func installInterruptHandler(_ stop: StopFlag) -> DispatchSourceSignal {
-    signal(SIGINT, SIG_IGN)
-    let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-    source.setEventHandler {
-        if stop.isSet { _exit(130) }
-        FileHandle.standardError.write(Data("\nstopping after this mini-batch (Ctrl-C again to quit at once)…\n".utf8))
-        stop.set()
-    }
-    source.resume()
-    return source
 }
