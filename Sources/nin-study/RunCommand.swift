@@ -9,8 +9,8 @@ extension NINStudyCommand {
             discussion: """
             Finished trials are skipped; interrupted ones resume from their last finished epoch with \
             bit-identical results (same thread count). Ctrl-C, SIGTERM (Slurm's preemption and time limit) and SIGHUP stop cleanly after the current mini-batch; run again to resume. \
-            Exit status: 0 when every selected trial finished; 1 when some failed, the run was interrupted \
-            or another process is running some; 2 for bad input (study file, dataset, results database, \
+            Exit status: 0 when every selected trial finished; 1 when some failed, the run was interrupted, \
+            another process is running some, or finished ones read other dataset files; 2 for bad input (study file, dataset, results database, \
             an --only filter that matches nothing); 64 for invalid command-line options. A dataset found \
             nowhere is downloaded (into --data-dir when given) unless --no-fetch.
             """)
