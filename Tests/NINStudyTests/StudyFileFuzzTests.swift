@@ -4,13 +4,15 @@ import NINEngine
 
 /// A fuzz test of the study-file parser and validator (issue 13): the study files in `Studies/`,
 /// mutated by a seeded generator (bytes cut, tokens and extreme numbers inserted, slices copied
-/// and swapped, names replaced), for a few seconds. Every input must end in a study or in a
+/// and swapped, names replaced; or values and keys changed in the parsed tree), for a few seconds. Every input must end in a study or in a
 /// `StudyError` naming the file and, for each problem, a key path (syntax errors: a line and a
 /// column); never a crash, a hang or another error.
 final class StudyFileFuzzTests: XCTestCase {
-    static let seed: UInt64 = 20261201
+    /// The generator's seed; `NIN_FUZZ_SEED` overrides it (a longer hunt: also `NIN_FUZZ_SECONDS`).
+    static let seed = ProcessInfo.processInfo.environment["NIN_FUZZ_SEED"].flatMap { UInt64($0) } ?? 20261201
     /// Wall-clock budget of the whole test (seconds), and of one input.
-    static let budget = 4.0, perInput = 2.0
+    static let budget = ProcessInfo.processInfo.environment["NIN_FUZZ_SECONDS"].flatMap { Double($0) } ?? 4.0
+    static let perInput = 2.0
 
     static let tokens = ["{", "}", "[", "]", ",", ":", "\"", "\\", "NaN", "Infinity", "1e400", "-0", "1e300", "1e-300", "1e12", "1e15",
                          "0", "-1", "65536", "0.5", "null", "true", "false", "\"\"", "\"x\"", "{}", "[]", "\u{0}", "é", "\u{FEFF}",
@@ -29,7 +31,14 @@ final class StudyFileFuzzTests: XCTestCase {
         var inputs = 0, studies = 0, invalid = 0, malformed = 0
         while Date().timeIntervalSince(start) < Self.budget {
             var bytes = [UInt8](seeds[g.nextInt(below: seeds.count)])
-            for _ in 0...g.nextInt(below: 3) { mutate(&bytes, &g) }
+            if g.nextInt(below: 2) == 0, let tree = try? JSONValue.parse(Data(bytes), file: "seed") {
+                // Valid JSON, wrong study: values and keys changed in the parsed tree.
+                var t = tree
+                for _ in 0...g.nextInt(below: 3) { t = mutateTree(t, &g) }
+                bytes = Array(t.canonicalText.utf8)
+            } else {
+                for _ in 0...g.nextInt(below: 3) { mutate(&bytes, &g) }
+            }
             let data = Data(bytes)
             let t0 = Date()
             do {
@@ -62,7 +71,56 @@ final class StudyFileFuzzTests: XCTestCase {
         XCTAssertGreaterThan(inputs, 50, "too few inputs in the budget")
         XCTAssertGreaterThan(invalid, 0)
         XCTAssertGreaterThan(malformed, 0)
-        print("fuzz: \(inputs) mutated study files: \(studies) studies, \(invalid) invalid, \(malformed) not JSON")
+        print("fuzz (seed \(Self.seed)): \(inputs) mutated study files: \(studies) studies, \(invalid) invalid, \(malformed) not JSON")
+    }
+
+    static let keys = ["sweep", "extraTrials", "seeds", "seed", "model", "blocks", "widths", "depth", "widthMultiplier", "head", "preset",
+                       "pool", "kind", "size", "stride", "pad", "channels", "kernel", "dropout", "fcHidden", "fcDropout", "finalReLU",
+                       "preprocessing", "gcnScale", "zcaFilterBias", "subset", "train", "trainPerClass", "test", "validation",
+                       "augmentation", "translate", "horizontalFlip", "epochs", "iterations", "batchSize", "learningRate", "momentum",
+                       "weightDecay", "multipliers", "schedule", "milestones", "stepEpochs", "gamma", "patience", "initializer", "std",
+                       "failAtChanceAfterEpoch", "model.depth", "model.blocks", "model.head", "training.schedule.kind",
+                       "dataset.preprocessing.gcnScale", "dataset.name", "model.widths", "training.batchSize", ""]
+
+    /// A random JSON value: extreme and ordinary numbers, names the format knows, containers.
+    func randomValue(_ g: inout SeededGenerator, depth: Int = 0) -> JSONValue {
+        let numbers: [Double] = [0, -1, 1, 2, 3, 0.5, 1e-300, 1e300, 1e12, 1e15, 65536, 4294967296, 29, 100000, 0.1, 1e-1, 9007199254740993]
+        switch g.nextInt(below: depth > 2 ? 4 : 7) {
+        case 0: return .number(numbers[g.nextInt(below: numbers.count)])
+        case 1: return .string(["gap", "fc", "fc-dropout", "custom", "gcn-zca", "step", "multistep", "plateau", "cifar10", "mnist", "max", "avg", "gaussian", "he", ""][g.nextInt(below: 15)])
+        case 2: return [.null, .bool(true), .bool(false)][g.nextInt(below: 3)]
+        case 3: return .number(Double(g.nextInt(below: 40)))
+        case 4: return .array((0..<g.nextInt(below: 4)).map { _ in randomValue(&g, depth: depth + 1) })
+        default:
+            var o: [String: JSONValue] = [:]
+            for _ in 0..<g.nextInt(below: 4) { o[Self.keys[g.nextInt(below: Self.keys.count)]] = randomValue(&g, depth: depth + 1) }
+            return .object(o)
+        }
+    }
+
+    /// The tree with one value replaced, one key added or one key removed, somewhere.
+    func mutateTree(_ v: JSONValue, _ g: inout SeededGenerator) -> JSONValue {
+        switch v {
+        case .object(var o) where !o.isEmpty && g.nextInt(below: 4) != 0:
+            let keys = o.keys.sorted()
+            let k = keys[g.nextInt(below: keys.count)]
+            switch g.nextInt(below: 6) {
+            case 0: o[Self.keys[g.nextInt(below: Self.keys.count)]] = randomValue(&g)
+            case 1: o.removeValue(forKey: k)
+            default: o[k] = mutateTree(o[k]!, &g)
+            }
+            return .object(o)
+        case .array(var a) where !a.isEmpty && g.nextInt(below: 4) != 0:
+            let i = g.nextInt(below: a.count)
+            switch g.nextInt(below: 5) {
+            case 0: a.append(a[i])
+            case 1: a.remove(at: i)
+            default: a[i] = mutateTree(a[i], &g)
+            }
+            return .array(a)
+        default:
+            return randomValue(&g)
+        }
     }
 
     func mutate(_ bytes: inout [UInt8], _ g: inout SeededGenerator) {
