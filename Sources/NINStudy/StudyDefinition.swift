@@ -87,7 +87,7 @@ public struct StudyDefinition: Sendable {
         if let sweep {
             if case .object(let o) = sweep {
                 for key in o.keys.sorted() {
-                    let where_ = "sweep[\"\(key)\"]"
+                    let where_ = "sweep[\(JSONValue.quote(key))]"
                     guard let spec = StudyDefinition.sweepableSpec(key) else {
                         problems.append("\(where_): unknown key path (sweepable: seed, or any dataset.*, model.*, training.* key, e.g. model.depth, model.widths, model.widthMultiplier, model.head)")
                         continue
@@ -117,9 +117,9 @@ public struct StudyDefinition: Sendable {
                     }
                     for key in o.keys.sorted() {
                         if let spec = StudyDefinition.sweepableSpec(key) {
-                            problems += spec.problems(o[key]!, at: "extraTrials[\(i)][\"\(key)\"]")
+                            problems += spec.problems(o[key]!, at: "extraTrials[\(i)][\(JSONValue.quote(key))]")
                         } else {
-                            problems.append("extraTrials[\(i)][\"\(key)\"]: unknown key path")
+                            problems.append("extraTrials[\(i)][\(JSONValue.quote(key))]: unknown key path")
                         }
                     }
                     extraTrials.append(o)

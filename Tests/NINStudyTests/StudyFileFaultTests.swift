@@ -61,6 +61,7 @@ final class StudyFileFaultTests: XCTestCase {
         XCTAssertEqual(empty.count, 1)
         XCTAssertTrue(empty[0].hasPrefix(#"[""]: unknown key (known keys here: "#), empty[0])
         XCTAssertTrue(problems(json(model: #"{"": {"x": 1}}"#))[0].hasPrefix(#"model[""]: unknown key"#))
+        XCTAssertEqual(problems(json(#""sweep": {"": [1], "a\"b": [2]}"#)).map { String($0.prefix { $0 != ":" }) }, [#"sweep[""]"#, #"sweep["a\"b"]"#])
     }
 
     /// Item 11: every JSON syntax error gives a line and a column.
