@@ -15,7 +15,8 @@ struct TrialSize {
     var activations: [Double] = []
     /// Forward multiply-adds per image per block.
     var multiplyAdds: [Double] = []
-    /// A window larger than the map it slides over (its input before padding), by key path.
+    /// A convolution larger than the map it slides over (its input before padding) that shrinks
+    /// the map, by key path.
     var oversizedWindow: String?
     /// Whether the last entry of each list is the FC head's dense layers (not a block).
     var hasHeadEntry = false
@@ -25,11 +26,14 @@ struct TrialSize {
         for (i, block) in model.blocks.enumerated() {
             var params = 0.0, acts = 0.0, macs = 0.0
             let k = Double(block.kernel)
-            if oversizedWindow == nil, k > min(h, w) {
-                oversizedWindow = "model.blocks[\(i)].kernel: the \(block.kernel)×\(block.kernel) convolution is larger than its \(Int(h))×\(Int(w)) input map"
-            }
+            let (inH, inW) = (h, w)
             h = max(1, ((h + 2 * Double(block.pad) - k) / Double(block.stride)).rounded(.down) + 1)
             w = max(1, ((w + 2 * Double(block.pad) - k) / Double(block.stride)).rounded(.down) + 1)
+            // A kernel larger than its input that also shrinks the map (not a "same" convolution
+            // over a small map) is the block to blame, not a later layer that no longer fits.
+            if oversizedWindow == nil, k > min(inH, inW), h < inH || w < inW || k > inH + 2 * Double(block.pad) {
+                oversizedWindow = "model.blocks[\(i)].kernel: the \(block.kernel)×\(block.kernel) convolution is larger than its \(Int(inH))×\(Int(inW)) input map"
+            }
             for (j, out) in ([Double(block.channels)] + block.widths.map(Double.init)).enumerated() {
                 let fanIn = j == 0 ? k * k * c : c
                 params += fanIn * out + out
@@ -39,9 +43,6 @@ struct TrialSize {
             }
             if let pool = block.pool {
                 let s = Double(pool.size)
-                if oversizedWindow == nil, s > min(h, w) {
-                    oversizedWindow = "model.blocks[\(i)].pool.size: the \(pool.size)×\(pool.size) pooling window is larger than its \(Int(h))×\(Int(w)) input map"
-                }
                 h = max(1, ((h + 2 * Double(pool.pad) - s) / Double(pool.stride)).rounded(.up) + 1)
                 w = max(1, ((w + 2 * Double(pool.pad) - s) / Double(pool.stride)).rounded(.up) + 1)
                 acts += h * w * c

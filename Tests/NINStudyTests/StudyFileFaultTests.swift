@@ -57,6 +57,9 @@ final class StudyFileFaultTests: XCTestCase {
     func testShapeAndKeyProblemsAtTheirPlace() {
         let blocks = #"{"preset": "custom", "blocks": [{"channels": 16, "kernel": 29, "pad": 2, "pool": {"kind": "max", "size": 3, "stride": 2}}, {"channels": 10, "kernel": 3, "pad": 1, "pool": {"kind": "max", "size": 3, "stride": 2}}]}"#
         XCTAssertEqual(problems(json(model: blocks)), ["model.blocks[0].kernel: the 29×29 convolution is larger than its 28×28 input map"])
+        // A "same" convolution over a map smaller than its kernel is fine.
+        let same = #"{"preset": "custom", "blocks": [{"channels": 8, "kernel": 5, "stride": 14, "widths": [8]}, {"channels": 8, "kernel": 3, "pad": 1, "widths": [10]}]}"#
+        XCTAssertNoThrow(try StudyDefinition(data: Data(json(model: same).utf8), file: "same.json"))
         let empty = problems(json(#""": 1"#))
         XCTAssertEqual(empty.count, 1)
         XCTAssertTrue(empty[0].hasPrefix(#"[""]: unknown key (known keys here: "#), empty[0])
