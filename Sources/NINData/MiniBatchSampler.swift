@@ -3,9 +3,8 @@ import NINEngine
 /// Splits an epoch into mini-batches of example indices, shuffled from a seeded generator.
 ///
 /// Determinism and resumption: an epoch's order depends only on the generator state passed in
-/// (`batches(generator:)`), or only on `(seed, epoch)` (`batches(epoch:seed:)`, which derives
-/// a fresh generator per epoch), so a runner that resumes at epoch e reproduces exactly the
-/// order an uninterrupted run would have used.
+/// (`batches(generator:)`), so a runner that resumes at epoch e from a checkpoint holding that
+/// state reproduces exactly the order an uninterrupted run would have used.
 ///
 /// Last partial batch: when `count` is not a multiple of `batchSize`, the last batch holds the
 /// remaining `count % batchSize` examples if `dropLast` is false (the default), or is dropped
@@ -47,21 +46,6 @@ public struct MiniBatchSampler: Codable, Equatable, Sendable {
             start = end
         }
         return result
-    }
-
-    /// The mini-batches of epoch `epoch` for a study seed: uses a generator seeded with
-    /// `epochSeed(seed:epoch:)`, so the order depends only on `(seed, epoch)`.
-    public func batches(epoch: Int, seed: UInt64) -> [[Int]] {
-        var generator = SeededGenerator(seed: Self.epochSeed(seed: seed, epoch: epoch))
-        return batches(generator: &generator)
-    }
-
-    /// A per-epoch seed derived from the study seed (SplitMix64 finaliser of seed ⊕ epoch·φ).
-    public static func epochSeed(seed: UInt64, epoch: Int) -> UInt64 {
-        var z = seed ^ (UInt64(truncatingIfNeeded: epoch) &* 0x9E37_79B9_7F4A_7C15)
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

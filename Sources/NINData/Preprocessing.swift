@@ -18,21 +18,6 @@ public enum Preprocessing: Codable, Equatable, Hashable, Sendable {
     case meanStd
     case gcnZCA(scale: Float = 55, filterBias: Float = 0.1)
 
-    /// Parses a command-line / study-file name: `none`, `scale`, `meanstd`, `gcn-zca`
-    /// (paper defaults scale 55, filter bias 0.1).
-    /// - Throws: `DatasetError.invalidArgument` for any other name.
-    public init(name: String) throws {
-        switch name.lowercased() {
-        case "none": self = .none
-        case "scale": self = .scale
-        case "meanstd", "mean-std": self = .meanStd
-        case "gcn-zca", "gcnzca": self = .gcnZCA()
-        default:
-            throw DatasetError.invalidArgument(name: "preprocessing", expected: "none, scale, meanstd or gcn-zca",
-                                               found: name)
-        }
-    }
-
     /// A stable key naming the preprocessing and its parameters (used in cache file names).
     public var key: String {
         switch self {

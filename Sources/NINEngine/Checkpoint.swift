@@ -158,13 +158,27 @@ public struct Checkpoint: Equatable, Sendable {
                           generator: SeededGenerator(state: state), metadata: metadata)
     }
 
+    /// The temporary file `write(to:)` fills before renaming it over `url`: `.<name>.tmp-<pid>` in
+    /// the same folder. A kill between the write and the rename leaves it behind.
+    public static func temporaryURL(for url: URL, pid: Int32) -> URL {
+        url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(pid)")
+    }
+
+    /// The checkpoint file name and writer's process id of a temporary file name made by
+    /// `temporaryURL(for:pid:)` (`.abc.ckpt.tmp-123` → `("abc.ckpt", 123)`), or nil for other names.
+    public static func parseTemporaryName(_ name: String) -> (target: String, pid: Int32)? {
+        guard name.hasPrefix("."), let r = name.range(of: ".tmp-", options: .backwards),
+              let pid = Int32(name[r.upperBound...]), pid > 0 else { return nil }
+        let target = String(name[name.index(after: name.startIndex)..<r.lowerBound])
+        return target.isEmpty ? nil : (target, pid)
+    }
+
     /// Writes the checkpoint atomically: a temporary file in the same folder, `fsync`, then
     /// `rename` over `url`, so a crash leaves either the old or the new checkpoint.
     /// - Throws: `CheckpointError.io` naming the path.
     public func write(to url: URL) throws {
         let data = serialized()
-        let tmp = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+        let tmp = Self.temporaryURL(for: url, pid: getpid())
         let fd = open(tmp.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw CheckpointError.io(path: tmp.path, reason: "cannot create: \(String(cString: strerror(errno)))") }
         var ok = data.withUnsafeBytes { raw -> Bool in

@@ -146,10 +146,17 @@ public final class Conv2D: Layer {
     /// Largest mini-batch the caches are sized for.
     public let maxBatch: Int
 
-    public var weightCount: Int { kernel * kernel * inputShape.channels * outputShape.channels }
-    public var biasCount: Int { outputShape.channels }
-    public var multiplyAddsPerExample: Int {
-        outputShape.height * outputShape.width * outputShape.channels * kernel * kernel * inputShape.channels
+    public let formula: LayerFormula
+
+    /// Output `convolutionOutputSize` along each axis with `outChannels` maps; weights
+    /// `[k·k·Cin, Cout]`, bias `[Cout]`; `Ho·Wo·Cout·k·k·Cin` multiply-adds; fan-in `k·k·Cin`.
+    public static func formula(input: FeatureShape, outChannels: Int, kernel: Int, stride: Int, pad: Int) -> LayerFormula {
+        let output = FeatureShape(height: convolutionOutputSize(input.height, kernel: kernel, stride: stride, pad: pad),
+                                  width: convolutionOutputSize(input.width, kernel: kernel, stride: stride, pad: pad),
+                                  channels: outChannels)
+        let fanIn = kernel * kernel * input.channels
+        return LayerFormula(output: output, weightCount: fanIn * outChannels, biasCount: outChannels,
+                            multiplyAdds: output.height * output.width * outChannels * fanIn, fanIn: fanIn)
     }
 
     private(set) public var weights: UnsafeMutablePointer<Float>!
@@ -174,12 +181,13 @@ public final class Conv2D: Layer {
     /// - Precondition: the output map is at least 1×1 (`ModelDescription.validate` checks this).
     public init(name: String, input: FeatureShape, outChannels: Int, kernel: Int, stride: Int = 1,
                 pad: Int = 0, relu: Bool, maxBatch: Int, threads: Int) {
-        let ho = convolutionOutputSize(input.height, kernel: kernel, stride: stride, pad: pad)
-        let wo = convolutionOutputSize(input.width, kernel: kernel, stride: stride, pad: pad)
+        let formula = Conv2D.formula(input: input, outChannels: outChannels, kernel: kernel, stride: stride, pad: pad)
+        let (ho, wo) = (formula.output.height, formula.output.width)
         precondition(ho >= 1 && wo >= 1 && outChannels >= 1 && stride >= 1, "invalid convolution \(name)")
         self.name = name
+        self.formula = formula
         self.inputShape = input
-        self.outputShape = FeatureShape(height: ho, width: wo, channels: outChannels)
+        self.outputShape = formula.output
         self.kernel = kernel
         self.stride = stride
         self.pad = pad
@@ -283,10 +291,14 @@ public class LinearLayer: Layer {
     public let maxBatch: Int
     let rowsPerExample: Int
     let inFeatures: Int
+    public let formula: LayerFormula
 
-    public var weightCount: Int { inFeatures * outputShape.channels }
-    public var biasCount: Int { outputShape.channels }
-    public var multiplyAddsPerExample: Int { rowsPerExample * inFeatures * outputShape.channels }
+    /// `rowsPerExample` rows of `inFeatures` each times weights `[inFeatures, Cout]`, bias
+    /// `[Cout]`: `rows·inFeatures·Cout` multiply-adds, fan-in `inFeatures`.
+    static func formula(output: FeatureShape, rowsPerExample: Int, inFeatures: Int) -> LayerFormula {
+        LayerFormula(output: output, weightCount: inFeatures * output.channels, biasCount: output.channels,
+                     multiplyAdds: rowsPerExample * inFeatures * output.channels, fanIn: inFeatures)
+    }
 
     private(set) public var weights: UnsafeMutablePointer<Float>!
     private(set) public var weightGradient: UnsafeMutablePointer<Float>!
@@ -309,6 +321,7 @@ public class LinearLayer: Layer {
         self.outputShape = output
         self.rowsPerExample = rowsPerExample
         self.inFeatures = inFeatures
+        formula = LinearLayer.formula(output: output, rowsPerExample: rowsPerExample, inFeatures: inFeatures)
         self.relu = relu
         self.threads = max(1, threads)
         self.maxBatch = maxBatch
@@ -385,6 +398,12 @@ public final class Conv1x1: LinearLayer {
                    rowsPerExample: input.height * input.width, inFeatures: input.channels,
                    relu: relu, maxBatch: maxBatch, threads: threads)
     }
+
+    /// Same height and width with `outChannels` maps: one row per pixel, `Cin` features each.
+    public static func formula(input: FeatureShape, outChannels: Int) -> LayerFormula {
+        LinearLayer.formula(output: FeatureShape(height: input.height, width: input.width, channels: outChannels),
+                            rowsPerExample: input.height * input.width, inFeatures: input.channels)
+    }
 }
 
 /// A fully connected layer (Dense), optionally with fused ReLU. The input `[N, H, W, C]` is
@@ -395,5 +414,11 @@ public final class Dense: LinearLayer {
     public init(name: String, input: FeatureShape, outFeatures: Int, relu: Bool, maxBatch: Int, threads: Int) {
         super.init(name: name, input: input, output: FeatureShape(height: 1, width: 1, channels: outFeatures),
                    rowsPerExample: 1, inFeatures: input.count, relu: relu, maxBatch: maxBatch, threads: threads)
+    }
+
+    /// `1 × 1 × outFeatures` from the flattened input: one row of `H·W·C` features per example.
+    public static func formula(input: FeatureShape, outFeatures: Int) -> LayerFormula {
+        LinearLayer.formula(output: FeatureShape(height: 1, width: 1, channels: outFeatures),
+                            rowsPerExample: 1, inFeatures: input.count)
     }
 }

@@ -45,12 +45,9 @@ public protocol Layer: AnyObject {
     var inputShape: FeatureShape { get }
     /// Per-example output shape (NHWC).
     var outputShape: FeatureShape { get }
-    /// Number of weight floats (0 for parameter-free layers).
-    var weightCount: Int { get }
-    /// Number of bias floats (0 for parameter-free layers).
-    var biasCount: Int { get }
-    /// Forward multiply-adds per example (convolutions and Dense only; 0 otherwise).
-    var multiplyAddsPerExample: Int { get }
+    /// The layer kind's formulas for this layer: output shape, parameter counts, multiply-adds,
+    /// fan-in (the same value `ModelDescription.layerShapes()` reports).
+    var formula: LayerFormula { get }
     /// Points the layer at its weights (`weightCount` floats, then `biasCount` bias floats) and
     /// at the same-layout gradient storage.
     func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>)
@@ -67,8 +64,16 @@ public protocol Layer: AnyObject {
 }
 
 extension Layer {
+    /// Number of weight floats (0 for parameter-free layers).
+    public var weightCount: Int { formula.weightCount }
+    /// Number of bias floats (0 for parameter-free layers).
+    public var biasCount: Int { formula.biasCount }
     /// Weights plus bias floats.
-    public var parameterCount: Int { weightCount + biasCount }
+    public var parameterCount: Int { formula.parameters }
+    /// Forward multiply-adds per example (convolutions and Dense only; 0 otherwise).
+    public var multiplyAddsPerExample: Int { formula.multiplyAdds }
+    /// Inputs feeding one output unit (He initialisation); 0 for parameter-free layers.
+    public var fanIn: Int { formula.fanIn }
 }
 
 /// Flat storage for the parameters and gradients of a list of layers, all in one allocation

@@ -171,6 +171,24 @@ public struct Head: Codable, Equatable, Sendable {
     }
 }
 
+/// A layer of an mlpconv block, as validation errors name it (Caffe zoo names).
+public enum BlockLayer: Equatable, Sendable, CustomStringConvertible {
+    /// The k×k convolution ("conv").
+    case convolution
+    /// The i-th 1×1 layer of the micro-network, 1-based ("cccp1", "cccp2", …).
+    case microLayer(Int)
+    /// The pooling after the block ("pool").
+    case pool
+
+    public var description: String {
+        switch self {
+        case .convolution: return "conv"
+        case .microLayer(let i): return "cccp\(i)"
+        case .pool: return "pool"
+        }
+    }
+}
+
 /// An invalid model description, naming the offending block (key path `blocks[i]`) and shapes.
 public enum ModelDescriptionError: Error, Equatable, CustomStringConvertible {
     /// The input shape has a non-positive axis.
@@ -179,12 +197,12 @@ public enum ModelDescriptionError: Error, Equatable, CustomStringConvertible {
     case invalidClasses(Int)
     /// No mlpconv blocks.
     case noBlocks
-    /// A non-positive channel count or micro-network width (`layer` e.g. "conv" or "cccp2").
-    case zeroChannels(block: Int, layer: String, found: Int)
+    /// A non-positive channel count or micro-network width.
+    case zeroChannels(block: Int, layer: BlockLayer, found: Int)
     /// Kernel below 1, stride below 1 or negative padding of the k×k convolution.
     case invalidConvolution(block: Int, kernel: Int, stride: Int, pad: Int)
     /// A layer's output map would be smaller than 1×1.
-    case mapTooSmall(block: Int, layer: String, input: FeatureShape, kernel: Int, stride: Int, pad: Int)
+    case mapTooSmall(block: Int, layer: BlockLayer, input: FeatureShape, kernel: Int, stride: Int, pad: Int)
     /// Pool size or stride below 1, or padding outside `0..<size`.
     case invalidPool(block: Int, size: Int, stride: Int, pad: Int)
     /// A dropout rate outside [0, 1) (`block` nil for the head).
@@ -233,21 +251,18 @@ public struct LayerShape: Codable, Equatable, Sendable {
     public var multiplyAdds: Int
 }
 
-/// Internal layer plan shared by `layerShapes()` and the network builder.
+/// One planned layer: shared by `layerShapes()` and the network builder.
 struct LayerPlan {
-    enum Op {
-        case conv(channels: Int, kernel: Int, stride: Int, pad: Int)
-        case conv1x1(channels: Int)
-        case pool(MlpconvBlock.Pool)
-        case dropout(Float)
-        case gap
-        case dense(Int)
-    }
     var name: String
-    var op: Op
+    var spec: LayerSpec
     var input: FeatureShape
-    var output: FeatureShape
     var relu: Bool
+    /// The layer whose output `[N, H, W, classes]` global average pooling averages: the class
+    /// confidence maps of a GAP head (NIN §4.7).
+    var isClassMaps = false
+    /// Output shape, parameter counts, multiply-adds and fan-in, from the layer kind.
+    var formula: LayerFormula { spec.formula(input: input) }
+    var output: FeatureShape { formula.output }
 }
 
 extension ModelDescription {
@@ -261,26 +276,16 @@ extension ModelDescription {
     public func layerShapes() throws -> [LayerShape] {
         try plan().map { p in
             let kind: LayerShape.Kind
-            var params = 0, macs = 0
-            switch p.op {
-            case let .conv(ch, k, _, _):
-                kind = .convolution
-                params = k * k * p.input.channels * ch + ch
-                macs = p.output.height * p.output.width * ch * k * k * p.input.channels
-            case let .conv1x1(ch):
-                kind = .conv1x1
-                params = p.input.channels * ch + ch
-                macs = p.output.height * p.output.width * ch * p.input.channels
-            case .pool(let spec): kind = spec.kind == .max ? .maxPool : .avgPool
+            switch p.spec {
+            case .convolution: kind = p.spec.isPointwiseConvolution ? .conv1x1 : .convolution
+            case .pooling(let spec): kind = spec.kind == .max ? .maxPool : .avgPool
             case .dropout: kind = .dropout
-            case .gap: kind = .globalAveragePool
-            case .dense(let d):
-                kind = .dense
-                params = p.input.count * d + d
-                macs = p.input.count * d
+            case .globalAveragePool: kind = .globalAveragePool
+            case .dense: kind = .dense
             }
-            return LayerShape(name: p.name, kind: kind, output: p.output, relu: p.relu,
-                              parameters: params, multiplyAdds: macs)
+            let f = p.formula
+            return LayerShape(name: p.name, kind: kind, output: f.output, relu: p.relu,
+                              parameters: f.parameters, multiplyAdds: f.multiplyAdds)
         }
     }
 
@@ -303,78 +308,72 @@ extension ModelDescription {
             guard block.kernel >= 1, block.stride >= 1, block.pad >= 0 else {
                 throw ModelDescriptionError.invalidConvolution(block: b, kernel: block.kernel, stride: block.stride, pad: block.pad)
             }
-            guard block.channels >= 1 else { throw ModelDescriptionError.zeroChannels(block: b, layer: "conv", found: block.channels) }
+            guard block.channels >= 1 else { throw ModelDescriptionError.zeroChannels(block: b, layer: .convolution, found: block.channels) }
             for (i, w) in block.microWidths.enumerated() where w < 1 {
-                throw ModelDescriptionError.zeroChannels(block: b, layer: "cccp\(i + 1)", found: w)
-            }
-            let ho = convolutionOutputSize(shape.height, kernel: block.kernel, stride: block.stride, pad: block.pad)
-            let wo = convolutionOutputSize(shape.width, kernel: block.kernel, stride: block.stride, pad: block.pad)
-            guard ho >= 1, wo >= 1 else {
-                throw ModelDescriptionError.mapTooSmall(block: b, layer: "conv", input: shape, kernel: block.kernel,
-                                                        stride: block.stride, pad: block.pad)
+                throw ModelDescriptionError.zeroChannels(block: b, layer: .microLayer(i + 1), found: w)
             }
             let depth = block.microWidths.count
             let classMapsHere = isLastBlock && head.kind == .gap
             // The conv is the class-map layer when depth is 0 in the last block of a GAP model.
             let convChannels = classMapsHere && depth == 0 ? classes : block.channels
             let convReLU = isLastBlock && depth == 0 ? head.finalReLU : true
-            var out = FeatureShape(height: ho, width: wo, channels: convChannels)
-            layers.append(LayerPlan(name: "\(prefix).conv",
-                                    op: .conv(channels: convChannels, kernel: block.kernel, stride: block.stride, pad: block.pad),
-                                    input: shape, output: out, relu: convReLU))
-            shape = out
+            let conv = LayerPlan(name: "\(prefix).conv",
+                                 spec: .convolution(channels: convChannels, kernel: block.kernel, stride: block.stride, pad: block.pad),
+                                 input: shape, relu: convReLU)
+            guard conv.output.height >= 1, conv.output.width >= 1 else {
+                throw ModelDescriptionError.mapTooSmall(block: b, layer: .convolution, input: shape, kernel: block.kernel,
+                                                        stride: block.stride, pad: block.pad)
+            }
+            layers.append(conv)
+            shape = conv.output
             for (i, width) in block.microWidths.enumerated() {
                 let last = i == depth - 1
                 let ch = classMapsHere && last ? classes : width
-                out = FeatureShape(height: shape.height, width: shape.width, channels: ch)
-                layers.append(LayerPlan(name: "\(prefix).cccp\(i + 1)", op: .conv1x1(channels: ch), input: shape,
-                                        output: out, relu: isLastBlock && last ? head.finalReLU : true))
-                shape = out
+                let cccp = LayerPlan(name: "\(prefix).cccp\(i + 1)", spec: .convolution(channels: ch, kernel: 1, stride: 1, pad: 0),
+                                     input: shape, relu: isLastBlock && last ? head.finalReLU : true)
+                layers.append(cccp)
+                shape = cccp.output
             }
             if let pool = block.pool {
                 guard pool.size >= 1, pool.stride >= 1, pool.pad >= 0, pool.pad < pool.size else {
                     throw ModelDescriptionError.invalidPool(block: b, size: pool.size, stride: pool.stride, pad: pool.pad)
                 }
-                let ph = poolingOutputSize(shape.height, size: pool.size, stride: pool.stride, pad: pool.pad)
-                let pw = poolingOutputSize(shape.width, size: pool.size, stride: pool.stride, pad: pool.pad)
-                guard ph >= 1, pw >= 1 else {
-                    throw ModelDescriptionError.mapTooSmall(block: b, layer: "pool", input: shape, kernel: pool.size,
+                let pooling = LayerPlan(name: "\(prefix).pool", spec: .pooling(pool), input: shape, relu: false)
+                guard pooling.output.height >= 1, pooling.output.width >= 1 else {
+                    throw ModelDescriptionError.mapTooSmall(block: b, layer: .pool, input: shape, kernel: pool.size,
                                                             stride: pool.stride, pad: pool.pad)
                 }
-                out = FeatureShape(height: ph, width: pw, channels: shape.channels)
-                layers.append(LayerPlan(name: "\(prefix).pool", op: .pool(pool), input: shape, output: out, relu: false))
-                shape = out
+                layers.append(pooling)
+                shape = pooling.output
             }
             if let rate = block.dropout {
                 guard rate >= 0, rate < 1 else { throw ModelDescriptionError.invalidDropout(block: b, rate: rate) }
-                layers.append(LayerPlan(name: "\(prefix).dropout", op: .dropout(rate), input: shape, output: shape, relu: false))
+                layers.append(LayerPlan(name: "\(prefix).dropout", spec: .dropout(rate: rate), input: shape, relu: false))
             }
         }
         switch head.kind {
         case .gap:
-            let out = FeatureShape(height: 1, width: 1, channels: shape.channels)
-            layers.append(LayerPlan(name: "head.gap", op: .gap, input: shape, output: out, relu: false))
+            layers[layers.count - 1].isClassMaps = true
+            layers.append(LayerPlan(name: "head.gap", spec: .globalAveragePool, input: shape, relu: false))
         case .fc:
             if let rate = head.hiddenDropout, !(rate >= 0 && rate < 1) {
                 throw ModelDescriptionError.invalidDropout(block: nil, rate: rate)
             }
             for (i, width) in head.hidden.enumerated() {
                 guard width >= 1 else { throw ModelDescriptionError.invalidHidden(index: i, width: width) }
-                let out = FeatureShape(height: 1, width: 1, channels: width)
-                layers.append(LayerPlan(name: "head.fc\(i + 1)", op: .dense(width), input: shape, output: out, relu: true))
-                shape = out
+                let fc = LayerPlan(name: "head.fc\(i + 1)", spec: .dense(features: width), input: shape, relu: true)
+                layers.append(fc)
+                shape = fc.output
                 if let rate = head.hiddenDropout {
-                    layers.append(LayerPlan(name: "head.fc\(i + 1).dropout", op: .dropout(rate), input: shape,
-                                            output: shape, relu: false))
+                    layers.append(LayerPlan(name: "head.fc\(i + 1).dropout", spec: .dropout(rate: rate), input: shape, relu: false))
                 }
             }
             if head.hidden.isEmpty, let rate = head.hiddenDropout {
                 // No hidden layer: the dropout acts on the flattened features before the final
                 // Dense layer (Table 5's "fully connected + dropout" with a single linear layer).
-                layers.append(LayerPlan(name: "head.dropout", op: .dropout(rate), input: shape, output: shape, relu: false))
+                layers.append(LayerPlan(name: "head.dropout", spec: .dropout(rate: rate), input: shape, relu: false))
             }
-            layers.append(LayerPlan(name: "head.fc", op: .dense(classes), input: shape,
-                                    output: FeatureShape(height: 1, width: 1, channels: classes), relu: false))
+            layers.append(LayerPlan(name: "head.fc", spec: .dense(features: classes), input: shape, relu: false))
         }
         return layers
     }
@@ -412,37 +411,4 @@ extension ModelDescription {
             MlpconvBlock(channels: 128, kernel: 5, pad: 2, microWidths: [96, 10]),
         ],
         head: .gap(finalReLU: true))
-
-    /// The classifier variants of the paper's Table 5 (NIN §4.6, CIFAR-10).
-    public enum Table5Head: String, Codable, CaseIterable, Sendable {
-        /// mlpconv + fully connected (paper: 11.59 % error).
-        case fullyConnected
-        /// mlpconv + fully connected + dropout (paper: 10.88 %).
-        case fullyConnectedDropout
-        /// mlpconv + global average pooling (paper: 10.41 %).
-        case globalAveragePooling
-    }
-
-    /// The CIFAR-10 NIN with one of Table 5's classifiers.
-    ///
-    /// The paper does not give the FC head's size, so this is our documented choice: the
-    /// mlpconv stack is kept exactly as in `ninCIFAR10` (the last 1×1 layer keeps its 10 maps
-    /// with ReLU, so only the classifier differs), then the 8×8×10 maps are flattened and fed to
-    /// **one hidden fully connected layer** of `hiddenWidth` units with ReLU (dropout 0.5 after it
-    /// in the dropout variant), then a fully connected layer to the 10 classes. One hidden layer
-    /// is what makes "fully connected + dropout" expressible (dropout needs a hidden layer).
-    public static func ninCIFAR10Table5(_ head: Table5Head, hiddenWidth: Int = 512) -> ModelDescription {
-        var d = ninCIFAR10
-        switch head {
-        case .globalAveragePooling:
-            d.name = "nin-cifar10-gap"
-        case .fullyConnected:
-            d.name = "nin-cifar10-fc"
-            d.head = .fc(hidden: [hiddenWidth], dropout: nil)
-        case .fullyConnectedDropout:
-            d.name = "nin-cifar10-fc-dropout"
-            d.head = .fc(hidden: [hiddenWidth], dropout: 0.5)
-        }
-        return d
-    }
 }

@@ -67,6 +67,9 @@ public final class Network {
     public let groups: [ParameterGroup]
     /// Number of classes.
     public let classes: Int
+    /// The layer whose output `[N, H, W, classes]` global average pooling averages (the class
+    /// confidence maps of a GAP head); nil for an FC head.
+    public let classMapLayerIndex: Int?
 
     let store: ParameterStore
     let activations: [FloatBuffer]
@@ -97,32 +100,8 @@ public final class Network {
         self.maxBatch = maxBatch
         self.threads = threads
         classes = description.classes
-        var layers: [Layer] = []
-        for p in plan {
-            switch p.op {
-            case let .conv(ch, k, s, pad):
-                if k == 1 && s == 1 && pad == 0 {
-                    layers.append(Conv1x1(name: p.name, input: p.input, outChannels: ch, relu: p.relu,
-                                          maxBatch: maxBatch, threads: threads))
-                } else {
-                    layers.append(Conv2D(name: p.name, input: p.input, outChannels: ch, kernel: k, stride: s, pad: pad,
-                                         relu: p.relu, maxBatch: maxBatch, threads: threads))
-                }
-            case .conv1x1(let ch):
-                layers.append(Conv1x1(name: p.name, input: p.input, outChannels: ch, relu: p.relu,
-                                      maxBatch: maxBatch, threads: threads))
-            case .pool(let spec):
-                layers.append(Pool2D(name: p.name, kind: spec.kind, input: p.input, size: spec.size, stride: spec.stride,
-                                     pad: spec.pad, maxBatch: maxBatch, threads: threads))
-            case .dropout(let rate):
-                layers.append(Dropout(name: p.name, shape: p.input, rate: rate, maxBatch: maxBatch, threads: threads))
-            case .gap:
-                layers.append(GlobalAveragePool(name: p.name, input: p.input, threads: threads))
-            case .dense(let d):
-                layers.append(Dense(name: p.name, input: p.input, outFeatures: d, relu: p.relu,
-                                    maxBatch: maxBatch, threads: threads))
-            }
-        }
+        let layers = plan.map { $0.spec.makeLayer(name: $0.name, input: $0.input, relu: $0.relu, maxBatch: maxBatch, threads: threads) }
+        classMapLayerIndex = plan.firstIndex { $0.isClassMaps }
         self.layers = layers
         store = ParameterStore(layers: layers)
         let lastParameterized = layers.lastIndex { $0.parameterCount > 0 }
@@ -150,7 +129,7 @@ public final class Network {
         // Initialisation: forward order, weights in storage order, biases constant.
         for (i, layer) in layers.enumerated() where layer.parameterCount > 0 {
             let w = store.parameters.pointer + store.offsets[i]
-            initializer.fill(w, count: layer.weightCount, fanIn: layer.weightCount / max(layer.biasCount, 1),
+            initializer.fill(w, count: layer.weightCount, fanIn: layer.fanIn,
                              generator: &generator)
             (w + layer.weightCount).update(repeating: biasValue, count: layer.biasCount)
         }
@@ -272,12 +251,6 @@ public final class Network {
         return Tensor(shape: [batch, classes], data: Array(UnsafeBufferPointer(start: z, count: batch * classes)))
     }
 
-    /// Inference-mode class probabilities `[N, classes]` (softmax of the logits).
-    public func predict(input: UnsafeBufferPointer<Float>, batch: Int) -> Tensor {
-        let z = logits(input: input, batch: batch)
-        return Tensor(shape: [batch, classes], data: Network.softmax(z.data, batch: batch, classes: classes))
-    }
-
     static func softmax(_ z: [Float], batch: Int, classes: Int) -> [Float] {
         var p = [Float](repeating: 0, count: z.count)
         z.withUnsafeBufferPointer { zp in
@@ -293,15 +266,12 @@ public final class Network {
         let z = logits(input: input, batch: batch)
         let probs = Tensor(shape: [batch, classes], data: Network.softmax(z.data, batch: batch, classes: classes))
         let k = classes
-        switch modelDescription.head.kind {
-        case .gap:
-            // The layer before the GAP layer holds the class maps [N, H, W, classes].
-            let i = layers.count - 2
+        if let i = classMapLayerIndex {
             let s = layers[i].outputShape
             let maps = Array(UnsafeBufferPointer(start: activations[i].pointer, count: batch * s.count))
             return ConfidenceMaps(kind: .gapClassMaps, maps: Tensor(shape: [batch, s.height, s.width, s.channels], data: maps),
                                   logits: z, probabilities: probs)
-        case .fc:
+        } else {
             guard modelDescription.head.hidden.isEmpty, let dense = layers.last as? Dense else {
                 let reason = "the fully connected head has \(modelDescription.head.hidden.count) hidden layer(s), so a class score is not a sum over spatial positions; category confidence maps exist only for GAP heads and single-linear-layer FC heads"
                 return ConfidenceMaps(kind: .unavailable(reason: reason), maps: Tensor(zeros: [batch, 0, 0, k]),

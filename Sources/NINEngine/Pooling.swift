@@ -22,7 +22,7 @@ public func poolingOutputSize(_ input: Int, size: Int, stride: Int, pad: Int) ->
 }
 
 /// The kind of a pooling layer.
-public enum PoolKind: String, Codable, Sendable {
+public enum PoolKind: String, Codable, CaseIterable, Sendable {
     /// Maximum over the window.
     case max
     /// Average over the window (Caffe divisor: the window clipped to the padded map).
@@ -49,21 +49,25 @@ public final class Pool2D: Layer {
     public let maxBatch: Int
     private let argmax: UnsafeMutablePointer<Int32>
 
-    public var weightCount: Int { 0 }
-    public var biasCount: Int { 0 }
-    public var multiplyAddsPerExample: Int { 0 }
+    public var formula: LayerFormula { .parameterFree(output: outputShape) }
+
+    /// Output `poolingOutputSize` along each axis, channels kept; no parameters.
+    public static func formula(input: FeatureShape, size: Int, stride: Int, pad: Int) -> LayerFormula {
+        .parameterFree(output: FeatureShape(height: poolingOutputSize(input.height, size: size, stride: stride, pad: pad),
+                                            width: poolingOutputSize(input.width, size: size, stride: stride, pad: pad),
+                                            channels: input.channels))
+    }
 
     /// Creates the layer.
     /// - Precondition: the window fits (`ModelDescription.validate` checks this).
     public init(name: String, kind: PoolKind, input: FeatureShape, size: Int, stride: Int, pad: Int = 0,
                 maxBatch: Int, threads: Int) {
-        let ho = poolingOutputSize(input.height, size: size, stride: stride, pad: pad)
-        let wo = poolingOutputSize(input.width, size: size, stride: stride, pad: pad)
-        precondition(ho >= 1 && wo >= 1 && stride >= 1 && pad < size, "invalid pooling \(name)")
+        let output = Pool2D.formula(input: input, size: size, stride: stride, pad: pad).output
+        precondition(output.height >= 1 && output.width >= 1 && stride >= 1 && pad < size, "invalid pooling \(name)")
         self.name = name
         self.kind = kind
         self.inputShape = input
-        self.outputShape = FeatureShape(height: ho, width: wo, channels: input.channels)
+        self.outputShape = output
         self.size = size
         self.stride = stride
         self.pad = pad
@@ -218,15 +222,18 @@ public final class GlobalAveragePool: Layer {
     public let outputShape: FeatureShape
     /// Threads (parallel over examples).
     public let threads: Int
-    public var weightCount: Int { 0 }
-    public var biasCount: Int { 0 }
-    public var multiplyAddsPerExample: Int { 0 }
+    public var formula: LayerFormula { GlobalAveragePool.formula(input: inputShape) }
+
+    /// One value per channel (`1 × 1 × C`); no parameters.
+    public static func formula(input: FeatureShape) -> LayerFormula {
+        .parameterFree(output: FeatureShape(height: 1, width: 1, channels: input.channels))
+    }
 
     /// Creates the layer.
     public init(name: String, input: FeatureShape, threads: Int) {
         self.name = name
         self.inputShape = input
-        self.outputShape = FeatureShape(height: 1, width: 1, channels: input.channels)
+        self.outputShape = GlobalAveragePool.formula(input: input).output
         self.threads = max(1, threads)
     }
 

@@ -29,7 +29,7 @@ public enum ReportError: Error, Equatable, CustomStringConvertible {
 struct TrialSetup: Decodable {
     struct Dataset: Decodable {
         var name: DatasetName
-        var preprocessing: String
+        var preprocessing: Preprocessing.Kind
         var gcnScale: Double?
         var zcaFilterBias: Double?
         var translate: Int
@@ -48,11 +48,8 @@ struct TrialSetup: Decodable {
 
     /// The preprocessing as NINData names it.
     var preprocessing: Preprocessing? {
-        guard let p = try? Preprocessing(name: dataset.preprocessing) else { return nil }
-        if case .gcnZCA = p {
-            return .gcnZCA(scale: Float(dataset.gcnScale ?? 55), filterBias: Float(dataset.zcaFilterBias ?? 0.1))
-        }
-        return p
+        Preprocessing(kind: dataset.preprocessing, gcnScale: dataset.gcnScale.map(Float.init),
+                      zcaFilterBias: dataset.zcaFilterBias.map(Float.init))
     }
 
     /// Training images per epoch: the subset (or the whole training split) less the validation hold-out.

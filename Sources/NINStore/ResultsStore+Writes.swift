@@ -271,25 +271,27 @@ extension ResultsStore {
         }
     }
 
-    /// Marks a running trial finished after all its epochs, with its total training wall time in seconds.
+    /// Marks a running trial finished after all its epochs. Its `wall_seconds` becomes the sum of
+    /// its recorded epochs' wall times (summed here, in SQL).
     /// - Throws: ``StoreError/invalidTransition(trialId:action:from:allowed:)`` unless running.
-    public func markFinished(trialId: String, wallSeconds: Double) throws {
+    public func markFinished(trialId: String) throws {
         let now = nowText
         try write("mark trial \(trialId.prefix(10)) finished") { db in
             _ = try Self.requireStatus(db, trialId: trialId, action: "finish", allowed: [.running])
             try db.execute(
                 sql: """
-                    UPDATE trials SET status = 'finished', finished_at = ?, heartbeat_at = ?, wall_seconds = ?
+                    UPDATE trials SET status = 'finished', finished_at = ?, heartbeat_at = ?,
+                        wall_seconds = (SELECT sum(wall_seconds) FROM epochs WHERE trial_id = ?)
                     WHERE id = ?
                     """,
-                arguments: [now, now, wallSeconds.isFinite ? wallSeconds : nil, trialId])
+                arguments: [now, now, trialId, trialId])
         }
     }
 
-    /// Marks a trial failed with a plain reason (e.g. "training loss became NaN in epoch 3").
-    /// - Parameter wallSeconds: Training wall time so far, in seconds, if known.
+    /// Marks a trial failed with a plain reason (e.g. "training loss became NaN in epoch 3"). Its
+    /// `wall_seconds` becomes the sum of its recorded epochs' wall times, when it has any.
     /// - Throws: ``StoreError/invalidTransition(trialId:action:from:allowed:)`` if the trial is finished.
-    public func markFailed(trialId: String, reason: String, wallSeconds: Double? = nil) throws {
+    public func markFailed(trialId: String, reason: String) throws {
         let now = nowText
         try write("mark trial \(trialId.prefix(10)) failed") { db in
             _ = try Self.requireStatus(db, trialId: trialId, action: "fail",
@@ -297,10 +299,10 @@ extension ResultsStore {
             try db.execute(
                 sql: """
                     UPDATE trials SET status = 'failed', failure_reason = ?, finished_at = ?,
-                        wall_seconds = coalesce(?, wall_seconds)
+                        wall_seconds = coalesce((SELECT sum(wall_seconds) FROM epochs WHERE trial_id = ?), wall_seconds)
                     WHERE id = ?
                     """,
-                arguments: [reason, now, wallSeconds.flatMap { $0.isFinite ? $0 : nil }, trialId])
+                arguments: [reason, now, trialId, trialId])
         }
     }
 
@@ -359,6 +361,20 @@ extension ResultsStore {
         return try ArtifactRecord
             .filter(Column("trial_id") == trialId && Column("kind") == kind && Column("path") == path)
             .fetchOne(db)!
+    }
+}
+
+extension ResultsStore {
+    /// Forgets the artifacts of a trial whose files were deleted (a trial no study contains any
+    /// more), except those of `keeping` kinds.
+    /// - Returns: the rows removed. - Throws: a database error.
+    @discardableResult
+    public func removeArtifacts(trialId: String, keeping: Set<ArtifactKind> = []) throws -> [ArtifactRecord] {
+        try write("forget artifacts of trial \(trialId.prefix(10))") { db in
+            let rows = try ArtifactRecord.filter(Column("trial_id") == trialId).fetchAll(db).filter { !keeping.contains($0.kind) }
+            for row in rows { _ = try row.delete(db) }
+            return rows
+        }
     }
 }
 

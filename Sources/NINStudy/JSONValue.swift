@@ -10,32 +10,33 @@ public indirect enum JSONValue: Equatable, Sendable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    /// Parses UTF-8 JSON text.
-    /// - Throws: `StudyError.malformedJSON` with the parser's description of where it failed.
+    /// Parses UTF-8 JSON text (`JSONParser`).
+    /// - Throws: `StudyError.malformedJSON` naming the line and column of a syntax error;
+    ///   `StudyError.invalid` naming the key path of every key given twice in one object.
     public static func parse(_ data: Data, file: String) throws -> JSONValue {
-        do {
-            return try JSONDecoder().decode(JSONValue.self, from: data)
-        } catch {
-            throw StudyError.malformedJSON(file: file, detail: syntaxErrorDetail(data))
+        if data.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) {
+            throw StudyError.malformedJSON(file: file, detail: "the file is empty")
         }
+        let parsed: (value: JSONValue, duplicates: [String])
+        do { parsed = try JSONParser.parse(data) } catch let error as JSONParser.SyntaxError {
+            throw StudyError.malformedJSON(file: file, detail: error.description)
+        }
+        guard parsed.duplicates.isEmpty else {
+            throw StudyError.invalid(file: file, problems: parsed.duplicates.map {
+                "\($0): the key is given more than once in the same object (JSON readers disagree on which one counts: keep one)"
+            })
+        }
+        return parsed.value
     }
 
-    /// Where and why JSON text fails to parse, as "line L, column C: reason" when the parser
-    /// reports a character offset.
-    static func syntaxErrorDetail(_ data: Data) -> String {
-        if data.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) { return "the file is empty" }
-        do {
-            _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
-            return "the JSON parser rejected it"
-        } catch {
-            let reason = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? "\(error)"
-            guard let range = reason.range(of: #"character \d+"#, options: .regularExpression),
-                  let offset = Int(reason[range].dropFirst("character ".count)) else { return reason }
-            let prefix = data.prefix(offset)
-            let line = prefix.filter { $0 == 0x0A }.count + 1
-            let column = offset - (prefix.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0) + 1
-            return "line \(line), column \(column): \(reason.replacingOccurrences(of: #" around character \d+"#, with: "", options: .regularExpression))"
-        }
+    /// The key path of `key` inside the object at `parent`: `parent.key` for a plain name,
+    /// `parent["key"]` for any other key (a dotted sweep path, an empty key), so that every
+    /// path printed is readable.
+    static func keyPath(_ parent: String, _ key: String) -> String {
+        let plain = key.first.map { $0.isLetter || $0 == "_" || $0 == "$" } == true
+            && key.allSatisfy { ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "$") && $0.isASCII }
+        if plain { return parent.isEmpty ? key : "\(parent).\(key)" }
+        return "\(parent)[\(quote(key))]"
     }
 
     /// A short rendering for error messages: strings quoted, numbers plain, containers summarised.
@@ -99,26 +100,19 @@ public indirect enum JSONValue: Equatable, Sendable {
     }
 
     /// Returns a copy with the value at a dotted key path replaced (intermediate objects created).
-    public func setting(_ path: String, to newValue: JSONValue) -> JSONValue {
+    ///
+    /// With `shorthandKey`, a string met on the way stands for an object holding it under that
+    /// key (`"preprocessing": "gcn-zca"` is `{"kind": "gcn-zca"}`), so setting a key below a
+    /// shorthand keeps the shorthand's meaning instead of discarding it.
+    public func setting(_ path: String, to newValue: JSONValue, shorthandKey: String? = nil) -> JSONValue {
         let parts = path.split(separator: ".").map(String.init)
         func set(_ node: JSONValue, _ i: Int) -> JSONValue {
             var obj: [String: JSONValue] = [:]
             if case .object(let o) = node { obj = o }
+            if case .string = node, let shorthandKey { obj = [shorthandKey: node] }
             if i == parts.count - 1 { obj[parts[i]] = newValue } else { obj[parts[i]] = set(obj[parts[i]] ?? .object([:]), i + 1) }
             return .object(obj)
         }
         return set(self, 0)
-    }
-}
-
-extension JSONValue: Decodable {
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let d = try? c.decode(Double.self) { self = .number(d) }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
-        else { self = .object(try c.decode([String: JSONValue].self)) }
     }
 }

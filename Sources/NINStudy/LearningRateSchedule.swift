@@ -30,13 +30,13 @@ public struct LearningRateSchedule: Sendable {
     /// Advances the state after `epoch` (1-based) finished with `trainAccuracy` percent.
     public func advance(_ state: inout ScheduleState, afterEpoch epoch: Int, trainAccuracy: Double) {
         switch spec.kind {
-        case "step":
+        case .step:
             let step = spec.stepEpochs ?? Int.max
             state.learningRate = base * pow(spec.gamma, Double(epoch / step))
-        case "multistep":
+        case .multistep:
             let passed = (spec.milestones ?? []).filter { $0 <= epoch }.count
             state.learningRate = base * pow(spec.gamma, Double(passed))
-        case "plateau":
+        case .plateau:
             if trainAccuracy >= state.bestTrainAccuracy + (spec.minDelta ?? 0) || state.bestTrainAccuracy < 0 {
                 state.bestTrainAccuracy = max(trainAccuracy, state.bestTrainAccuracy)
                 state.epochsWithoutImprovement = 0
@@ -48,7 +48,7 @@ public struct LearningRateSchedule: Sendable {
                     state.epochsWithoutImprovement = 0
                 }
             }
-        default:
+        case .constant:
             break
         }
     }

@@ -16,24 +16,19 @@ import NINRender
 public enum MapRenderer {
     /// Renders the sheets of a trained network for the given test images.
     /// - Parameters:
-    ///   - testIndices: indices into `data.test` (default: `data.displayIndices`, the first two
-    ///     test images of each class).
+    ///   - images: the test images to show (`PreparedData.mapImages()` or `MapImages.load`).
     ///   - topPercent: the second sheet's top-activation share, percent (the paper's 10).
     /// - Returns: the artifact kind and path of each file written.
     /// - Throws: `RenderError` (shapes, file writes).
-    public static func renderTrial(network: Network, trial: Trial, data: PreparedData, study: String, folder: String,
-                                   testIndices: [Int]? = nil, topPercent: Double = 10) throws -> [(ArtifactKind, String)] {
-        let indices = testIndices ?? data.displayIndices
-        let suffix = indices == data.displayIndices ? "" : "-images-" + selectionName(indices)
+    public static func renderTrial(network: Network, trial: Trial, images: MapImages, study: String, folder: String,
+                                   topPercent: Double = 10) throws -> [(ArtifactKind, String)] {
+        let indices = images.indices
+        let suffix = images.isDefaultSelection ? "" : "-images-" + selectionName(indices)
         let dir = URL(fileURLWithPath: folder).appendingPathComponent(study).appendingPathComponent(trial.id)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let size = data.test.imageSize
-        let (h, w, c) = (data.test.height, data.test.width, data.test.channels)
-        let images = indices.map { i in
-            data.displayIndices.firstIndex(of: i).map { data.displayImages[$0] }
-                ?? Array(data.test.images.data[(i * size)..<((i + 1) * size)]).map { $0 / 255 }
-        }
-        let labels = indices.map { Int(data.test.labels[$0]) }
+        let size = images.shape.count
+        let (h, w, c) = (images.shape.height, images.shape.width, images.shape.channels)
+        let labels = images.labels
         let title = "\(study) | trial \(trial.id.prefix(10)) | \(trial.label)"
 
         // Maps, in chunks of the network's batch capacity.
@@ -41,10 +36,11 @@ public enum MapRenderer {
         var mapShape = (0, 0), kind: ConfidenceMaps.Kind = .gapClassMaps
         var start = 0
         while start < indices.count {
-            let chunk = Array(indices[start..<min(start + network.maxBatch, indices.count)])
-            var input = [Float](); input.reserveCapacity(chunk.count * size)
-            for i in chunk { input += data.test.images.data[(i * size)..<((i + 1) * size)] }
-            let result = input.withUnsafeBufferPointer { network.confidenceMaps(input: $0, batch: chunk.count) }
+            let chunk = start..<min(start + network.maxBatch, indices.count)
+            let result = images.inputs.data.withUnsafeBufferPointer {
+                network.confidenceMaps(input: UnsafeBufferPointer(rebasing: $0[(chunk.lowerBound * size)..<(chunk.upperBound * size)]),
+                                       batch: chunk.count)
+            }
             kind = result.kind
             if case .unavailable = result.kind { break }
             maps += result.maps.data
@@ -71,9 +67,9 @@ public enum MapRenderer {
         var written: [(ArtifactKind, String)] = []
         for (p, name, artifact) in [(nil as Double?, "confidence-maps\(suffix).png", ArtifactKind.confidenceMap),
                                     (topPercent, "confidence-maps\(suffix)-top\(Int(topPercent)).png", ArtifactKind.confidenceMapTop)] {
-            let sheet = try ConfidenceMapSheet(images: images, imageHeight: h, imageWidth: w, imageChannels: c,
+            let sheet = try ConfidenceMapSheet(images: images.display, imageHeight: h, imageWidth: w, imageChannels: c,
                                                maps: maps, mapHeight: mapShape.0, mapWidth: mapShape.1,
-                                               classNames: data.classNames, trueLabels: labels, predicted: predicted,
+                                               classNames: images.classNames, trueLabels: labels, predicted: predicted,
                                                kind: mapKind, topPercent: p, title: title)
             let url = dir.appendingPathComponent(name)
             try writePNGAndPDF(sheet, to: url)
@@ -92,11 +88,6 @@ public enum MapRenderer {
         }
         return indices.prefix(4).map(String.init).joined(separator: "-") + "-and-\(indices.count - 4)-more-"
             + String(format: "%08x", hash)
-    }
-
-    /// `renderTrial` for a trainer that just finished.
-    public static func renderTrial(trainer: TrialTrainer, data: PreparedData, study: String, folder: String) throws -> [(ArtifactKind, String)] {
-        try renderTrial(network: trainer.network, trial: trainer.trial, data: data, study: study, folder: folder)
     }
 
     /// Renders the study's learning curves (test error and training loss per epoch, one line per

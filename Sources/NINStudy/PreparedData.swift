@@ -25,7 +25,7 @@ public final class PreparedData {
 
     /// The dataset key of a trial: everything that changes the prepared arrays.
     static func key(for d: ResolvedDataset) -> String {
-        [d.name, d.preprocessing, "\(d.gcnScale ?? 0)", "\(d.zcaFilterBias ?? 0)", "\(d.trainSubset ?? -1)",
+        [d.name.rawValue, d.preprocessing.rawValue, "\(d.gcnScale ?? 0)", "\(d.zcaFilterBias ?? 0)", "\(d.trainSubset ?? -1)",
          "\(d.trainPerClass ?? -1)", "\(d.testSubset ?? -1)", "\(d.validation)"].joined(separator: "|")
     }
 
@@ -34,16 +34,63 @@ public final class PreparedData {
     ///   - dataDir: the `--data-dir` option (see `DataLocator` for the lookup order).
     ///   - cacheDirectory: where fitted GCN+ZCA transforms are cached.
     ///   - mapsPerClass: test images per class on confidence-map sheets.
-    /// - Throws: `DatasetError` (missing or corrupt files, bad subsets).
     ///   - fetchMissing: download the dataset from its official location (checksums verified) when
     ///     it is found nowhere; offline this fails with a message saying which files to place where.
+    /// - Throws: `DatasetError` (missing or corrupt files, bad subsets).
     public init(_ d: ResolvedDataset, dataDir: String?, cacheDirectory: String, mapsPerClass: Int = 2,
                 fetchMissing: Bool = false, log: (String) -> Void = { _ in }) throws {
-        guard let name = DatasetName(rawValue: d.name) else {
-            throw DatasetError.invalidArgument(name: "dataset", expected: DatasetName.allCases.map(\.rawValue).joined(separator: ", "), found: d.name)
-        }
+        var splits = try DatasetSplits(d, dataDir: dataDir, fetchMissing: fetchMissing, log: log)
         key = PreparedData.key(for: d)
-        self.name = name
+        name = d.name
+        classNames = splits.classNames
+        identity = splits.identity
+
+        // Display images: the first `mapsPerClass` test images of each class, before preprocessing.
+        displayIndices = MapImages.defaultIndices(labels: splits.test.labels, classes: classNames.count, perClass: mapsPerClass)
+        displayImages = displayIndices.map { splits.test.displayImage($0) }
+
+        let t1 = Date()
+        let fitted = try splits.fitPreprocessing(d, cacheDirectory: cacheDirectory)
+        try fitted.apply(to: &splits.train)
+        if splits.validation != nil { try fitted.apply(to: &splits.validation!) }
+        try fitted.apply(to: &splits.test)
+        if d.preprocessing != .none, d.preprocessing != .scale {
+            log("preprocessing \(d.preprocessing.rawValue) \(fitted.loadedFromCache ? "loaded from cache" : "fitted") in \(String(format: "%.1f", Date().timeIntervalSince(t1))) s")
+        }
+        train = splits.train
+        validation = splits.validation
+        test = splits.test
+    }
+
+    /// The default confidence-map images (`displayIndices`), preprocessed, with their display copies.
+    public func mapImages() -> MapImages {
+        MapImages(indices: displayIndices, isDefaultSelection: true, inputs: test.gather(displayIndices),
+                  display: displayImages, labels: displayIndices.map { Int(test.labels[$0]) },
+                  shape: FeatureShape(height: test.height, width: test.width, channels: test.channels), classNames: classNames)
+    }
+}
+
+/// A dataset setting of the study (subset, validation hold-out) that the dataset files found
+/// cannot satisfy: the key and the reader's error. `StudyRunner` adds the study file.
+struct DatasetKeyError: Error, CustomStringConvertible {
+    var key: String
+    var error: DatasetError
+    var description: String { "\(key): \(error)" }
+}
+
+/// A dataset configuration's splits as read, before preprocessing: subset and validation
+/// hold-out applied. Only one copy of the images is kept in memory.
+struct DatasetSplits {
+    var classNames: [String]
+    var identity: DatasetIdentity
+    var train: LabeledImages
+    var validation: LabeledImages?
+    var test: LabeledImages
+
+    /// Reads (or, with `fetchMissing`, downloads and reads) the dataset and applies the subsets
+    /// and validation hold-out of `d`. - Throws: `DatasetError`.
+    init(_ d: ResolvedDataset, dataDir: String?, fetchMissing: Bool, log: (String) -> Void) throws {
+        let name = d.name
         let t0 = Date()
         var dataset: Dataset
         do {
@@ -66,42 +113,51 @@ public final class PreparedData {
         let empty = LabeledImages(images: Tensor(zeros: [0, train.height, train.width, train.channels]), labels: [])
         dataset.train = empty
         dataset.test = empty
-        if let n = d.trainSubset { train = try train.firstN(n) }
-        if let n = d.trainPerClass { train = try train.perClass(n, classCount: dataset.classNames.count) }
-        var validation: LabeledImages?
+        // A subset the files found cannot give is the study's problem: named by its key.
+        func keyed<T>(_ key: String, _ body: () throws -> T) throws -> T {
+            do { return try body() } catch let error as DatasetError { throw DatasetKeyError(key: key, error: error) }
+        }
+        if let n = d.trainSubset { train = try keyed("dataset.subset.train") { try train.firstN(n) } }
+        if let n = d.trainPerClass {
+            train = try keyed("dataset.subset.trainPerClass") { try train.perClass(n, classCount: dataset.classNames.count) }
+        }
         if d.validation > 0 {
-            let split = try train.validationSplit(last: d.validation)
+            let split = try keyed("dataset.validation") { try train.validationSplit(last: d.validation) }
             train = split.train
             validation = split.validation
         }
-        if let n = d.testSubset { test = try test.firstN(n) }
-
-        // Display images: the first `mapsPerClass` test images of each class, before preprocessing.
-        var indices: [Int] = []
-        for c in 0..<classNames.count {
-            indices += test.labels.enumerated().filter { $0.element == Int32(c) }.prefix(mapsPerClass).map(\.offset)
-        }
-        displayIndices = indices
-        let size = test.imageSize
-        displayImages = indices.map { i in test.images.data[(i * size)..<((i + 1) * size)].map { $0 / 255 } }
-
-        let preprocessing: Preprocessing
-        switch d.preprocessing {
-        case "none": preprocessing = .none
-        case "scale": preprocessing = .scale
-        case "meanstd": preprocessing = .meanStd
-        default: preprocessing = .gcnZCA(scale: Float(d.gcnScale ?? 55), filterBias: Float(d.zcaFilterBias ?? 0.1))
-        }
-        let t1 = Date()
-        let fitted = try preprocessing.fit(on: train, identity: identity, cacheDirectory: cacheDirectory)
-        try fitted.apply(to: &train)
-        if validation != nil { try fitted.apply(to: &validation!) }
-        try fitted.apply(to: &test)
-        if preprocessing != .none, preprocessing != .scale {
-            log("preprocessing \(d.preprocessing) \(fitted.loadedFromCache ? "loaded from cache" : "fitted") in \(String(format: "%.1f", Date().timeIntervalSince(t1))) s")
-        }
+        if let n = d.testSubset { test = try keyed("dataset.subset.test") { try test.firstN(n) } }
         self.train = train
-        self.validation = validation
         self.test = test
+    }
+
+    /// The preprocessing of `d` fitted on the training split (GCN + ZCA read from the cache when
+    /// fitted before). - Throws: `DatasetError`.
+    func fitPreprocessing(_ d: ResolvedDataset, cacheDirectory: String) throws -> FittedPreprocessing {
+        try d.preprocessingMethod.fit(on: train, identity: identity, cacheDirectory: cacheDirectory)
+    }
+}
+
+extension LabeledImages {
+    /// Images at `indices`, `[indices.count, H, W, C]` (NHWC), in that order.
+    func gather(_ indices: [Int]) -> Tensor {
+        let size = imageSize
+        var out = Tensor(zeros: [indices.count, height, width, channels])
+        for (n, i) in indices.enumerated() {
+            out.data.replaceSubrange((n * size)..<((n + 1) * size), with: images.data[(i * size)..<((i + 1) * size)])
+        }
+        return out
+    }
+
+    /// Image `i` as read (0–255) scaled to [0, 1] for display, `[H, W, C]`.
+    func displayImage(_ i: Int) -> [Float] {
+        images.data[(i * imageSize)..<((i + 1) * imageSize)].map { $0 / 255 }
+    }
+}
+
+extension ResolvedDataset {
+    /// The NINData preprocessing this dataset configuration names, with its parameters.
+    public var preprocessingMethod: Preprocessing {
+        Preprocessing(kind: preprocessing, gcnScale: gcnScale.map(Float.init), zcaFilterBias: zcaFilterBias.map(Float.init))
     }
 }

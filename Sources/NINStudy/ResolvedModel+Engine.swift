@@ -8,13 +8,13 @@ extension ResolvedModel {
     public func engineDescription(dataset: ResolvedDataset, name: String = "trial") -> ModelDescription {
         let blocks = self.blocks.map { b in
             MlpconvBlock(channels: b.channels, kernel: b.kernel, stride: b.stride, pad: b.pad, microWidths: b.widths,
-                         pool: b.pool.map { MlpconvBlock.Pool(kind: $0.kind == "max" ? .max : .avg, size: $0.size, stride: $0.stride, pad: $0.pad) },
+                         pool: b.pool.map { MlpconvBlock.Pool(kind: $0.kind, size: $0.size, stride: $0.stride, pad: $0.pad) },
                          dropout: b.dropout.map { Float($0) })
         }
         let head: Head
         switch self.head {
-        case "gap": head = .gap(finalReLU: finalReLU)
-        default: head = Head(kind: .fc, finalReLU: finalReLU, hidden: fcHidden, hiddenDropout: fcDropout.map { Float($0) })
+        case .gap: head = .gap(finalReLU: finalReLU)
+        case .fc, .fcDropout: head = .fc(hidden: fcHidden, dropout: fcDropout.map { Float($0) }, finalReLU: finalReLU)
         }
         return ModelDescription(name: name, input: InputShape(height: dataset.height, width: dataset.width, channels: dataset.channels),
                                 classes: dataset.classes, blocks: blocks, head: head)
@@ -24,7 +24,10 @@ extension ResolvedModel {
 extension ResolvedTraining {
     /// The engine initialiser for this training configuration.
     var engineInitializer: Initializer {
-        initializer.kind == "gaussian" ? .gaussian(std: Float(initializer.std ?? 0.05)) : .he
+        switch initializer.kind {
+        case .gaussian: return .gaussian(std: Float(initializer.std ?? 0.05))
+        case .he: return .he
+        }
     }
 
     /// The engine's per-parameter multipliers.

@@ -41,6 +41,10 @@ public struct StudyDefinition: Sendable {
     public var trials: [Trial]
     /// The swept key paths, in axis order.
     public var axes: [String]
+    /// The study file's name as given (in messages).
+    public var file: String
+    /// What deserves a word but is not an error (a sweep value given twice), each naming its key path.
+    public var warnings: [String] = []
 
     /// Reads and validates a study file.
     /// - Throws: `StudyError.unreadable`, `.malformedJSON` or `.invalid` (with every problem).
@@ -60,6 +64,7 @@ public struct StudyDefinition: Sendable {
     /// Parses and validates study JSON; `file` names the source in error messages.
     /// - Throws: `StudyError.malformedJSON` or `.invalid` (with every problem).
     public init(data: Data, file: String) throws {
+        self.file = file
         let root = try JSONValue.parse(data, file: file)
         guard case .object(var top) = root else {
             throw StudyError.invalid(file: file, problems: ["(top level): expected an object, found \(root.shortDescription)"])
@@ -82,7 +87,7 @@ public struct StudyDefinition: Sendable {
         if let sweep {
             if case .object(let o) = sweep {
                 for key in o.keys.sorted() {
-                    let where_ = "sweep[\"\(key)\"]"
+                    let where_ = "sweep[\(JSONValue.quote(key))]"
                     guard let spec = StudyDefinition.sweepableSpec(key) else {
                         problems.append("\(where_): unknown key path (sweepable: seed, or any dataset.*, model.*, training.* key, e.g. model.depth, model.widths, model.widthMultiplier, model.head)")
                         continue
@@ -92,6 +97,7 @@ public struct StudyDefinition: Sendable {
                         continue
                     }
                     for (i, v) in values.enumerated() { problems += spec.problems(v, at: "\(where_)[\(i)]") }
+                    warnings += Self.repeatedValues(values, at: where_)
                     axes.append((key, values))
                 }
                 if o["seed"] != nil, top["seeds"] != nil {
@@ -111,9 +117,9 @@ public struct StudyDefinition: Sendable {
                     }
                     for key in o.keys.sorted() {
                         if let spec = StudyDefinition.sweepableSpec(key) {
-                            problems += spec.problems(o[key]!, at: "extraTrials[\(i)][\"\(key)\"]")
+                            problems += spec.problems(o[key]!, at: "extraTrials[\(i)][\(JSONValue.quote(key))]")
                         } else {
-                            problems.append("extraTrials[\(i)][\"\(key)\"]: unknown key path")
+                            problems.append("extraTrials[\(i)][\(JSONValue.quote(key))]: unknown key path")
                         }
                     }
                     extraTrials.append(o)
@@ -133,28 +139,49 @@ public struct StudyDefinition: Sendable {
         for k in ["name", "description", "seeds"] { base.removeValue(forKey: k) }
         let seedAxis = axes.contains { $0.path == "seed" }
         var seeds: [JSONValue] = [.number(1)]
-        if case .array(let s)? = top["seeds"] { seeds = s }
+        if case .array(let s)? = top["seeds"] { seeds = s; warnings += Self.repeatedValues(s, at: "seeds") }
         if !seedAxis { axes.append(("seed", seeds)) }
         self.axes = axes.map(\.path)
 
-        // Grid product (last axis fastest), then the extra trials (each with every seed unless it sets one).
-        var points: [[(String, JSONValue)]] = [[]]
-        for axis in axes {
-            points = points.flatMap { p in axis.values.map { p + [(axis.path, $0)] } }
+        // The size of the expansion, before expanding it: a sweep of a million trials is
+        // refused at once, not resolved one by one for minutes.
+        let gridCount = axes.reduce(1.0) { $0 * Double($1.values.count) }
+        let extraCount = extraTrials.reduce(0.0) { $0 + ($1["seed"] != nil ? 1 : Double(seeds.count)) }
+        if gridCount + extraCount > Double(Self.maxTrials) {
+            let factors = axes.map { "\($0.values.count) \($0.path == "seed" ? "seeds" : "values of \($0.path)")" }.joined(separator: " × ")
+            throw StudyError.invalid(file: file, problems: [
+                "\(sweep != nil ? "sweep" : "seeds"): expands to \(JSONValue.format(gridCount + extraCount)) trials (\(factors)\(extraCount > 0 ? " + \(JSONValue.format(extraCount)) extra" : "")); a study holds at most \(Self.maxTrials): split it into several studies or sweep fewer values"])
         }
-        for e in extraTrials {
+
+        // Grid product (last axis fastest), then the extra trials (each with every seed unless it sets one).
+        // Each point remembers where it came from: the value index on each axis, or its extra trial.
+        var points: [[(String, JSONValue)]] = [[]]
+        var origins: [PointOrigin] = [.grid([])]
+        for axis in axes {
+            var nextPoints: [[(String, JSONValue)]] = [], nextOrigins: [PointOrigin] = []
+            for (p, origin) in zip(points, origins) {
+                guard case .grid(let indices) = origin else { continue }
+                for (v, value) in axis.values.enumerated() {
+                    nextPoints.append(p + [(axis.path, value)])
+                    nextOrigins.append(.grid(indices + [v]))
+                }
+            }
+            points = nextPoints
+            origins = nextOrigins
+        }
+        for (i, e) in extraTrials.enumerated() {
             let assignments = e.keys.sorted().map { ($0, e[$0]!) }
-            if e["seed"] != nil { points.append(assignments) } else {
-                for s in seeds { points.append(assignments + [("seed", s)]) }
+            if e["seed"] != nil { points.append(assignments); origins.append(.extra(i)) } else {
+                for s in seeds { points.append(assignments + [("seed", s)]); origins.append(.extra(i)) }
             }
         }
 
         var trials: [Trial] = []
         var seen = Set<String>()
-        var failures: [(label: String, problems: [String])] = []
-        for point in points {
+        var failures: [(label: String, origin: PointOrigin, problems: [String])] = []
+        for (point, origin) in zip(points, origins) {
             var json = JSONValue.object(base)
-            for (path, value) in point { json = json.setting(path, to: value) }
+            for (path, value) in point { json = json.setting(path, to: value, shorthandKey: "kind") }
             do {
                 let config = try TrialResolver.resolve(json)
                 var multiplier = 1.0
@@ -163,32 +190,100 @@ public struct StudyDefinition: Sendable {
                 if seen.insert(trial.id).inserted { trials.append(trial) }
             } catch let failure as TrialResolver.Problems {
                 let label = point.map { "\($0.0)=\($0.1.shortDescription)" }.joined(separator: ", ")
-                failures.append((label, failure.list))
+                failures.append((label, origin, failure.list))
             } catch {
                 problems.append("\(error)")
             }
         }
-        // A problem every trial shares does not depend on the sweep: report it once, plainly.
-        // Others name the first trial whose swept values cause them and how many more share it.
-        var order: [String] = []
-        var trialsWith: [String: [String]] = [:]
-        for f in failures {
-            for p in f.problems {
-                if trialsWith[p] == nil { order.append(p) }
-                trialsWith[p, default: []].append(f.label)
-            }
-        }
-        for p in order {
-            let labels = trialsWith[p]!
-            if labels.count == points.count {
-                problems.append(p)
-            } else {
-                let more = labels.count > 1 ? " (and \(labels.count - 1) more trial\(labels.count == 2 ? "" : "s"))" : ""
-                problems.append("trial {\(labels[0])}\(more): \(p)")
-            }
-        }
+        problems += Self.locate(failures, pointCount: points.count, base: base, axes: axes, extraTrials: extraTrials)
         guard problems.isEmpty else { throw StudyError.invalid(file: file, problems: problems) }
         self.trials = trials
+    }
+
+    /// The most trials one study expands to (a study of more is refused before it is expanded).
+    public static let maxTrials = 10_000
+
+    /// Where an expanded point came from.
+    enum PointOrigin {
+        /// The grid: the index of its value on each axis, in axis order.
+        case grid([Int])
+        /// `extraTrials[i]`.
+        case extra(Int)
+    }
+
+    /// "A value given twice" warnings for a list of sweep values or seeds (its trials run once).
+    static func repeatedValues(_ values: [JSONValue], at path: String) -> [String] {
+        values.indices.compactMap { i in
+            values[..<i].firstIndex(of: values[i]).map {
+                "\(path)[\(i)]: the same value as [\($0)] (\(values[i].shortDescription)); its trials run once"
+            }
+        }
+    }
+
+    /// The problems of the trials that failed to resolve, each reported where the file causes it:
+    /// - plainly at its key, when the base keys alone (without the sweep) have it and every trial
+    ///   shares it;
+    /// - at the sweep value that alone, set on the base keys, causes it
+    ///   (`sweep["training.schedule.kind"][1]: training.schedule.stepEpochs: required …`), or at
+    ///   the extra trial (`extraTrials[0]: …`);
+    /// - otherwise (values that cause it only together) at the first trial with it, naming its
+    ///   swept values and how many more trials share it.
+    static func locate(_ failures: [(label: String, origin: PointOrigin, problems: [String])], pointCount: Int,
+                       base: [String: JSONValue], axes: [(path: String, values: [JSONValue])],
+                       extraTrials: [[String: JSONValue]]) -> [String] {
+        guard !failures.isEmpty else { return [] }
+        func problems(of json: JSONValue) -> Set<String> {
+            do { _ = try TrialResolver.resolve(json); return [] } catch let p as TrialResolver.Problems { return Set(p.list) } catch { return ["\(error)"] }
+        }
+        let baseProblems = problems(of: .object(base))
+        var single: [String: Set<String>] = [:]  // "axis|index" → problems of the base with that one value set
+        func singleValueProblems(_ a: Int, _ v: Int) -> Set<String> {
+            let key = "\(a)|\(v)"
+            if let cached = single[key] { return cached }
+            let found = problems(of: JSONValue.object(base).setting(axes[a].path, to: axes[a].values[v], shorthandKey: "kind"))
+            single[key] = found
+            return found
+        }
+        var order: [String] = []
+        var having: [String: [Int]] = [:]
+        for (f, failure) in failures.enumerated() {
+            for p in failure.problems {
+                if having[p] == nil { order.append(p) }
+                having[p, default: []].append(f)
+            }
+        }
+        var out: [String] = []
+        for p in order {
+            let which = having[p]!.map { failures[$0] }
+            if which.count == pointCount, baseProblems.contains(p) { out.append(p); continue }
+            var located: [String] = []
+            var unexplained = false
+            var extras = Set<Int>()
+            var blamed = Set<[Int]>()
+            for failure in which {
+                switch failure.origin {
+                case .extra(let i):
+                    if !baseProblems.contains(p) { extras.insert(i) } else { unexplained = true }
+                case .grid(let indices):
+                    let causes = indices.enumerated().filter { singleValueProblems($0.offset, $0.element).contains(p) && !baseProblems.contains(p) }
+                    if causes.isEmpty { unexplained = true }
+                    for c in causes { blamed.insert([c.offset, c.element]) }
+                }
+            }
+            if !unexplained {
+                for pair in blamed.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+                    located.append("sweep[\(JSONValue.quote(axes[pair[0]].path))][\(pair[1])]: \(p)")
+                }
+                for i in extras.sorted() { located.append("extraTrials[\(i)]: \(p)") }
+                out += located
+            } else if which.count == pointCount {
+                out.append(p)
+            } else {
+                let more = which.count > 1 ? " (and \(which.count - 1) more trial\(which.count == 2 ? "" : "s"))" : ""
+                out.append("trial {\(which[0].label)}\(more): \(p)")
+            }
+        }
+        return out
     }
 
     /// The spec of a sweepable dotted key path, or nil when the path is not a key of a trial.

@@ -3,73 +3,6 @@ import NINEngine
 import NINData
 import NINStore
 
-/// Options of `nin-study run`.
-public struct RunOptions: Sendable {
-    /// The results database (default `results/results.sqlite`).
-    public var databasePath: String = "results/results.sqlite"
-    /// `--data-dir`; see `DataLocator` for the lookup order.
-    public var dataDir: String?
-    /// Threads for the engine and BLAS.
-    public var threads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
-    /// `--only`: a trial-id prefix, or comma-separated `key=value` filters on swept values.
-    public var only: String?
-    /// Render confidence maps at the end of each trial.
-    public var renderMaps: Bool = true
-    /// Download a dataset that is found nowhere (`--no-fetch` turns this off).
-    public var fetchMissing: Bool = true
-    /// Run trials that failed before again (they are skipped by default: failures are deterministic).
-    public var retryFailed: Bool = false
-    /// Where confidence maps and learning curves go (default: `maps/NAME/` beside the database `NAME.sqlite`).
-    public var mapsDirectory: String?
-    /// Cache for fitted preprocessing (default: the per-user cache).
-    public var cacheDirectory: String?
-    /// `--shard K/N`: run only the trials of this shard (``Shard``).
-    public var shard: Shard?
-    /// `--exclusive`: this run is the database's only writer (a Slurm array task on its shard's
-    /// database), so every claim left `running` is an earlier attempt's and is taken over at once.
-    public var exclusive: Bool = false
-
-    public init() {}
-
-    /// Where the database's checkpoints and maps go (``DatabaseFiles``).
-    var files: DatabaseFiles { DatabaseFiles(databasePath: databasePath) }
-    var maps: String { mapsDirectory ?? files.mapsFolder }
-    var cache: String { cacheDirectory ?? (DataLocator().userCacheDirectory as NSString).appendingPathComponent("preprocessing") }
-}
-
-/// How a run ended.
-public struct RunSummary: Sendable {
-    public var finished: [String] = []
-    public var skipped: [String] = []
-    public var failed: [(id: String, label: String, reason: String)] = []
-    public var interrupted = false
-    /// Trials not run because of an interruption.
-    public var notRun: [String] = []
-    /// Trials another live process was running when this run reached them (claimed elsewhere),
-    /// and still running when this run ended.
-    public var runningElsewhere: [String] = []
-    /// Trials that another process finished while this run was going (lost races included).
-    public var finishedElsewhere: [String] = []
-    public var succeeded: Bool { failed.isEmpty && !interrupted && notRun.isEmpty && runningElsewhere.isEmpty }
-    /// Nothing failed or was interrupted here, but other live processes still run some selected trials.
-    public var leftToOtherProcesses: Bool { failed.isEmpty && !interrupted && notRun.isEmpty && !runningElsewhere.isEmpty }
-}
-
-/// Errors of a run that are not the study file's or a dataset's.
-public enum RunError: Error, CustomStringConvertible {
-    case noTrialMatches(filter: String, labels: [String])
-    case badFilter(String)
-
-    public var description: String {
-        switch self {
-        case .noTrialMatches(let f, let labels):
-            return "--only \(f) matches no trial; the study's trials are:\n" + labels.map { "  \($0)" }.joined(separator: "\n")
-        case .badFilter(let f):
-            return "--only \(f): expected a trial-id prefix or comma-separated key=value filters (e.g. model.head=gap,seed=1)"
-        }
-    }
-}
-
 /// Runs a study: registers it and its trials in the results store, then trains each trial that is
 /// not finished, resuming interrupted ones from their last end-of-epoch checkpoint.
 public final class StudyRunner {
@@ -77,6 +10,8 @@ public final class StudyRunner {
     public let options: RunOptions
     public let reporter: RunReporter
     private var prepared: PreparedData?
+    /// The identity of each dataset's files as found now (nil inside: found nowhere), read once per run.
+    private var currentIdentities: [DatasetName: DatasetIdentity?] = [:]
 
     public init(study: StudyDefinition, options: RunOptions, reporter: RunReporter) {
         self.study = study
@@ -94,6 +29,7 @@ public final class StudyRunner {
     var shardTrials: [Trial] { study.trials.filter { options.shard?.contains(trialId: $0.id) ?? true } }
 
     /// The trials selected by `--only` (all when nil).
+    /// - Throws: `RunError` for a filter that is malformed or matches nothing.
     func onlyFiltered() throws -> [Trial] {
         guard let only = options.only, !only.isEmpty else { return study.trials }
         let picked: [Trial]
@@ -122,8 +58,8 @@ public final class StudyRunner {
         let description = c.model.engineDescription(dataset: c.dataset)
         let swept = "{" + trial.swept.map { JSONValue.quote($0.path) + ":" + $0.value.canonicalText }.joined(separator: ",") + "}"
         let dropout = c.model.blocks.compactMap(\.dropout).first ?? c.model.fcDropout
-        var r = TrialRecord(id: trial.id, configJSON: c.canonicalJSON, sweptJSON: swept, dataset: c.dataset.name,
-                            head: c.model.head, depth: c.model.uniformDepth, widths: c.model.widthsText,
+        var r = TrialRecord(id: trial.id, configJSON: c.canonicalJSON, sweptJSON: swept, dataset: c.dataset.name.rawValue,
+                            head: c.model.head.rawValue, depth: c.model.uniformDepth, widths: c.model.widthsText,
                             widthMultiplier: trial.widthMultiplier, dropout: dropout ?? 0, seed: Int64(c.seed),
                             epochsPlanned: epochs)
         r.parameterCount = (try? description.parameterCount).map(Int64.init)
@@ -138,6 +74,10 @@ public final class StudyRunner {
     public func run(stop: StopFlag) throws -> RunSummary {
         let selected = try selectedTrials()
         let store = try ResultsStore(path: options.databasePath)
+        let abandoned = options.checkpoints.removeAbandonedTemporaryFiles(isAlive: ResultsStore.processIsAlive)
+        if !abandoned.isEmpty {
+            reporter.message("deleted \(abandoned.count) temporary checkpoint file\(abandoned.count == 1 ? "" : "s") of killed runs: \(abandoned.joined(separator: ", "))")
+        }
         let host = ProcessInfo.processInfo.hostName
         let recovered = options.exclusive
             ? try store.recoverAbandonedTrials(currentHost: host, staleAfter: -1, probe: .noneAlive)
@@ -149,9 +89,83 @@ public final class StudyRunner {
         // missing or corrupt dataset leaves no study with pending trials behind.
         let toRun = try selected.first { trial in
             guard let stored = try store.trial(id: trial.id) else { return true }
-            return stored.status != .finished && (stored.status != .failed || options.retryFailed)
+            return TrialDecision(stored: stored, retryFailed: options.retryFailed) == .train
         }
         if let toRun { _ = try prepare(toRun.config.dataset) }
+        let environmentId = try register(in: store)
+
+        var summary = RunSummary()
+        let work = selected.map { TrialWork($0.config) }
+        for (index, trial) in selected.enumerated() {
+            let position = "[\(index + 1)/\(selected.count)] \(trial.id.prefix(10))"
+            guard let stored = try store.trial(id: trial.id) else { continue }
+            switch TrialDecision(stored: stored, retryFailed: options.retryFailed) {
+            case .skipFinished:
+                if let differences = try datasetChanges(trial, stored: stored, store: store) {
+                    summary.datasetChanged.append((trial.id, trial.label, differences))
+                    reporter.message("\(position) \(trial.label): finished earlier on other \(trial.config.dataset.name.rawValue) files than the ones found now (\(differences.joined(separator: "; "))). "
+                                     + Self.datasetChangedAdvice)
+                    continue
+                }
+                summary.skipped.append(trial.id)
+                reporter.message("\(position) \(trial.label): finished earlier, skipped")
+                continue
+            case .skipFailed(let reason):
+                summary.skipped.append(trial.id)
+                summary.failed.append((trial.id, trial.label, reason))
+                reporter.message("\(position) \(trial.label): failed earlier (\(reason)), skipped; --retry-failed runs it again")
+                continue
+            case .runningElsewhere(let pid, let host):
+                summary.noteTakenElsewhere(stored, label: trial.label)
+                reporter.message("\(position) \(trial.label): running in process \(pid) on \(host), skipped")
+                continue
+            case .train:
+                break
+            }
+            // A stop requested before this trial began (also while the data was being read) is
+            // an interruption, not a trial running elsewhere.
+            if stop.isSet {
+                summary.interrupted = true
+                summary.notRun.append(trial.id)
+                continue
+            }
+            let data = try prepare(trial.config.dataset)
+            try store.registerDataset(identity: data.identity.combined, name: data.name.rawValue,
+                                      files: data.identity.files.map { DatasetFileRecord(file: $0.name, bytes: Int64($0.bytes), sha256: $0.sha256) })
+            // One transaction decides who runs the trial, before its checkpoint is read or
+            // removed: a process that loses the race moves on and never touches the winner's files.
+            let claimed: TrialRecord
+            switch try TrialRecorder(store: store, trialId: trial.id).claim(environmentId: environmentId, datasetIdentity: data.identity.combined,
+                                                                           retryFailed: options.retryFailed) {
+            case .claimed(let previous):
+                claimed = previous
+            case .notClaimable(let current):
+                summary.noteTakenElsewhere(current, label: trial.label)
+                reporter.message("\(position) \(trial.label): \(current.status == .running ? "running in process \(current.pid.map(String.init) ?? "?") on \(current.host ?? "?")" : "\(current.status.rawValue) by another process"), skipped")
+                continue
+            }
+            let remainingMultiplyAdds = work[(index + 1)...].reduce(0) { $0 + $1.multiplyAdds }
+            let outcome = try train(trial, claimed: claimed, data: data, position: position, index: index, count: selected.count,
+                                    store: store,
+                                    multiplyAddsPerImage: Double(work[index].multiplyAddsPerImage),
+                                    remainingMultiplyAdds: remainingMultiplyAdds, stop: stop)
+            switch outcome {
+            case .finished: summary.finished.append(trial.id)
+            case .failed(let reason): summary.failed.append((trial.id, trial.label, reason))
+            case .interrupted:
+                summary.interrupted = true
+                summary.notRun.append(trial.id)
+            }
+        }
+        if options.renderMaps { renderLearningCurves(store) }
+        try summary.settleRunningElsewhere(store)
+        return summary
+    }
+
+    /// Registers the study, the environment and every trial of the study; reports trials a
+    /// changed definition no longer contains.
+    /// - Returns: the environment's id. - Throws: `StoreError`.
+    func register(in store: ResultsStore) throws -> Int64 {
         let sha = sha256Hex(Data(study.sourceText.utf8))
         try store.upsertStudy(name: study.name, description: study.description, definitionJSON: study.sourceText, definitionSHA256: sha)
         let environmentId = try store.registerEnvironment(EnvironmentProbe.current(threads: options.threads))
@@ -162,134 +176,110 @@ public final class StudyRunner {
         let detached = try store.detachTrials(study: study.name, keeping: Set(study.trials.map(\.id)))
         if !detached.isEmpty {
             reporter.message("the definition of study \(study.name) changed since its last run: \(detached.count) trial\(detached.count == 1 ? " is" : "s are") no longer part of it (their results stay in the trials table)")
+            let files = DetachedTrialFiles(store: store, databasePath: options.databasePath,
+                                           checkpoints: options.checkpoints, mapsFolder: options.maps)
+            let cleaned = try files.remove(trialIds: detached)
+            if !cleaned.removedFiles.isEmpty {
+                reporter.message("deleted \(cleaned.removedFiles.count) checkpoint and map file\(cleaned.removedFiles.count == 1 ? "" : "s") of trials no study contains any more")
+            }
+            if let reason = cleaned.keptBecause {
+                reporter.message("kept the checkpoints and maps of trials no study contains any more: \(reason)")
+            }
         }
-        try FileManager.default.createDirectory(atPath: options.files.checkpointFolder, withIntermediateDirectories: true)
+        return environmentId
+    }
 
-        var summary = RunSummary()
-        // Throughput estimate for the study ETA: multiply-adds per second of the current trial.
-        let remainingWork: (Int) -> Double = { from in
-            selected[from...].reduce(0.0) { sum, t in
-                let (r, _) = Self.record(for: t, epochs: nil)
-                let images = Double(t.config.dataset.trainSubset ?? (t.config.dataset.trainPerClass.map { $0 * t.config.dataset.classes } ?? 50_000))
-                return sum + Double(r.multiplyAdds ?? 0) * images * Double(t.config.training.epochs ?? 1)
-            }
+    /// Trains one trial this process has claimed: decides between resuming and starting again,
+    /// trains with live progress and recording, and records its outcome and artifacts.
+    /// - Parameter claimed: the trial's record as it was before this process claimed it.
+    /// - Throws: `StoreError`, `CheckpointError`; the trial is marked interrupted when training throws.
+    func train(_ trial: Trial, claimed: TrialRecord, data: PreparedData, position: String, index: Int, count: Int,
+               store: ResultsStore, multiplyAddsPerImage: Double, remainingMultiplyAdds: Double,
+               stop: StopFlag) throws -> TrialOutcome {
+        let checkpoints = options.checkpoints
+        var resume = try checkpoints.load(trialId: trial.id)
+        if let reason = Self.restartReason(stored: claimed, checkpointEpoch: resume?.epoch ?? 0,
+                                           datasetIdentity: data.identity.combined, retryFailed: options.retryFailed) {
+            // Epoch 1 is recorded again, which replaces every epoch row of the earlier attempt.
+            reporter.message("\(position): starting again from epoch 1: \(reason)")
+            checkpoints.remove(trialId: trial.id)
+            resume = nil
         }
-        for (index, trial) in selected.enumerated() {
-            let short = String(trial.id.prefix(10))
-            guard let stored = try store.trial(id: trial.id) else { continue }
-            if stored.status == .finished {
-                summary.skipped.append(trial.id)
-                reporter.message("[\(index + 1)/\(selected.count)] \(short) \(trial.label): finished earlier, skipped")
-                continue
-            }
-            if stored.status == .failed, !options.retryFailed {
-                summary.skipped.append(trial.id)
-                summary.failed.append((trial.id, trial.label, stored.failureReason ?? "failed earlier"))
-                reporter.message("[\(index + 1)/\(selected.count)] \(short) \(trial.label): failed earlier (\(stored.failureReason ?? "no reason recorded")), skipped; --retry-failed runs it again")
-                continue
-            }
-            if stop.isSet { summary.notRun.append(trial.id); continue }
-
-            let data = try prepare(trial.config.dataset)
-            try store.registerDataset(identity: data.identity.combined, name: data.name.rawValue, classNames: data.classNames,
-                                      files: data.identity.files.map { DatasetFileRecord(file: $0.name, bytes: Int64($0.bytes), sha256: $0.sha256) })
-            // One transaction decides who runs the trial; a lost race moves on to the next trial.
-            let claimed: TrialRecord
-            switch try store.claimTrial(trial.id, owner: .current(), environmentId: environmentId,
-                                        datasetIdentity: data.identity.combined, retryFailed: options.retryFailed) {
-            case .claimed(let previous):
-                claimed = previous
-            case .notClaimable(let current):
-                summary.noteTakenElsewhere(current, label: trial.label)
-                reporter.message("[\(index + 1)/\(selected.count)] \(short) \(trial.label): \(current.status == .running ? "running in process \(current.pid.map(String.init) ?? "?") on \(current.host ?? "?")" : "\(current.status.rawValue) by another process"), skipped")
-                continue
-            }
-            let checkpoint = URL(fileURLWithPath: options.files.checkpointPath(trialId: trial.id))
-            var trainer = try TrialTrainer(trial: trial, data: data, threads: options.threads, checkpointURL: checkpoint)
-            if let reason = Self.restartReason(stored: claimed, checkpointEpoch: trainer.resumedFromEpoch,
-                                               datasetIdentity: data.identity.combined, retryFailed: options.retryFailed) {
-                // Epoch 1 is recorded again, which replaces every epoch row of the earlier attempt.
-                reporter.message("[\(index + 1)/\(selected.count)] \(short): starting again from epoch 1: \(reason)")
-                try? FileManager.default.removeItem(at: checkpoint)
-                trainer = try TrialTrainer(trial: trial, data: data, threads: options.threads, checkpointURL: checkpoint)
-            }
-            reporter.trialStarted(index: index + 1, count: selected.count, trial: trial,
-                                  resumedFromEpoch: trainer.resumedFromEpoch, epochs: trainer.plannedEpochs)
-            let macs = Double(Self.record(for: trial, epochs: nil).0.multiplyAdds ?? 1)
-            let later = remainingWork(index + 1)
-            var lastHeartbeat = Date()
-            let outcome: TrialOutcome
-            do {
-                outcome = try trainer.run(stop: stop, progress: { p in
-                    let remainingImages = Double(p.batches - p.batch) * Double(trial.config.training.batchSize)
-                        + Double(p.epochs - p.epoch) * Double(p.batches * trial.config.training.batchSize)
-                    let trialETA = remainingImages / max(p.imagesPerSecond, 1e-9)
-                    let studyETA = trialETA + later / max(p.imagesPerSecond * macs, 1e-9)
-                    self.reporter.batch(p, trialETA: trialETA, studyETA: studyETA)
-                    if Date().timeIntervalSince(lastHeartbeat) > 60 {
-                        try? store.heartbeat(trialId: trial.id)
-                        lastHeartbeat = Date()
-                    }
-                }, epochFinished: { m in
-                    try store.recordEpoch(EpochRecord(trialId: trial.id, epoch: m.epoch, trainLoss: m.trainLoss,
-                                                      trainAccuracy: m.trainAccuracy, valLoss: m.valLoss, valAccuracy: m.valAccuracy,
-                                                      testLoss: m.testLoss, testAccuracy: m.testAccuracy, learningRate: m.learningRate,
-                                                      wallSeconds: m.wallSeconds, imagesPerSecond: m.imagesPerSecond))
-                    self.reporter.epochFinished(m, trial: trial)
-                })
-            } catch {
-                try? store.markInterrupted(trialId: trial.id)
-                throw error
-            }
-            let wall = try store.epochs(trialId: trial.id).reduce(0.0) { $0 + ($1.wallSeconds ?? 0) }
-            switch outcome {
-            case .finished:
-                if FileManager.default.fileExists(atPath: checkpoint.path) {
-                    try recordArtifact(store, trial: trial.id, kind: .checkpoint, path: checkpoint.path)
-                }
-                if options.renderMaps {
-                    do {
-                        for (kind, path) in try MapRenderer.renderTrial(trainer: trainer, data: data, study: study.name, folder: options.maps) {
-                            try recordArtifact(store, trial: trial.id, kind: kind, path: path)
-                        }
-                    } catch {
-                        reporter.message("\(short): could not render confidence maps: \(error)")
-                    }
-                }
-                try store.markFinished(trialId: trial.id, wallSeconds: wall)
-                summary.finished.append(trial.id)
-            case .failed(let reason):
-                // The checkpoint of the last finished epoch stays: `nin-study maps` can show what
-                // the failed network learned (--retry-failed starts the trial again from scratch).
-                try store.markFailed(trialId: trial.id, reason: reason, wallSeconds: wall)
-                if FileManager.default.fileExists(atPath: checkpoint.path) {
-                    try recordArtifact(store, trial: trial.id, kind: .checkpoint, path: checkpoint.path)
-                }
-                summary.failed.append((trial.id, trial.label, reason))
-            case .interrupted:
-                try store.markInterrupted(trialId: trial.id)
-                if FileManager.default.fileExists(atPath: checkpoint.path) {
-                    try recordArtifact(store, trial: trial.id, kind: .checkpoint, path: checkpoint.path)
-                }
-                summary.interrupted = true
-                summary.notRun.append(trial.id)
-            }
-            reporter.trialEnded(trial, outcome: outcome)
+        let trainer = try TrialTrainer(trial: trial, data: data, threads: options.threads, resume: resume, checkpoints: checkpoints)
+        let recorder = TrialRecorder(store: store, trialId: trial.id)
+        reporter.trialStarted(index: index + 1, count: count, trial: trial,
+                              resumedFromEpoch: trainer.resumedFromEpoch, epochs: trainer.plannedEpochs)
+        let batchSize = Double(trial.config.training.batchSize)
+        let outcome: TrialOutcome
+        do {
+            outcome = try trainer.run(stop: stop, progress: { p in
+                let remainingImages = Double(p.batches - p.batch) * batchSize + Double(p.epochs - p.epoch) * Double(p.batches) * batchSize
+                let trialETA = remainingImages / max(p.imagesPerSecond, 1e-9)
+                let studyETA = trialETA + remainingMultiplyAdds / max(p.imagesPerSecond * multiplyAddsPerImage, 1e-9)
+                self.reporter.batch(p, trialETA: trialETA, studyETA: studyETA)
+                recorder.heartbeatIfDue()
+            }, epochFinished: { m in
+                try recorder.record(m)
+                self.reporter.epochFinished(m, trial: trial)
+            })
+        } catch {
+            try? store.markInterrupted(trialId: trial.id)
+            throw error
         }
-        if options.renderMaps {
+        // Every outcome keeps the checkpoint of its last finished epoch, recorded with its SHA-256:
+        // an interrupted trial resumes from it (also after `merge`), and `nin-study maps` can show
+        // what a failed network learned (--retry-failed starts the trial again from scratch).
+        if checkpoints.exists(trialId: trial.id) {
+            try recorder.recordArtifact(.checkpoint, path: checkpoints.url(trialId: trial.id).path)
+        }
+        if case .finished = outcome, options.renderMaps {
             do {
-                if let path = try MapRenderer.renderLearningCurves(store: store, study: study.name, folder: options.maps) {
-                    for t in try store.trialSummaries(study: study.name) where t.epochsDone > 0 {
-                        try recordArtifact(store, trial: t.trialId, kind: .learningCurve, path: path)
-                    }
-                    reporter.message("learning curves: \(path)")
+                for (kind, path) in try MapRenderer.renderTrial(network: trainer.network, trial: trial, images: data.mapImages(),
+                                                                study: study.name, folder: options.maps) {
+                    try recorder.recordArtifact(kind, path: path)
                 }
             } catch {
-                reporter.message("could not render the learning curves: \(error)")
+                reporter.message("\(trial.id.prefix(10)): could not render confidence maps: \(error)")
             }
         }
-        try summary.settleRunningElsewhere(store)
-        return summary
+        try recorder.record(outcome)
+        reporter.trialEnded(trial, outcome: outcome)
+        return outcome
+    }
+
+    /// Renders the study's learning curves and records them with every trial that has an epoch.
+    func renderLearningCurves(_ store: ResultsStore) {
+        do {
+            if let path = try MapRenderer.renderLearningCurves(store: store, study: study.name, folder: options.maps) {
+                for t in try store.trialSummaries(study: study.name) where t.epochsDone > 0 {
+                    try TrialRecorder(store: store, trialId: t.trialId).recordArtifact(.learningCurve, path: path)
+                }
+                reporter.message("learning curves: \(path)")
+            }
+        } catch {
+            reporter.message("could not render the learning curves: \(error)")
+        }
+    }
+
+    /// What a user can do about a finished trial whose dataset files changed.
+    public static let datasetChangedAdvice = "Its recorded results stay as they are, for the files it read; it is not trained again in this database. To train it on the files found now, run with another --db; to go on with this database, pass the --data-dir holding the files it read."
+
+    /// The files that differ between those a finished trial recorded and those found now, or nil
+    /// when they agree, the trial recorded none, or the dataset is found nowhere (nothing to compare).
+    /// - Throws: `DatasetError` for dataset files that cannot be read, `StoreError`.
+    func datasetChanges(_ trial: Trial, stored: TrialRecord, store: ResultsStore) throws -> [String]? {
+        guard let recorded = stored.datasetIdentity else { return nil }
+        let name = trial.config.dataset.name
+        if currentIdentities[name] == nil {
+            if let p = prepared, p.name == name {
+                currentIdentities[name] = .some(p.identity)
+            } else {
+                do { currentIdentities[name] = .some(try DataLocator().load(name, dataDir: options.dataDir).identity) }
+                catch DatasetError.datasetNotFound { currentIdentities[name] = .some(nil) }
+            }
+        }
+        guard let found = currentIdentities[name]!, found.combined != recorded else { return nil }
+        return DatasetFileDifferences.list(recorded: try store.datasetFiles(identity: recorded), found: found)
     }
 
     /// Why a trial must start again from epoch 1 instead of resuming from its checkpoint, or nil.
@@ -317,32 +307,14 @@ public final class StudyRunner {
     func prepare(_ d: ResolvedDataset) throws -> PreparedData {
         if let p = prepared, p.key == PreparedData.key(for: d) { return p }
         prepared = nil
-        let p = try PreparedData(d, dataDir: options.dataDir, cacheDirectory: options.cache,
+        let p: PreparedData
+        do {
+            p = try PreparedData(d, dataDir: options.dataDir, cacheDirectory: options.cache,
                                  fetchMissing: options.fetchMissing, log: reporter.message)
+        } catch let e as DatasetKeyError {
+            throw RunError.datasetKey(file: study.file, key: e.key, detail: "\(e.error)")
+        }
         prepared = p
         return p
-    }
-
-    func recordArtifact(_ store: ResultsStore, trial: String, kind: ArtifactKind, path: String) throws {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        try store.addArtifact(trialId: trial, kind: kind, path: path, sha256: sha256Hex(data), bytes: Int64(data.count))
-    }
-}
-
-extension RunSummary {
-    /// Files a trial that this run could not claim under what another process made of it.
-    mutating func noteTakenElsewhere(_ current: TrialRecord, label: String) {
-        switch current.status {
-        case .finished: finishedElsewhere.append(current.id)
-        case .failed: failed.append((current.id, label, current.failureReason ?? "failed in another process"))
-        case .running, .pending, .interrupted: runningElsewhere.append(current.id)
-        }
-    }
-
-    /// At the end of a run: trials that were running elsewhere and have finished since count as finished elsewhere.
-    mutating func settleRunningElsewhere(_ store: ResultsStore) throws {
-        let still = try runningElsewhere.filter { try store.trial(id: $0)?.status != .finished }
-        finishedElsewhere += runningElsewhere.filter { !still.contains($0) }
-        runningElsewhere = still
     }
 }

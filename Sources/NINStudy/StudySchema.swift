@@ -1,3 +1,6 @@
+import NINData
+import NINEngine
+
 /// The shape of a study file, key by key: what each key accepts, so that validation can name the
 /// key path of every problem (`training.learningRate: expected a number > 0, found -1`).
 ///
@@ -66,6 +69,11 @@ indirect enum FieldSpec {
             guard case .number(let d) = value, d.isFinite else { return bad() }
             if let lo, lx ? !(d > lo) : !(d >= lo) { return bad() }
             if let hi, hx ? !(d < hi) : !(d <= hi) { return bad() }
+            // The engine computes in 32-bit floats: a value they cannot hold is refused here,
+            // not trained as infinity or zero.
+            if !Float(d).isFinite || (d != 0 && Float(d) == 0) {
+                return ["\(path): expected \(expectation) that a 32-bit float holds (magnitude at most 3.4e38, and 0 or not so small that it rounds to 0), found \(found)"]
+            }
             return []
         case .string(let oneOf):
             guard case .string(let s) = value else { return bad() }
@@ -81,7 +89,7 @@ indirect enum FieldSpec {
             guard case .object(let o) = value else { return bad() }
             var out: [String] = []
             for key in o.keys.sorted() {
-                let sub = path.isEmpty ? key : "\(path).\(key)"
+                let sub = JSONValue.keyPath(path, key)
                 if let spec = fields[key] {
                     out += spec.problems(o[key]!, at: sub)
                 } else {
@@ -90,7 +98,7 @@ indirect enum FieldSpec {
                 }
             }
             for key in required.sorted() where o[key] == nil {
-                out.append("\(path.isEmpty ? key : "\(path).\(key)"): required key is missing")
+                out.append("\(JSONValue.keyPath(path, key)): required key is missing")
             }
             return out
         case .stringOrObject(let oneOf, let object):
@@ -117,17 +125,21 @@ indirect enum FieldSpec {
 
 /// The study file's keys (see README "Study format").
 enum StudySchema {
-    static let datasetNames = ["mnist", "fashion-mnist", "cifar10"]
-    static let preprocessingKinds = ["none", "scale", "meanstd", "gcn-zca"]
-    static let heads = ["gap", "fc", "fc-dropout"]
-    static let presets = ["nin-cifar10", "nin-mnist", "custom"]
+    /// The names of a typed value's cases, in declaration order (one owner: the enum).
+    static func names<T: CaseIterable & RawRepresentable>(_ type: T.Type) -> [String] where T.RawValue == String {
+        T.allCases.map(\.rawValue)
+    }
+    static let datasetNames = names(DatasetName.self)
+    static let preprocessingKinds = names(Preprocessing.Kind.self)
+    static let heads = names(HeadKind.self)
+    static let presets = names(ModelPreset.self)
 
     static let probability = FieldSpec.number(min: 0, max: 1, minExclusive: false, maxExclusive: true)
     static let positive = FieldSpec.number(min: 0, max: nil, minExclusive: true, maxExclusive: false)
     static let nonNegative = FieldSpec.number(min: 0, max: nil, minExclusive: false, maxExclusive: false)
 
     static let pool = FieldSpec.object([
-        "kind": .string(oneOf: ["max", "avg"]),
+        "kind": .string(oneOf: names(PoolKind.self)),
         "size": .integer(min: 1, max: nil),
         "stride": .integer(min: 1, max: nil),
         "pad": .integer(min: 0, max: nil),
@@ -192,8 +204,8 @@ enum StudySchema {
                 "weightDecay": nonNegative, "biasDecay": nonNegative,
             ], required: []),
         ], required: []),
-        "schedule": .stringOrObject(oneOf: ["constant"], object: .object([
-            "kind": .string(oneOf: ["constant", "step", "multistep", "plateau"]),
+        "schedule": .stringOrObject(oneOf: [ScheduleKind.constant.rawValue], object: .object([
+            "kind": .string(oneOf: names(ScheduleKind.self)),
             "stepEpochs": .integer(min: 1, max: nil),
             "milestones": .array(of: .integer(min: 1, max: nil), minCount: 1),
             "gamma": .number(min: 0, max: 1, minExclusive: true, maxExclusive: true),
@@ -201,8 +213,8 @@ enum StudySchema {
             "minDelta": nonNegative,
             "maxReductions": .integer(min: 0, max: nil),
         ], required: ["kind"])),
-        "initializer": .stringOrObject(oneOf: ["he"], object: .object([
-            "kind": .string(oneOf: ["gaussian", "he"]),
+        "initializer": .stringOrObject(oneOf: [InitializerKind.he.rawValue], object: .object([
+            "kind": .string(oneOf: names(InitializerKind.self)),
             "std": positive,
             "bias": .number(min: nil, max: nil, minExclusive: false, maxExclusive: false),
         ], required: ["kind"])),

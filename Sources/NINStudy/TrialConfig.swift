@@ -1,4 +1,6 @@
 import Foundation
+import NINData
+import NINEngine
 
 /// One fully resolved trial configuration: every default filled in, every shorthand expanded.
 ///
@@ -31,9 +33,9 @@ public struct TrialConfig: Codable, Equatable, Sendable {
 /// The dataset part of a trial (see README "Study format", `dataset`).
 public struct ResolvedDataset: Codable, Equatable, Sendable {
     /// `mnist`, `fashion-mnist` or `cifar10`.
-    public var name: String
+    public var name: DatasetName
     /// `none`, `scale` (pixels / 255), `meanstd` (per channel) or `gcn-zca` (paper §4, CIFAR).
-    public var preprocessing: String
+    public var preprocessing: Preprocessing.Kind
     /// GCN scale (`gcn-zca` only; the paper's setup uses 55).
     public var gcnScale: Double?
     /// ZCA filter bias added to the covariance eigenvalues (`gcn-zca` only; 0.1).
@@ -57,7 +59,7 @@ public struct ResolvedDataset: Codable, Equatable, Sendable {
 /// A pooling layer after an mlpconv block. Output size rounds up, as Caffe does.
 public struct ResolvedPool: Codable, Equatable, Sendable {
     /// `max` or `avg`.
-    public var kind: String
+    public var kind: PoolKind
     public var size: Int, stride: Int, pad: Int
 }
 
@@ -79,7 +81,7 @@ public struct ResolvedBlock: Codable, Equatable, Sendable {
 public struct ResolvedModel: Codable, Equatable, Sendable {
     public var blocks: [ResolvedBlock]
     /// `gap`, `fc` or `fc-dropout` (the paper's Table 5 heads).
-    public var head: String
+    public var head: HeadKind
     /// Whether a ReLU follows the final layer (the Caffe zoo network has it; see NIN.md pitfalls).
     public var finalReLU: Bool
     /// Hidden fully connected widths of an FC head (ReLU after each).
@@ -104,7 +106,7 @@ public struct ResolvedSchedule: Codable, Equatable, Sendable {
     /// `constant`, `step` (×gamma every `stepEpochs`), `multistep` (×gamma at each milestone epoch)
     /// or `plateau` (×gamma when training accuracy has not improved by `minDelta` percentage points
     /// for `patience` epochs, at most `maxReductions` times — the paper's schedule).
-    public var kind: String
+    public var kind: ScheduleKind
     public var gamma: Double
     public var stepEpochs: Int?
     public var milestones: [Int]?
@@ -135,7 +137,7 @@ public struct ResolvedLayerMultipliers: Codable, Equatable, Sendable {
 /// How weights are drawn at the start of a trial.
 public struct ResolvedInitializer: Codable, Equatable, Sendable {
     /// `gaussian` (std `std`) or `he` (Kaiming normal, std √(2 / fan-in)).
-    public var kind: String
+    public var kind: InitializerKind
     public var std: Double?
     /// Constant bias value.
     public var bias: Double
@@ -159,4 +161,13 @@ public struct ResolvedTraining: Codable, Equatable, Sendable {
     /// A trial whose training accuracy is still at chance after this epoch is recorded as failed
     /// (the known NIN failure, NIN.md "Known pitfalls"); 0 disables the check.
     public var failAtChanceAfterEpoch: Int
+}
+
+extension ResolvedBlock {
+    /// The study form of an engine block (its dropout rate as the Double the study file holds).
+    init(_ b: MlpconvBlock) {
+        self.init(channels: b.channels, kernel: b.kernel, stride: b.stride, pad: b.pad, widths: b.microWidths,
+                  pool: b.pool.map { ResolvedPool(kind: $0.kind, size: $0.size, stride: $0.stride, pad: $0.pad) },
+                  dropout: b.dropout.map(Double.init))
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import NINData
 import NINEngine
 
 /// Turns one trial's JSON (the study's base keys with the swept values set) into a
@@ -10,33 +11,8 @@ import NINEngine
 enum TrialResolver {
     struct Problems: Error { var list: [String] }
 
-    /// Known dataset shapes: (height, width, channels, classes, training images).
-    static let datasetShapes: [String: (h: Int, w: Int, c: Int, classes: Int, train: Int, test: Int)] = [
-        "mnist": (28, 28, 1, 10, 60_000, 10_000),
-        "fashion-mnist": (28, 28, 1, 10, 60_000, 10_000),
-        "cifar10": (32, 32, 3, 10, 50_000, 10_000),
-    ]
-
-    /// The paper's networks (NIN.md): the Caffe model-zoo CIFAR-10 NIN and the authors' MNIST NIN.
-    /// The last width of the last block is the class-map layer.
-    static func preset(_ name: String) -> [ResolvedBlock] {
-        let max32 = ResolvedPool(kind: "max", size: 3, stride: 2, pad: 0)
-        let avg32 = ResolvedPool(kind: "avg", size: 3, stride: 2, pad: 0)
-        switch name {
-        case "nin-mnist":
-            return [
-                ResolvedBlock(channels: 96, kernel: 5, stride: 1, pad: 2, widths: [64, 48], pool: max32, dropout: 0.5),
-                ResolvedBlock(channels: 128, kernel: 5, stride: 1, pad: 2, widths: [96, 48], pool: max32, dropout: 0.5),
-                ResolvedBlock(channels: 128, kernel: 5, stride: 1, pad: 2, widths: [96, 10], pool: nil, dropout: nil),
-            ]
-        default: // nin-cifar10
-            return [
-                ResolvedBlock(channels: 192, kernel: 5, stride: 1, pad: 2, widths: [160, 96], pool: max32, dropout: 0.5),
-                ResolvedBlock(channels: 192, kernel: 5, stride: 1, pad: 2, widths: [192, 192], pool: avg32, dropout: 0.5),
-                ResolvedBlock(channels: 192, kernel: 3, stride: 1, pad: 1, widths: [192, 10], pool: nil, dropout: nil),
-            ]
-        }
-    }
+    /// The memory a trial may need to train (bytes): this machine's.
+    static let machineMemory = Double(ProcessInfo.processInfo.physicalMemory)
 
     static func resolve(_ json: JSONValue) throws -> TrialConfig {
         var problems: [String] = []
@@ -48,36 +24,52 @@ enum TrialResolver {
             guard case .array(let a)? = v else { return nil }
             return a.compactMap { if case .number(let d) = $0 { return Int(d) }; return nil }
         }
-
-        // Dataset.
-        let dsName = str("dataset.name") ?? "mnist"
-        let shape = datasetShapes[dsName]!
-        let digits = dsName != "cifar10"
-        var prep = str("dataset.preprocessing") ?? str("dataset.preprocessing.kind") ?? (digits ? "scale" : "meanstd")
-        if case .object? = json.value(at: "dataset.preprocessing") { prep = str("dataset.preprocessing.kind")! }
-        if prep != "gcn-zca", json.value(at: "dataset.preprocessing.gcnScale") != nil || json.value(at: "dataset.preprocessing.zcaFilterBias") != nil {
-            problems.append("dataset.preprocessing: gcnScale and zcaFilterBias apply to \"gcn-zca\" only, found kind \"\(prep)\"")
+        /// A typed value at `path`; the schema has checked that a present string is one of the cases.
+        func typed<T: RawRepresentable>(_ path: String) -> T? where T.RawValue == String { str(path).flatMap(T.init(rawValue:)) }
+        /// A key that is a name or an object with a `kind` (`"preprocessing": "scale"` or `{"kind": …}`).
+        func kind<T: RawRepresentable>(_ path: String, default value: T) -> T where T.RawValue == String {
+            if case .object? = json.value(at: path) {
+                guard let k: T = typed("\(path).kind") else {
+                    problems.append("\(path).kind: required key is missing")
+                    return value
+                }
+                return k
+            }
+            return typed(path) ?? value
         }
-        let flip = bool("dataset.augmentation.horizontalFlip") ?? false
-        if flip, digits, !(bool("dataset.augmentation.allowFlipOnDigits") ?? false) {
-            problems.append("dataset.augmentation.horizontalFlip: flipping changes the meaning of \(dsName) images (digits and clothes are not mirror-symmetric); set dataset.augmentation.allowFlipOnDigits to true to override")
+
+        // Dataset: its facts (image shape, classes, image counts) come from NINData.
+        let dsName: DatasetName = typed("dataset.name") ?? .mnist
+        let imageShape = dsName.imageShape, classes = dsName.classCount, counts = dsName.officialCounts
+        let prep: Preprocessing.Kind = kind("dataset.preprocessing", default: .defaultKind(for: dsName))
+        if prep != .gcnZCA, json.value(at: "dataset.preprocessing.gcnScale") != nil || json.value(at: "dataset.preprocessing.zcaFilterBias") != nil {
+            problems.append("dataset.preprocessing: gcnScale and zcaFilterBias apply to \"gcn-zca\" only, found kind \"\(prep.rawValue)\"")
+        }
+        let augmentation = Augmentation(translate: int("dataset.augmentation.translate") ?? 0,
+                                        horizontalFlip: bool("dataset.augmentation.horizontalFlip") ?? false)
+        do {
+            try augmentation.validate(for: dsName, allowFlipOnDigits: bool("dataset.augmentation.allowFlipOnDigits") ?? false)
+        } catch DatasetError.augmentationRefused(_, let reason) {
+            problems.append("dataset.augmentation.horizontalFlip: \(reason) (dataset.augmentation.allowFlipOnDigits: true)")
+        } catch {
+            problems.append("dataset.augmentation.translate: \(error)")
         }
         let trainSubset = int("dataset.subset.train"), perClass = int("dataset.subset.trainPerClass")
         if trainSubset != nil, perClass != nil {
             problems.append("dataset.subset: give either train or trainPerClass, not both")
         }
-        var trainCount = shape.train
+        var trainCount = counts.train
         if let t = trainSubset {
-            if t > shape.train { problems.append("dataset.subset.train: expected at most \(shape.train) (\(dsName) training images), found \(t)") }
-            trainCount = min(t, shape.train)
+            if t > counts.train { problems.append("dataset.subset.train: expected at most \(counts.train) (\(dsName.rawValue) training images), found \(t)") }
+            trainCount = min(t, counts.train)
         }
         if let p = perClass {
-            let most = shape.train / shape.classes
-            if p > most { problems.append("dataset.subset.trainPerClass: expected at most \(most) per class for \(dsName), found \(p)") }
-            trainCount = min(p, most) * shape.classes
+            let most = counts.train / classes
+            if p > most { problems.append("dataset.subset.trainPerClass: expected at most \(most) per class for \(dsName.rawValue), found \(p)") }
+            trainCount = min(p, most) * classes
         }
-        if let t = int("dataset.subset.test"), t > shape.test {
-            problems.append("dataset.subset.test: expected at most \(shape.test) (\(dsName) test images), found \(t)")
+        if let t = int("dataset.subset.test"), t > counts.test {
+            problems.append("dataset.subset.test: expected at most \(counts.test) (\(dsName.rawValue) test images), found \(t)")
         }
         let validation = int("dataset.validation") ?? 0
         if validation >= trainCount {
@@ -85,24 +77,24 @@ enum TrialResolver {
         }
         let dataset = ResolvedDataset(
             name: dsName, preprocessing: prep,
-            gcnScale: prep == "gcn-zca" ? (num("dataset.preprocessing.gcnScale") ?? 55) : nil,
-            zcaFilterBias: prep == "gcn-zca" ? (num("dataset.preprocessing.zcaFilterBias") ?? 0.1) : nil,
-            translate: int("dataset.augmentation.translate") ?? 0, horizontalFlip: flip,
+            gcnScale: prep == .gcnZCA ? (num("dataset.preprocessing.gcnScale") ?? 55) : nil,
+            zcaFilterBias: prep == .gcnZCA ? (num("dataset.preprocessing.zcaFilterBias") ?? 0.1) : nil,
+            translate: augmentation.translate, horizontalFlip: augmentation.horizontalFlip,
             trainSubset: trainSubset, trainPerClass: perClass, testSubset: int("dataset.subset.test"),
-            validation: validation, height: shape.h, width: shape.w, channels: shape.c, classes: shape.classes)
+            validation: validation, height: imageShape[0], width: imageShape[1], channels: imageShape[2], classes: classes)
 
         // Model.
-        let presetName = str("model.preset") ?? (digits ? "nin-mnist" : "nin-cifar10")
+        let preset: ModelPreset = typed("model.preset") ?? .defaultPreset(for: dsName)
         var blocks: [ResolvedBlock]
         if case .array(let items)? = json.value(at: "model.blocks") {
-            if let p = str("model.preset"), p != "custom" {
-                problems.append("model.blocks: conflicts with model.preset \"\(p)\" (use \"preset\": \"custom\" or drop one)")
+            if let p: ModelPreset = typed("model.preset"), p != .custom {
+                problems.append("model.blocks: conflicts with model.preset \"\(p.rawValue)\" (use \"preset\": \"custom\" or drop one)")
             }
             blocks = items.indices.map { i in
                 let b = "model.blocks.\(i)"
                 var pool: ResolvedPool?
                 if json.value(at: "\(b).pool") != nil {
-                    pool = ResolvedPool(kind: str("\(b).pool.kind")!, size: int("\(b).pool.size")!,
+                    pool = ResolvedPool(kind: typed("\(b).pool.kind")!, size: int("\(b).pool.size")!,
                                         stride: int("\(b).pool.stride")!, pad: int("\(b).pool.pad") ?? 0)
                 }
                 return ResolvedBlock(channels: int("\(b).channels")!, kernel: int("\(b).kernel")!,
@@ -110,11 +102,12 @@ enum TrialResolver {
                                      widths: ints(json.value(at: "\(b).widths")) ?? [],
                                      pool: pool, dropout: num("\(b).dropout").flatMap { $0 > 0 ? $0 : nil })
             }
+        } else if let description = preset.engineDescription {
+            blocks = description.blocks.map(ResolvedBlock.init)
         } else {
-            if presetName == "custom" { problems.append("model.blocks: required when model.preset is \"custom\"") }
-            blocks = preset(presetName)
+            problems.append("model.blocks: required when model.preset is \"custom\"")
+            blocks = []
         }
-        let classes = shape.classes
         let depth = int("model.depth")
         if case .array(let lists)? = json.value(at: "model.widths") {
             if depth != nil { problems.append("model.widths: conflicts with model.depth (the widths lists set the depth; give one)") }
@@ -156,24 +149,30 @@ enum TrialResolver {
                 : (json.value(at: "model.blocks") != nil && depth == nil
                     ? "model.blocks[\(blocks.count - 1)].\(last.widths.isEmpty ? "channels" : "widths[\(last.widths.count - 1)]")" : nil)
             if let explicitPath, final != classes {
-                problems.append("\(explicitPath): the final layer emits one map per class, so it must be \(classes) wide for \(dsName), found \(final)")
+                problems.append("\(explicitPath): the final layer emits one map per class, so it must be \(classes) wide for \(dsName.rawValue), found \(final)")
             }
         }
         if var lastBlock = blocks.last {
             if lastBlock.widths.isEmpty { lastBlock.channels = classes } else { lastBlock.widths[lastBlock.widths.count - 1] = classes }
             blocks[blocks.count - 1] = lastBlock
         }
-        let head = str("model.head") ?? "gap"
+        let head: HeadKind = typed("model.head") ?? .gap
         let fcHidden = ints(json.value(at: "model.fcHidden")) ?? []
-        if head == "gap", !fcHidden.isEmpty { problems.append("model.fcHidden: applies to \"fc\" and \"fc-dropout\" heads, found head \"gap\"") }
+        if head == .gap, !fcHidden.isEmpty { problems.append("model.fcHidden: applies to \"fc\" and \"fc-dropout\" heads, found head \"gap\"") }
         let model = ResolvedModel(blocks: blocks, head: head, finalReLU: bool("model.finalReLU") ?? true,
-                                  fcHidden: head == "gap" ? [] : fcHidden,
-                                  fcDropout: head == "fc-dropout" ? (num("model.fcDropout") ?? 0.5) : nil)
-        let shapeProblems = checkShapes(model, dataset: dataset)
-        problems += shapeProblems
-        if shapeProblems.isEmpty {
-            // The engine's own check of the network it will build (channels, pooling, dropout, head).
-            do { try model.engineDescription(dataset: dataset).validate() } catch { problems.append("model: \(error)") }
+                                  fcHidden: head == .gap ? [] : fcHidden,
+                                  fcDropout: head == .fcDropout ? (num("model.fcDropout") ?? 0.5) : nil)
+        // Sizes first, in floating point: an absurd network gets a message naming its key before
+        // any integer count (which could overflow) or allocation.
+        let size = TrialSize(model: model, height: imageShape[0], width: imageShape[1], channels: imageShape[2], classes: classes)
+        if let problem = size.problem(batch: int("training.batchSize") ?? 128, memory: machineMemory) {
+            problems.append(problem)
+        } else if !blocks.isEmpty {
+            // The engine's check of the network it will build (shapes, channels, pooling, dropout,
+            // head), its errors named by the study's key paths.
+            do { try model.engineDescription(dataset: dataset).validate() } catch let error as ModelDescriptionError {
+                problems.append(studyProblem(error))
+            } catch { problems.append("model: \(error)") }
         }
 
         // Training.
@@ -181,13 +180,13 @@ enum TrialResolver {
         if (epochs == nil) == (iterations == nil) {
             problems.append("training: give exactly one of epochs or iterations")
         }
-        let scheduleKind = str("training.schedule") ?? str("training.schedule.kind") ?? "constant"
+        let scheduleKind: ScheduleKind = kind("training.schedule", default: .constant)
         var schedule = ResolvedSchedule(kind: scheduleKind, gamma: num("training.schedule.gamma") ?? 0.1)
         switch scheduleKind {
-        case "step":
+        case .step:
             schedule.stepEpochs = int("training.schedule.stepEpochs")
             if schedule.stepEpochs == nil { problems.append("training.schedule.stepEpochs: required for a \"step\" schedule") }
-        case "multistep":
+        case .multistep:
             let m = ints(json.value(at: "training.schedule.milestones"))
             if let m, zip(m, m.dropFirst()).contains(where: { $0 >= $1 }) {
                 problems.append("training.schedule.milestones: expected strictly increasing epochs, found \(m)")
@@ -197,16 +196,16 @@ enum TrialResolver {
                 problems.append("training.schedule.milestones: milestone epoch \(late) is after the last epoch (\(e)), so it would never apply")
             }
             schedule.milestones = m
-        case "plateau":
+        case .plateau:
             schedule.patience = int("training.schedule.patience") ?? 1
             schedule.minDelta = num("training.schedule.minDelta") ?? 0.1
             schedule.maxReductions = int("training.schedule.maxReductions") ?? 2
-        default: break
+        case .constant: break
         }
-        let initKind = str("training.initializer") ?? str("training.initializer.kind") ?? "he"
+        let initKind: InitializerKind = kind("training.initializer", default: .he)
         let std = num("training.initializer.std")
-        if initKind == "gaussian", std == nil { problems.append("training.initializer.std: required for a \"gaussian\" initializer") }
-        if initKind == "he", std != nil { problems.append("training.initializer.std: He initialisation sets the standard deviation from the fan-in; drop std or use \"gaussian\"") }
+        if initKind == .gaussian, std == nil { problems.append("training.initializer.std: required for a \"gaussian\" initializer") }
+        if initKind == .he, std != nil { problems.append("training.initializer.std: He initialisation sets the standard deviation from the fan-in; drop std or use \"gaussian\"") }
         // `lastLayer` (a factor on the other multipliers) and `last` (the last layer's own) both
         // set the last layer's multipliers: one or the other.
         let lastLayer = num("training.multipliers.lastLayer")
@@ -235,27 +234,18 @@ enum TrialResolver {
         return TrialConfig(dataset: dataset, model: model, training: training, seed: int("seed") ?? 1)
     }
 
-    /// Walks the spatial sizes through the blocks; a map must stay at least 1×1.
-    /// Convolution output floor((H + 2p − k) / s) + 1; pooling by the engine's `poolingOutputSize`
-    /// (Caffe's rule: rounds up, no window starting beyond the input).
-    static func checkShapes(_ model: ResolvedModel, dataset: ResolvedDataset) -> [String] {
-        var h = dataset.height, w = dataset.width, c = dataset.channels
-        for (i, b) in model.blocks.enumerated() {
-            let path = "model: block \(i + 1)"
-            let oh = (h + 2 * b.pad - b.kernel) / b.stride + 1, ow = (w + 2 * b.pad - b.kernel) / b.stride + 1
-            if h + 2 * b.pad < b.kernel || w + 2 * b.pad < b.kernel || oh < 1 || ow < 1 {
-                return ["\(path): the \(b.kernel)×\(b.kernel) convolution (stride \(b.stride), pad \(b.pad)) does not fit its \(h)×\(w)×\(c) input (a map must stay at least 1×1)"]
-            }
-            h = oh; w = ow; c = b.widths.last ?? b.channels
-            if let p = b.pool {
-                if h + 2 * p.pad < p.size || w + 2 * p.pad < p.size {
-                    return ["\(path): the \(p.size)×\(p.size) \(p.kind) pooling does not fit its \(h)×\(w)×\(c) input (a map must stay at least 1×1)"]
-                }
-                if p.pad >= p.size { return ["\(path): pooling pad \(p.pad) must be smaller than its size \(p.size) (a larger pad gives windows of padding only)"] }
-                h = poolingOutputSize(h, size: p.size, stride: p.stride, pad: p.pad)
-                w = poolingOutputSize(w, size: p.size, stride: p.stride, pad: p.pad)
-            }
+    /// An engine validation error as a study problem, naming the study's key path of the block
+    /// (`model.blocks[i]`, also for the blocks a preset or shorthand produced) or of the head.
+    static func studyProblem(_ error: ModelDescriptionError) -> String {
+        switch error {
+        case let .mapTooSmall(b, layer, input, k, s, p) where layer == .convolution:
+            return "model.blocks[\(b)]: the \(k)×\(k) convolution (stride \(s), pad \(p)) does not fit its \(input) input (a map must stay at least 1×1)"
+        case let .mapTooSmall(b, layer, input, k, s, p) where layer == .pool:
+            return "model.blocks[\(b)].pool: the \(k)×\(k) pooling (stride \(s), pad \(p)) does not fit its \(input) input (a map must stay at least 1×1)"
+        case .invalidDropout(nil, _), .invalidHidden:
+            return "model: head: \(error)"
+        default:
+            return "model.\(error)"
         }
-        return []
     }
 }

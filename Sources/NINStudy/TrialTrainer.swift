@@ -2,58 +2,6 @@ import Foundation
 import NINEngine
 import NINData
 
-/// A thread-safe stop request (set by Ctrl-C, read once per mini-batch).
-public final class StopFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    public init() {}
-    public var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
-    public func set() { lock.lock(); value = true; lock.unlock() }
-}
-
-/// The metrics of one finished epoch. Accuracies in percent, losses in nats per image.
-public struct EpochMetrics: Equatable, Sendable {
-    public var epoch: Int
-    public var trainLoss: Double
-    public var trainAccuracy: Double
-    public var valLoss: Double?
-    public var valAccuracy: Double?
-    public var testLoss: Double?
-    public var testAccuracy: Double?
-    /// The learning rate used during the epoch (per mini-batch).
-    public var learningRate: Double
-    /// Wall seconds of the epoch, training and evaluation.
-    public var wallSeconds: Double
-    /// Training throughput, images per second.
-    public var imagesPerSecond: Double
-}
-
-/// What happened to a trial.
-public enum TrialOutcome: Equatable, Sendable {
-    case finished
-    /// Failed with a plain reason (NaN/Inf loss, accuracy stuck at chance).
-    case failed(String)
-    /// Stopped on request; the last end-of-epoch checkpoint is kept for resuming.
-    case interrupted
-}
-
-/// Live progress of a trial's training, called at most once per mini-batch.
-public struct BatchProgress: Sendable {
-    public var epoch: Int, epochs: Int, batch: Int, batches: Int
-    /// Running mean loss and accuracy (percent) of the epoch so far.
-    public var loss: Double, accuracy: Double
-    public var imagesPerSecond: Double
-}
-
-/// The checkpoint metadata the trainer needs to resume (stored inside the engine checkpoint).
-struct ResumeState: Codable, Equatable {
-    var trialId: String
-    /// Epochs completed.
-    var epoch: Int
-    var iterationsDone: Int
-    var schedule: ScheduleState
-}
-
 /// Trains one trial, epoch by epoch, with an end-of-epoch checkpoint after each epoch.
 ///
 /// Determinism: every random draw (initialisation, per-epoch shuffle, augmentation, dropout)
@@ -64,7 +12,8 @@ public final class TrialTrainer {
     public let trial: Trial
     public let data: PreparedData
     public let threads: Int
-    public let checkpointURL: URL
+    /// Where the end-of-epoch checkpoints are written.
+    public let checkpoints: CheckpointStore
     public private(set) var network: Network
     private var optimizer: SGD
     private var generator: SeededGenerator
@@ -72,14 +21,15 @@ public final class TrialTrainer {
     /// Epochs already completed when training began (non-zero after a resume).
     public let resumedFromEpoch: Int
 
-    /// Builds the network, restoring from `checkpointURL` when a checkpoint of this trial exists.
-    /// - Throws: `ModelDescriptionError` for an impossible model; `CheckpointError` for a checkpoint
-    ///   that belongs to this trial but cannot be read.
-    public init(trial: Trial, data: PreparedData, threads: Int, checkpointURL: URL) throws {
+    /// Builds and initialises the network from the trial's seed, then restores it from `resume`
+    /// when given (a checkpoint `CheckpointStore.load` read for this trial). No file is read.
+    /// - Throws: `ModelDescriptionError` for an impossible model; `CheckpointError.mismatch` for a
+    ///   checkpoint of another network.
+    public init(trial: Trial, data: PreparedData, threads: Int, resume: TrialCheckpoint?, checkpoints: CheckpointStore) throws {
         self.trial = trial
         self.data = data
         self.threads = threads
-        self.checkpointURL = checkpointURL
+        self.checkpoints = checkpoints
         let t = trial.config.training
         var generator = SeededGenerator(seed: UInt64(trial.config.seed))
         network = try Network(description: trial.config.model.engineDescription(dataset: trial.config.dataset, name: trial.id),
@@ -89,12 +39,10 @@ public final class TrialTrainer {
         var optimizer = SGD(momentum: Float(t.momentum), weightDecay: Float(t.weightDecay))
         var state = ResumeState(trialId: trial.id, epoch: 0, iterationsDone: 0,
                                 schedule: LearningRateSchedule(base: t.learningRate, spec: t.schedule).initialState)
-        if FileManager.default.fileExists(atPath: checkpointURL.path) {
-            let checkpoint = try Checkpoint.read(from: checkpointURL)
-            if let saved = try? JSONDecoder().decode(ResumeState.self, from: checkpoint.metadata), saved.trialId == trial.id {
-                try network.restore(from: checkpoint, optimizer: &optimizer, generator: &generator)
-                state = saved
-            }
+        if let resume {
+            precondition(resume.state.trialId == trial.id, "a checkpoint of another trial")
+            try network.restore(from: resume.checkpoint, optimizer: &optimizer, generator: &generator)
+            state = resume.state
         }
         self.optimizer = optimizer
         self.generator = generator
@@ -120,13 +68,13 @@ public final class TrialTrainer {
     public func run(stop: StopFlag, progress: (BatchProgress) -> Void,
                     epochFinished: (EpochMetrics) throws -> Void) throws -> TrialOutcome {
         let t = trial.config.training
-        let classes = trial.config.dataset.classes
         let schedule = LearningRateSchedule(base: t.learningRate, spec: t.schedule)
         let sampler = MiniBatchSampler(count: data.train.count, batchSize: t.batchSize)
         let augmentation = Augmentation(translate: trial.config.dataset.translate, horizontalFlip: trial.config.dataset.horizontalFlip)
         var batch = MiniBatch(capacity: t.batchSize, height: data.train.height, width: data.train.width, channels: data.train.channels)
         let totalIterations = t.iterations ?? Int.max
         let epochs = plannedEpochs
+        if let failure = state.failure { return .failed(failure) }
 
         while state.epoch < epochs {
             let epoch = state.epoch + 1
@@ -169,21 +117,29 @@ public final class TrialTrainer {
 
             state.epoch = epoch
             schedule.advance(&state.schedule, afterEpoch: epoch, trainAccuracy: metrics.trainAccuracy)
+            // The failure check comes before the checkpoint, and the checkpoint holds its verdict:
+            // a kill after the checkpoint resumes into the same failure (see `ResumeState.failure`).
+            state.failure = chanceFailure(epoch: epoch, metrics: metrics)
             try epochFinished(metrics)
             try saveCheckpoint()
-
-            // At chance: held-out accuracy within 2 points of 1/K and the training loss still near
-            // ln K (a network that predicts one class, or all classes equally). Checked from epoch
-            // `failAtChanceAfterEpoch` on: a network that collapses later is as dead.
-            let chance = 100.0 / Double(classes)
-            let heldOut = metrics.valAccuracy ?? metrics.testAccuracy ?? metrics.trainAccuracy
-            if t.failAtChanceAfterEpoch > 0, epoch >= t.failAtChanceAfterEpoch,
-               heldOut < chance + 2, metrics.trainLoss > 0.97 * log(Double(classes)) {
-                return .failed(chanceFailureReason(epoch: epoch, metrics: metrics, classes: classes))
-            }
+            if let failure = state.failure { return .failed(failure) }
             if state.iterationsDone >= totalIterations { break }
         }
         return .finished
+    }
+
+    /// The at-chance failure after `epoch`, or nil: held-out accuracy within 2 points of 1/K and
+    /// the training loss still near ln K (a network that predicts one class, or all classes
+    /// equally). Checked from epoch `failAtChanceAfterEpoch` on: a network that collapses later is
+    /// as dead.
+    func chanceFailure(epoch: Int, metrics: EpochMetrics) -> String? {
+        let t = trial.config.training
+        let classes = trial.config.dataset.classes
+        let chance = 100.0 / Double(classes)
+        let heldOut = metrics.valAccuracy ?? metrics.testAccuracy ?? metrics.trainAccuracy
+        guard t.failAtChanceAfterEpoch > 0, epoch >= t.failAtChanceAfterEpoch,
+              heldOut < chance + 2, metrics.trainLoss > 0.97 * log(Double(classes)) else { return nil }
+        return chanceFailureReason(epoch: epoch, metrics: metrics, classes: classes)
     }
 
     /// Why a trial at chance failed, with advice that fits its configuration.
@@ -191,7 +147,7 @@ public final class TrialTrainer {
         let c = trial.config
         var advice: [String] = []
         if c.model.finalReLU { advice.append("model.finalReLU false (a ReLU after the last layer of the last block can silence every class map, or all an FC head sees: the known NIN failure with the zoo recipe)") }
-        if c.training.initializer.kind == "gaussian" { advice.append("the \"he\" initializer") }
+        if c.training.initializer.kind == .gaussian { advice.append("the \"he\" initializer") }
         advice.append("a lower training.learningRate")
         if c.model.blocks.contains(where: { $0.dropout != nil }) { advice.append("less dropout (dropout makes early NIN training slow)") }
         advice.append("more training data or a later training.failAtChanceAfterEpoch")
@@ -225,9 +181,6 @@ public final class TrialTrainer {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys] // same state, same bytes
         let metadata = try encoder.encode(state)
-        try network.checkpoint(optimizer: optimizer, generator: generator, metadata: metadata).write(to: checkpointURL)
+        try checkpoints.save(network.checkpoint(optimizer: optimizer, generator: generator, metadata: metadata), trialId: trial.id)
     }
-
-    /// The weights, momentum and generator bytes (for determinism tests).
-    public var stateBytes: [Float] { network.parameterValues() + optimizer.velocity }
 }

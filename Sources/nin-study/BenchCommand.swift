@@ -12,15 +12,16 @@ extension NINStudyCommand {
 
         @Option(help: "cifar10, mnist or both.") var model: Model = .both
         @Option(help: "Mini-batch size.") var batch: Int = 128
-        @Option(help: "Threads.") var threads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        @OptionGroup var threading: ThreadOptions
+        var threads: Int { threading.threads }
         @Option(help: "Timed steps.") var steps: Int = 10
         @Option(help: "Warm-up steps.") var warmup: Int = 2
         @Flag(help: "Print JSON (one object per model) instead of a table.") var json = false
         @Flag(help: "Also print the per-layer breakdown and standalone GEMM figures.") var layers = false
 
         func validate() throws {
-            guard batch >= 1, threads >= 1, steps >= 1, warmup >= 0 else {
-                throw ValidationError("--batch, --threads and --steps must be ≥ 1 and --warmup ≥ 0")
+            guard batch >= 1, steps >= 1, warmup >= 0 else {
+                throw ValidationError("--batch and --steps must be ≥ 1 and --warmup ≥ 0")
             }
         }
 

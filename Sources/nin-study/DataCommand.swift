@@ -33,16 +33,16 @@ extension NINStudyCommand {
 
     struct ListData: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "Show which datasets are found where, with sizes and SHA-256.")
-        @Option(help: "Folder holding the datasets.") var dataDir: String?
-        func run() throws { try reportingErrors { print(render(DataLocator().list(dataDir: dataDir))) } }
+        @OptionGroup var data: DataDirOptions
+        func run() throws { try reportingErrors { print(render(DataLocator().list(dataDir: data.dataDir))) } }
     }
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Check every dataset file against its known checksum and structure; non-zero exit if any is wrong.")
-        @Option(help: "Folder holding the datasets.") var dataDir: String?
+        @OptionGroup var data: DataDirOptions
         @Argument(help: "Datasets to verify (default: all found).") var datasets: [DatasetName] = []
         func run() throws {
-            let reports = DataLocator().verify(datasets.isEmpty ? DatasetName.allCases : datasets, dataDir: dataDir)
+            let reports = DataLocator().verify(datasets.isEmpty ? DatasetName.allCases : datasets, dataDir: data.dataDir)
             print(render(reports))
             let requested = reports.filter { datasets.isEmpty ? $0.location != nil : true }
             if requested.contains(where: { !$0.isOK }) { throw ExitCode(1) }

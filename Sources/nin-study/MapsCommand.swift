@@ -10,16 +10,15 @@ extension NINStudyCommand {
 
         @Argument(help: "A trial id or a unique prefix of one.") var trial: String
         @OptionGroup var database: DatabaseOptions
-        @Option(help: "Folder holding the datasets, as given to `run`; searched first, then $NIN_DATA_DIR, ~/.cache/nin-study/data and /usr/share/datasets.") var dataDir: String?
+        @OptionGroup var data: DataDirOptions
         @Option(help: "Comma-separated test-image indices (default: the first 2 test images of each class).")
         var images: String?
         @Option(help: "The second sheet shows only this top percentage of each row's activations (the paper's Figure 4: 10).")
         var topPercent: Double = 10
         @Option(help: "Output folder (default: maps/ beside the database).") var output: String?
-        @Option(help: "Threads.") var threads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        @OptionGroup var threading: ThreadOptions
 
         func validate() throws {
-            try checkDataDir(dataDir)
             guard topPercent > 0, topPercent <= 100 else { throw ValidationError("--top-percent must be in (0, 100], found \(topPercent)") }
             if let images, images.split(separator: ",").contains(where: { Int($0.trimmingCharacters(in: .whitespaces)).map { $0 < 0 } ?? true }) {
                 throw ValidationError("--images: expected comma-separated test-image indices ≥ 0, found \"\(images)\"")
@@ -30,9 +29,9 @@ extension NINStudyCommand {
             try reportingErrors {
                 let store = try openExisting(database.databasePath)
                 let record = try store.trial(idPrefix: trial)
-                let paths = try TrialMaps.render(record: record, store: store, databasePath: database.databasePath, dataDir: dataDir,
+                let paths = try TrialMaps.render(record: record, store: store, databasePath: database.databasePath, dataDir: data.dataDir,
                                                  indices: images.map { $0.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces))! } },
-                                                 topPercent: topPercent, output: output, threads: threads)
+                                                 topPercent: topPercent, output: output, threads: threading.threads)
                 for p in paths { print(p) }
             }
         }

@@ -12,12 +12,6 @@ struct NINStudyCommand: ParsableCommand {
         subcommands: [Run.self, List.self, Show.self, Maps.self, Report.self, Merge.self, Slurm.self, Bench.self, DataCommand.self, Schema.self])
 }
 
-/// Options shared by the commands that read or write the results database.
-struct DatabaseOptions: ParsableArguments {
-    @Option(name: .customLong("db"), help: "The results database.")
-    var databasePath: String = "results/results.sqlite"
-}
-
 /// Turns library errors into one clear message and a non-zero exit status.
 func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     do {

@@ -1,13 +1,6 @@
 import ArgumentParser
 import Foundation
-import NINEngine
 import NINStudy
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 extension NINStudyCommand {
     struct Run: ParsableCommand {
@@ -15,13 +8,14 @@ extension NINStudyCommand {
             abstract: "Run a study: train every trial that is not finished yet, recording results in the database.",
             discussion: """
             Finished trials are skipped; interrupted ones resume from their last finished epoch with \
-            bit-identical results (same thread count). Ctrl-C or SIGTERM stops cleanly after the current \
+            bit-identical results (same thread count). Ctrl-C, SIGTERM (Slurm's preemption and time limit) and SIGHUP stop cleanly after the current \
             mini-batch; run again to resume. Any number of runs may share one database: each claims a \
             trial atomically before training it, so no trial is trained twice. \
-            Exit status: 0 when every selected trial is finished; 1 when some failed or the run was \
-            interrupted; 3 when nothing was left for this run but other live processes still run some \
+            Exit status: 0 when every selected trial is finished; 1 when some failed, the run was \
+            interrupted, or finished ones read other dataset files; 3 when nothing was left for this run but other live processes still run some \
             selected trials; 2 for bad input (study file, dataset, results database, an --only filter \
-            that matches nothing); 64 for invalid command-line options.
+            that matches nothing); 64 for invalid command-line options. A dataset found \
+            nowhere is downloaded (into --data-dir when given) unless --no-fetch.
             """)
 
         @Argument(help: "The study definition (JSON; see Studies/ and Studies/study.schema.json).")
@@ -29,11 +23,9 @@ extension NINStudyCommand {
 
         @OptionGroup var database: DatabaseOptions
 
-        @Option(help: "Folder holding the datasets; searched first, then $NIN_DATA_DIR, ~/.cache/nin-study/data and /usr/share/datasets. Found nowhere, the dataset is downloaded (into this folder when given) unless --no-fetch.")
-        var dataDir: String?
+        @OptionGroup var data: DataDirOptions
 
-        @Option(help: "Threads for the engine and BLAS (the default is the number of cores). Results are bit-identical for the same thread count.")
-        var threads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        @OptionGroup var threading: ThreadOptions
 
         @Flag(help: "List the expanded trials with ids, parameter counts, multiply-adds and an estimated time; train nothing.")
         var dryRun = false
@@ -44,7 +36,7 @@ extension NINStudyCommand {
         @Flag(help: "Do not render confidence maps and learning curves.")
         var noMaps = false
 
-        @Option(help: "Folder for confidence maps and learning curves (default: maps/ beside the database).")
+        @Option(help: "Folder for confidence maps and learning curves (default: maps/NAME/ beside the database NAME.sqlite).")
         var mapsDir: String?
 
         @Flag(help: "Do not download a dataset that is found nowhere (by default it is fetched from its official location, checksums verified).")
@@ -60,21 +52,19 @@ extension NINStudyCommand {
         var exclusive = false
 
         func validate() throws {
-            guard threads >= 1 else { throw ValidationError("--threads must be at least 1, found \(threads)") }
             if let shard { _ = try Shard(parsing: shard) }
-            try checkDataDir(dataDir)
         }
 
         func run() throws {
             let definition = try reportingErrors { try StudyDefinition.load(path: study) }
-            let cores = ProcessInfo.processInfo.activeProcessorCount
-            if threads > cores {
-                FileHandle.standardError.write(Data("warning: --threads \(threads) is more than the \(cores) cores of this machine; expect it to be slower\n".utf8))
+            for warning in definition.warnings {
+                FileHandle.standardError.write(Data("warning: \(study): \(warning)\n".utf8))
             }
+            threading.warnIfOversubscribed()
             var options = RunOptions()
             options.databasePath = database.databasePath
-            options.dataDir = dataDir
-            options.threads = threads
+            options.dataDir = data.dataDir
+            options.threads = threading.threads
             options.only = only
             options.renderMaps = !noMaps
             options.mapsDirectory = mapsDir
@@ -85,12 +75,12 @@ extension NINStudyCommand {
             let runner = StudyRunner(study: definition, options: options, reporter: ConsoleReporter())
             if dryRun {
                 let trials = try reportingErrors { try runner.selectedTrials() }
-                print(DryRun.table(trials: trials, threads: threads))
+                print(DryRun.table(trials: trials, threads: threading.threads))
                 return
             }
             let stop = StopFlag()
-            let sources = installInterruptHandler(stop)
-            defer { sources.forEach { $0.cancel() } }
+            let signals = StopSignals(stop)
+            defer { signals.cancel() }
             let summary = try reportingErrors { try runner.run(stop: stop) }
             print(summaryText(summary, study: definition))
             if summary.leftToOtherProcesses { throw ExitCode(3) }
@@ -101,95 +91,16 @@ extension NINStudyCommand {
             var lines = ["study \(study.name)" + (shard.map { " shard \($0)" } ?? "") + ": \(s.finished.count) finished now, \(s.skipped.count) skipped, \(s.failed.count) failed"
                          + (s.finishedElsewhere.isEmpty ? "" : ", \(s.finishedElsewhere.count) finished by other processes")
                          + (s.runningElsewhere.isEmpty ? "" : ", \(s.runningElsewhere.count) still running in other processes")
+                         + (s.datasetChanged.isEmpty ? "" : ", \(s.datasetChanged.count) finished on other dataset files")
                          + (s.interrupted ? ", interrupted (\(s.notRun.count) not finished)" : "")]
             for f in s.failed { lines.append("  failed \(f.id.prefix(10)) \(f.label): \(f.reason)") }
+            for c in s.datasetChanged {
+                lines.append("  dataset changed \(c.id.prefix(10)) \(c.label): \(c.differences.joined(separator: "; "))")
+            }
+            if !s.datasetChanged.isEmpty { lines.append("  " + StudyRunner.datasetChangedAdvice) }
             if s.interrupted { lines.append("run the same command again to resume") }
             lines.append("results: \(database.databasePath) (e.g. sqlite3 \(database.databasePath) \"select * from trial_summary\")")
             return lines.joined(separator: "\n")
         }
-    }
-}
-
-/// Ctrl-C (SIGINT) and SIGTERM (what Slurm sends a job it cancels, preempts or requeues, and
-/// what `kill` sends): the first asks the runner to stop after the current mini-batch, so the trial
-/// is marked interrupted and its last end-of-epoch checkpoint is kept for the next run; a second
-/// one exits at once (status 128 + the signal number).
-func installInterruptHandler(_ stop: StopFlag) -> [DispatchSourceSignal] {
-    [SIGINT, SIGTERM].map { number in
-        signal(number, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-        source.setEventHandler {
-            if stop.isSet { _exit(128 + number) }
-            let name = number == SIGINT ? "Ctrl-C" : "SIGTERM"
-            FileHandle.standardError.write(Data("\n\(name): stopping after this mini-batch (\(name) again to quit at once)…\n".utf8))
-            stop.set()
-        }
-        source.resume()
-        return source
-    }
-}
-
-/// The `--dry-run` table: trials, ids, sizes and an estimated time from a measured throughput.
-enum DryRun {
-    static func table(trials: [Trial], threads: Int) -> String {
-        var rows: [[String]] = [["trial", "swept values", "params", "MACs/img", "epochs", "est. time"]]
-        var measured: [String: Double] = [:]
-        var total = 0.0
-        for t in trials {
-            let description = t.config.model.engineDescription(dataset: t.config.dataset)
-            let params = (try? description.parameterCount) ?? 0
-            let macs = (try? description.multiplyAddsPerImage) ?? 0
-            let key = t.config.model.engineDescription(dataset: t.config.dataset, name: "m").debugKey + "|\(t.config.training.batchSize)"
-            let ips = measured[key] ?? measure(description, batch: t.config.training.batchSize, threads: threads)
-            measured[key] = ips
-            let d = t.config.dataset
-            let images = Double(d.trainPerClass.map { $0 * d.classes } ?? d.trainSubset ?? (d.name == "cifar10" ? 50_000 : 60_000)) - Double(d.validation)
-            let epochs: Double = t.config.training.epochs.map(Double.init)
-                ?? Double(t.config.training.iterations ?? 0) * Double(t.config.training.batchSize) / max(images, 1)
-            let evalImages = Double(d.testSubset ?? 10_000) + Double(d.validation)
-            let seconds = epochs * (images / ips + evalImages / (3 * ips))
-            total += seconds
-            rows.append([String(t.id.prefix(10)), t.label, format(params), format(macs),
-                         String(format: epochs == epochs.rounded() ? "%.0f" : "%.1f", epochs), ConsoleReporter.duration(seconds)])
-        }
-        let widths = rows[0].indices.map { c in rows.map { $0[c].count }.max()! }
-        var out = rows.map { r in r.indices.map { r[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ") }
-        out.insert(String(repeating: "-", count: out[0].count), at: 1)
-        out.append("\(trials.count) trial\(trials.count == 1 ? "" : "s"), estimated \(ConsoleReporter.duration(total)) with \(threads) thread\(threads == 1 ? "" : "s") (throughput measured on 2 training steps per distinct network)")
-        return out.joined(separator: "\n")
-    }
-
-    static func format(_ n: Int) -> String {
-        n >= 1_000_000 ? String(format: "%.1fM", Double(n) / 1e6) : n >= 1000 ? String(format: "%.1fk", Double(n) / 1e3) : "\(n)"
-    }
-
-    /// Training images per second of a network over 2 timed steps (after 1 warm-up) on random data.
-    static func measure(_ description: ModelDescription, batch: Int, threads: Int) -> Double {
-        var g = SeededGenerator(seed: 0)
-        guard let net = try? Network(description: description, initializer: .he, maxBatch: batch, threads: threads, generator: &g) else { return .nan }
-        let x = (0..<(batch * description.input.height * description.input.width * description.input.channels)).map { _ in g.nextFloat() }
-        let y = (0..<batch).map { _ in Int32(g.nextInt(below: description.classes)) }
-        var sgd = SGD()
-        var seconds = 0.0
-        x.withUnsafeBufferPointer { xp in
-            net.trainStep(input: xp, labels: y, batch: batch, learningRate: 0.001, optimizer: &sgd, generator: &g)
-            let start = Date()
-            for _ in 0..<2 { net.trainStep(input: xp, labels: y, batch: batch, learningRate: 0.001, optimizer: &sgd, generator: &g) }
-            seconds = Date().timeIntervalSince(start)
-        }
-        return Double(2 * batch) / max(seconds, 1e-9)
-    }
-}
-
-extension ModelDescription {
-    var debugKey: String { String(describing: blocks) + String(describing: head) + "\(input)" }
-}
-
-/// `--data-dir` names a folder that must exist (a typo must not start a download into a new folder).
-func checkDataDir(_ dataDir: String?) throws {
-    guard let dataDir else { return }
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: dataDir, isDirectory: &isDirectory), isDirectory.boolValue else {
-        throw ValidationError("--data-dir \(dataDir) is not an existing folder")
     }
 }

@@ -32,21 +32,15 @@ extension NINStudyCommand {
         @Option(help: "Memory per task's node, e.g. 4G.")
         var mem: String?
 
-        @Option(name: .customLong("db"), help: "The merged database the merge job writes.")
-        var databasePath: String = "results/results.sqlite"
+        @OptionGroup var database: DatabaseOptions
 
-        @Option(help: "Folder holding the datasets (on the shared filesystem), as for `run`.")
-        var dataDir: String?
+        @OptionGroup var data: DataDirOptions
 
         @Flag(help: "Do not let tasks download a missing dataset.")
         var noFetch = false
 
         @Flag(help: "Submit both jobs with sbatch and print their ids.")
         var submit = false
-
-        func validate() throws {
-            try checkDataDir(dataDir)
-        }
 
         func run() throws {
             try reportingErrors {
@@ -57,7 +51,7 @@ extension NINStudyCommand {
                     ?? absolute(CommandLine.arguments[0])
                 let job = try SlurmArrayJob(study: definition.name, tasks: tasks, cpusPerTask: cpusPerTask, partition: partition,
                                             time: time, memory: mem, executable: executable,
-                                            mergedDatabase: absolute(databasePath), dataDir: dataDir.map(absolute),
+                                            mergedDatabase: absolute(database.databasePath), dataDir: data.dataDir.map(absolute),
                                             fetchMissing: !noFetch, workingDirectory: cwd)
                 try job.write(studySource: definition.sourceText)
                 print("wrote \(job.arrayScriptPath) (\(tasks) array task\(tasks == 1 ? "" : "s"), \(cpusPerTask) CPU\(cpusPerTask == 1 ? "" : "s") each)")

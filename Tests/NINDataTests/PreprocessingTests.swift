@@ -198,9 +198,11 @@ final class PreprocessingTests: XCTestCase {
     }
 
     func testPreprocessingNamesAndCodable() throws {
-        XCTAssertEqual(try Preprocessing(name: "gcn-zca"), .gcnZCA(scale: 55, filterBias: 0.1))
-        XCTAssertEqual(try Preprocessing(name: "meanstd"), .meanStd)
-        XCTAssertMentions(Fixtures.message { _ = try Preprocessing(name: "whiten") }, "preprocessing", "whiten")
+        XCTAssertEqual(Preprocessing(kind: .gcnZCA), .gcnZCA(scale: 55, filterBias: 0.1))
+        XCTAssertEqual(Preprocessing(kind: .gcnZCA, gcnScale: 10, zcaFilterBias: 0.5), .gcnZCA(scale: 10, filterBias: 0.5))
+        XCTAssertEqual(Preprocessing(kind: .meanStd, gcnScale: 10), .meanStd)
+        XCTAssertEqual(Preprocessing.Kind.allCases.map(\.rawValue), ["none", "scale", "meanstd", "gcn-zca"])
+        for kind in Preprocessing.Kind.allCases { XCTAssertEqual(Preprocessing(kind: kind).kind, kind) }
         for p in [Preprocessing.none, .scale, .meanStd, .gcnZCA(scale: 10, filterBias: 0.5)] {
             XCTAssertEqual(try JSONDecoder().decode(Preprocessing.self, from: JSONEncoder().encode(p)), p)
         }

@@ -45,7 +45,7 @@ final class ModelDescriptionTests: XCTestCase {
 
     /// A built network agrees with the description's counts (allocating only small models).
     func testNetworkMatchesDescriptionCounts() throws {
-        for d in [ModelDescription.ninMNIST, .ninCIFAR10Table5(.fullyConnected, hiddenWidth: 64)] {
+        for d in [ModelDescription.ninMNIST, ModelDescription(input: ModelDescription.ninCIFAR10.input, classes: 10, blocks: ModelDescription.ninCIFAR10.blocks, head: .fc(hidden: [64]))] {
             var g = SeededGenerator(seed: 1)
             let net = try Network(description: d, initializer: .he, maxBatch: 1, threads: 1, generator: &g)
             XCTAssertEqual(net.parameterCount, try d.parameterCount)
@@ -83,15 +83,68 @@ final class ModelDescriptionTests: XCTestCase {
         }
     }
 
-    func testTable5Heads() throws {
-        let fc = ModelDescription.ninCIFAR10Table5(.fullyConnected)
+    /// The paper's Table 5 FC head on the CIFAR-10 NIN: one hidden layer, with and without dropout.
+    func testFCHeadsOnTheCIFAR10Network() throws {
+        var fc = ModelDescription.ninCIFAR10
+        fc.head = .fc(hidden: [512])
         let shapes = try fc.layerShapes()
         XCTAssertEqual(shapes.suffix(2).map(\.name), ["head.fc1", "head.fc"])
         XCTAssertEqual(shapes.first { $0.name == "head.fc1" }?.parameters, 640 * 512 + 512)
-        let drop = try ModelDescription.ninCIFAR10Table5(.fullyConnectedDropout).layerShapes()
-        XCTAssertEqual(drop.suffix(3).map(\.name), ["head.fc1", "head.fc1.dropout", "head.fc"])
-        XCTAssertEqual(ModelDescription.ninCIFAR10Table5(.globalAveragePooling).blocks, ModelDescription.ninCIFAR10.blocks)
-        XCTAssertEqual(try ModelDescription.ninCIFAR10Table5(.globalAveragePooling).parameterCount, 966_986)
+        fc.head = .fc(hidden: [512], dropout: 0.5)
+        XCTAssertEqual(try fc.layerShapes().suffix(3).map(\.name), ["head.fc1", "head.fc1.dropout", "head.fc"])
+        fc.head = .fc(dropout: 0.5)
+        XCTAssertEqual(try fc.layerShapes().suffix(2).map(\.name), ["head.dropout", "head.fc"],
+                       "without a hidden layer the dropout acts on the flattened features")
+    }
+
+    /// Each built layer holds the formula its kind states and the description reports: output
+    /// shape, parameters, multiply-adds; fan-in is k·k·Cin for a convolution and the input
+    /// features for a Dense layer.
+    func testBuiltLayersHoldTheDescriptionsFormulas() throws {
+        let d = ModelDescription(input: InputShape(height: 9, width: 9, channels: 3), classes: 4,
+                                 blocks: [MlpconvBlock(channels: 6, kernel: 3, pad: 1, microWidths: [5],
+                                                       pool: .init(kind: .max, size: 3, stride: 2), dropout: 0.5),
+                                          MlpconvBlock(channels: 7, kernel: 1, stride: 2, microWidths: [4])],
+                                 head: .fc(hidden: [8]))
+        var g = SeededGenerator(seed: 1)
+        let net = try Network(description: d, initializer: .he, maxBatch: 2, threads: 1, generator: &g)
+        let shapes = try d.layerShapes()
+        XCTAssertEqual(net.layers.map(\.name), shapes.map(\.name))
+        for (layer, shape) in zip(net.layers, shapes) {
+            XCTAssertEqual(layer.outputShape, shape.output, layer.name)
+            XCTAssertEqual(layer.parameterCount, shape.parameters, layer.name)
+            XCTAssertEqual(layer.multiplyAddsPerExample, shape.multiplyAdds, layer.name)
+            XCTAssertEqual(layer.fanIn * layer.biasCount, layer.weightCount, layer.name)
+        }
+        let byName = Dictionary(uniqueKeysWithValues: net.layers.map { ($0.name, $0) })
+        XCTAssertEqual(byName["block1.conv"]?.fanIn, 3 * 3 * 3)
+        XCTAssertEqual(byName["block1.cccp1"]?.fanIn, 6)
+        XCTAssertEqual(byName["head.fc1"]?.fanIn, 2 * 2 * 4)
+        XCTAssertEqual(byName["block1.pool"]?.fanIn, 0)
+        // One route for 1×1: every 1×1, stride-1, unpadded convolution is a Conv1x1 (one GEMM);
+        // a strided 1×1 convolution needs im2col.
+        XCTAssertTrue(byName["block1.cccp1"] is Conv1x1)
+        XCTAssertTrue(byName["block2.cccp1"] is Conv1x1)
+        XCTAssertTrue(byName["block2.conv"] is Conv2D)
+        XCTAssertEqual(shapes.first { $0.name == "block2.conv" }?.kind, .convolution)
+        XCTAssertEqual(shapes.first { $0.name == "block2.cccp1" }?.kind, .conv1x1)
+        XCTAssertNil(net.classMapLayerIndex, "an FC head has no class-map layer")
+    }
+
+    /// The class-map layer is the one global average pooling reads, marked by the plan: after the
+    /// last block's pooling when it has one, the class-map convolution otherwise.
+    func testClassMapLayerIsMarked() throws {
+        for pool in [nil, MlpconvBlock.Pool(kind: .avg, size: 2, stride: 2)] {
+            let d = ModelDescription(input: InputShape(height: 8, width: 8, channels: 1), classes: 3,
+                                     blocks: [MlpconvBlock(channels: 4, kernel: 3, microWidths: [5, 9], pool: pool)],
+                                     head: .gap())
+            var g = SeededGenerator(seed: 2)
+            let net = try Network(description: d, initializer: .he, maxBatch: 1, threads: 1, generator: &g)
+            let i = try XCTUnwrap(net.classMapLayerIndex)
+            XCTAssertEqual(net.layers[i].name, pool == nil ? "block1.cccp2" : "block1.pool")
+            XCTAssertEqual(net.layers[i].outputShape.channels, 3)
+            XCTAssertTrue(net.layers[i + 1] is GlobalAveragePool)
+        }
     }
 
     func testJSONRoundTripAndDefaults() throws {
@@ -131,11 +184,11 @@ final class ModelDescriptionTests: XCTestCase {
         }
         // 8 → pool 4 → pool 2 → a 3×3 kernel without padding does not fit a 2×2 map.
         expect(model([ok, ok, MlpconvBlock(channels: 8, kernel: 3, microWidths: [4])]),
-               .mapTooSmall(block: 2, layer: "conv", input: FeatureShape(height: 2, width: 2, channels: 8), kernel: 3, stride: 1, pad: 0),
+               .mapTooSmall(block: 2, layer: .convolution, input: FeatureShape(height: 2, width: 2, channels: 8), kernel: 3, stride: 1, pad: 0),
                mentions: "blocks[2].conv: input map 2×2×8")
-        expect(model([ok, MlpconvBlock(channels: 0, kernel: 3)]), .zeroChannels(block: 1, layer: "conv", found: 0), mentions: "blocks[1].conv")
+        expect(model([ok, MlpconvBlock(channels: 0, kernel: 3)]), .zeroChannels(block: 1, layer: .convolution, found: 0), mentions: "blocks[1].conv")
         expect(model([MlpconvBlock(channels: 8, kernel: 3, microWidths: [8, 0])]),
-               .zeroChannels(block: 0, layer: "cccp2", found: 0), mentions: "blocks[0].cccp2")
+               .zeroChannels(block: 0, layer: .microLayer(2), found: 0), mentions: "blocks[0].cccp2")
         expect(model([ok, MlpconvBlock(channels: 8, kernel: 0)]), .invalidConvolution(block: 1, kernel: 0, stride: 1, pad: 0),
                mentions: "blocks[1].conv: kernel 0")
         expect(model([MlpconvBlock(channels: 8, kernel: 3, pool: .init(kind: .avg, size: 0, stride: 2))]),
@@ -143,7 +196,7 @@ final class ModelDescriptionTests: XCTestCase {
         expect(model([ok, ok, MlpconvBlock(channels: 8, kernel: 1, dropout: 1.0)]), .invalidDropout(block: 2, rate: 1.0),
                mentions: "blocks[2].dropout")
         expect(model([MlpconvBlock(channels: 8, kernel: 3, pool: .init(kind: .max, size: 9, stride: 2))]),
-               .mapTooSmall(block: 0, layer: "pool", input: FeatureShape(height: 6, width: 6, channels: 10), kernel: 9, stride: 2, pad: 0),
+               .mapTooSmall(block: 0, layer: .pool, input: FeatureShape(height: 6, width: 6, channels: 10), kernel: 9, stride: 2, pad: 0),
                mentions: "blocks[0].pool")
         expect(model([ok], head: .fc(hidden: [16, 0])), .invalidHidden(index: 1, width: 0), mentions: "head.hidden[1]")
         expect(model([ok], head: .fc(hidden: [16], dropout: -0.1)), .invalidDropout(block: nil, rate: -0.1), mentions: "head.hiddenDropout")

@@ -55,7 +55,9 @@ final class OptimizerTests: XCTestCase {
         XCTAssertEqual(multipliers(scaled, "block2.cccp2.bias"), [2, 0])
         // For an FC head the last layer is the final fully connected layer, not a hidden one.
         var g3 = SeededGenerator(seed: 1)
-        let fc = try Network(description: .ninCIFAR10Table5(.fullyConnected), initializer: .gaussian(std: 0.05),
+        var withFC = ModelDescription.ninCIFAR10
+        withFC.head = .fc(hidden: [512])
+        let fc = try Network(description: withFC, initializer: .gaussian(std: 0.05),
                              maxBatch: 1, threads: 1, generator: &g3)
         XCTAssertEqual(multipliers(fc, "head.fc.weight"), [0.1, 1])
         XCTAssertEqual(multipliers(fc, "block3.cccp2.weight"), [1, 1])

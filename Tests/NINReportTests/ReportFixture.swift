@@ -53,7 +53,7 @@ enum ReportFixture {
                 guard let final = finalErrors[head]?[seed] else {
                     try store.recordEpoch(EpochRecord(trialId: id, epoch: 1, trainLoss: 2.1, trainAccuracy: 20, testLoss: 2.0,
                                                       testAccuracy: 25, learningRate: 0.02, wallSeconds: 90, imagesPerSecond: 555))
-                    try store.markFailed(trialId: id, reason: failureReason, wallSeconds: 180)
+                    try store.markFailed(trialId: id, reason: failureReason)
                     continue
                 }
                 for (epoch, extra) in [12.0, 6, 2, 0].enumerated() {
@@ -62,7 +62,7 @@ enum ReportFixture {
                                                       trainAccuracy: 100 - error - 5, testLoss: error / 30, testAccuracy: 100 - error,
                                                       learningRate: 0.02, wallSeconds: 90, imagesPerSecond: 555))
                 }
-                try store.markFinished(trialId: id, wallSeconds: 360)
+                try store.markFinished(trialId: id)
             }
         }
     }

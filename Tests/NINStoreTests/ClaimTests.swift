@@ -84,7 +84,7 @@ final class ClaimTests: XCTestCase {
         guard case .claimed = try store.claimTrial(ids[0], owner: owner(500), environmentId: nil, datasetIdentity: nil, retryFailed: false, probe: p)
         else { return XCTFail("a pending trial is claimable") }
         try store.recordEpoch(EpochRecord(trialId: ids[0], epoch: 1, testAccuracy: 50))
-        try store.markFinished(trialId: ids[0], wallSeconds: 1)
+        try store.markFinished(trialId: ids[0])
         XCTAssertEqual(try store.claimTrial(ids[0], owner: owner(500), environmentId: nil, datasetIdentity: nil, retryFailed: true, probe: p),
                        .notClaimable(current: try XCTUnwrap(store.trial(id: ids[0]))))
         try store.markFailed(trialId: ids[1], reason: "diverged")

@@ -48,7 +48,7 @@ final class MergeTests: XCTestCase {
             try FileManager.default.createDirectory(atPath: (map as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try Data("png \(id)".utf8).write(to: URL(fileURLWithPath: map))
             try store.addArtifact(trialId: id, kind: .confidenceMap, path: map, sha256: ResultsStore.sha256Hex(Data("png \(id)".utf8)), bytes: 10)
-            try store.markFinished(trialId: id, wallSeconds: 9)
+            try store.markFinished(trialId: id)
         } else {
             try store.markInterrupted(trialId: id)
         }

@@ -74,10 +74,10 @@ final class TrialLifecycleTests: XCTestCase {
         XCTAssertEqual(trial.heartbeatAt, clock.now)
 
         clock.advance(by: 1)
-        try store.markFinished(trialId: trialId, wallSeconds: 81.5)
+        try store.markFinished(trialId: trialId)
         trial = try XCTUnwrap(store.trial(id: trialId))
         XCTAssertEqual(trial.status, .finished)
-        XCTAssertEqual(trial.wallSeconds, 81.5)
+        XCTAssertEqual(trial.wallSeconds, 80, "the sum of the 4 epochs' 20 s")
         XCTAssertEqual(trial.finishedAt, clock.now)
 
         let epochs = try store.epochs(trialId: trialId)
@@ -137,7 +137,7 @@ final class TrialLifecycleTests: XCTestCase {
     func testFinishedTrialIsNeverDowngraded() throws {
         try start()
         try store.recordEpoch(epoch(1, test: 80))
-        try store.markFinished(trialId: trialId, wallSeconds: 10)
+        try store.markFinished(trialId: trialId)
         // Registering the same trial again (a re-run of the study) keeps it finished with its metrics.
         let again = try store.upsertTrial(sampleTrial(id: trialId, head: "gap", depth: 2, seed: 7, epochs: 4),
                                           params: sampleParams(head: "gap", depth: 2, seed: 7), study: "study")
@@ -161,7 +161,7 @@ final class TrialLifecycleTests: XCTestCase {
     func testFailedTrialKeepsItsReasonAndCanBeRetried() throws {
         try start()
         try store.recordEpoch(epoch(1, test: 10))
-        try store.markFailed(trialId: trialId, reason: "test accuracy at chance (10.0 %) after epoch 1", wallSeconds: 20)
+        try store.markFailed(trialId: trialId, reason: "test accuracy at chance (10.0 %) after epoch 1")
         var trial = try XCTUnwrap(store.trial(id: trialId))
         XCTAssertEqual(trial.status, .failed)
         XCTAssertEqual(trial.failureReason, "test accuracy at chance (10.0 %) after epoch 1")

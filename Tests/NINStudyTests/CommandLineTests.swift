@@ -28,7 +28,7 @@ final class CommandLineTests: XCTestCase {
         let run = try XCTUnwrap(NINStudyCommand.parseAsRoot(["run", "s.json", "--db", "x.sqlite", "--threads", "3", "--only", "model.head=gap", "--dry-run", "--no-maps"]) as? NINStudyCommand.Run)
         XCTAssertEqual(run.study, "s.json")
         XCTAssertEqual(run.database.databasePath, "x.sqlite")
-        XCTAssertEqual(run.threads, 3)
+        XCTAssertEqual(run.threading.threads, 3)
         XCTAssertEqual(run.only, "model.head=gap")
         XCTAssertTrue(run.dryRun && run.noMaps && !run.retryFailed)
         let defaults = try XCTUnwrap(NINStudyCommand.parseAsRoot(["run", "s.json"]) as? NINStudyCommand.Run)
@@ -37,6 +37,8 @@ final class CommandLineTests: XCTestCase {
         XCTAssertThrowsError(try NINStudyCommand.parseAsRoot(["run", "s.json", "--threads", "0"])) {
             XCTAssertTrue(NINStudyCommand.message(for: $0).contains("--threads must be at least 1"), NINStudyCommand.message(for: $0))
         }
+        XCTAssertThrowsError(try NINStudyCommand.parseAsRoot(["maps", "abc", "--threads", "0"]), "one --threads option, checked the same everywhere")
+        XCTAssertThrowsError(try NINStudyCommand.parseAsRoot(["data", "list", "--data-dir", "/nonexistent-nin-folder"]))
         XCTAssertThrowsError(try NINStudyCommand.parseAsRoot(["maps", "abc", "--top-percent", "0"]))
         XCTAssertThrowsError(try NINStudyCommand.parseAsRoot(["maps", "abc", "--images", "1,x"]))
         XCTAssertThrowsError(try NINStudyCommand.parseAsRoot(["data", "fetch", "svhn"]))
@@ -71,8 +73,13 @@ final class CommandLineTests: XCTestCase {
         }
         XCTAssertTrue(FileManager.default.fileExists(atPath: root.appendingPathComponent("out/maps/results/tiny/learning-curves.png").path))
 
-        var list = try NINStudyCommand.parseAsRoot(["list", "--db", db])
-        XCTAssertNoThrow(try list.run())
+        let list = try XCTUnwrap(NINStudyCommand.parseAsRoot(["list", "--db", db]) as? NINStudyCommand.List)
+        let listing = try list.text(store: store)
+        XCTAssertTrue(listing.hasPrefix("tiny: 2 trials"), listing)
+        for t in trials {
+            let row = try XCTUnwrap(listing.split(separator: "\n").first { $0.hasPrefix(t.shortId) }, listing)
+            XCTAssertTrue(row.contains("finished") && row.contains(t.head ?? "?") && row.contains("1/1"), String(row))
+        }
         // A run killed mid-trial leaves it `running` with a process that is gone: `list` recovers it.
         let gone = Process()
         gone.executableURL = URL(fileURLWithPath: "/bin/true")
@@ -84,11 +91,19 @@ final class CommandLineTests: XCTestCase {
         }
         var listAgain = try NINStudyCommand.parseAsRoot(["list", "--db", db])
         XCTAssertNoThrow(try listAgain.run())
+        XCTAssertTrue(try list.text(store: store).split(separator: "\n").contains { $0.hasPrefix(trials[1].shortId) && $0.contains("interrupted") })
         let recovered = try XCTUnwrap(store.trial(id: trials[1].trialId))
         XCTAssertEqual(recovered.status, .interrupted)
         XCTAssertEqual(recovered.wallSeconds, try store.epochs(trialId: trials[1].trialId).first?.wallSeconds)
-        var show = try NINStudyCommand.parseAsRoot(["show", String(trials[0].trialId.prefix(6)), "--db", db])
-        XCTAssertNoThrow(try show.run())
+        let show = try XCTUnwrap(NINStudyCommand.parseAsRoot(["show", String(trials[0].trialId.prefix(6)), "--db", db]) as? NINStudyCommand.Show)
+        let shown = try show.text(store: store)
+        let epoch1 = try XCTUnwrap(store.epochs(trialId: trials[0].trialId).first)
+        for expected in ["trial \(trials[0].trialId)", "studies: tiny", "status: finished", "\"head\" : \"\(trials[0].head ?? "?")\"",
+                         "train-images-idx3-ubyte", "checkpoint: ", "confidence-map: ",
+                         String(format: "%.4f", epoch1.trainLoss ?? .nan)] {
+            XCTAssertTrue(shown.contains(expected), "show lacks \(expected):\n\(shown)")
+        }
+        XCTAssertFalse(shown.contains("— missing"), shown)
         let mapsFolder = root.appendingPathComponent("out/maps/results/tiny/\(trials[0].trialId)")
         let runSheet = try Data(contentsOf: mapsFolder.appendingPathComponent("confidence-maps.png"))
         var maps = try NINStudyCommand.parseAsRoot(["maps", String(trials[0].trialId.prefix(8)), "--db", db, "--data-dir", root.path, "--images", "0,1,2"])

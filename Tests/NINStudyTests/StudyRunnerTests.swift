@@ -10,9 +10,11 @@ final class RecordingReporter: RunReporter {
     var epochs: [EpochMetrics] = []
     var outcomes: [TrialOutcome] = []
     var stopAfterEpoch: Int?
+    /// Called with every message (e.g. to request a stop at a chosen moment).
+    var onMessage: (String) -> Void = { _ in }
     let stop: StopFlag
     init(stop: StopFlag) { self.stop = stop }
-    func message(_ text: String) { messages.append(text) }
+    func message(_ text: String) { messages.append(text); onMessage(text) }
     func trialStarted(index: Int, count: Int, trial: Trial, resumedFromEpoch: Int, epochs: Int) {
         messages.append("start \(trial.id.prefix(10)) resumed \(resumedFromEpoch)")
     }

@@ -1,0 +1,84 @@
+import Foundation
+import NINEngine
+import NINStore
+
+/// The end-of-epoch checkpoint of a trial, read and checked: the engine checkpoint (weights,
+/// momentum, generator) and the trainer's resume state stored in its metadata.
+public struct TrialCheckpoint {
+    /// Weights, momentum buffers and generator state.
+    public var checkpoint: Checkpoint
+    /// Epochs and updates done, and the learning-rate schedule's state.
+    var state: ResumeState
+    /// Epochs completed when the checkpoint was written.
+    public var epoch: Int { state.epoch }
+}
+
+/// Where trials' checkpoints live and how they are read, written and removed: one file
+/// `<directory>/<trial-id>.ckpt` per trial, by default in `checkpoints/NAME/` beside the results
+/// database `NAME.sqlite` (``DatabaseFiles``, the owner of that convention). Writes are atomic (`Checkpoint.write`: temporary file, then rename).
+public struct CheckpointStore: Sendable {
+    /// The folder holding the checkpoint files.
+    public let directory: String
+
+    /// A store in `directory`.
+    public init(directory: String) { self.directory = directory }
+
+    /// The default store of a results database `NAME.sqlite`: `checkpoints/NAME/` beside it.
+    public init(databasePath: String) {
+        directory = DatabaseFiles(databasePath: databasePath).checkpointFolder
+    }
+
+    /// The checkpoint file of a trial (whether or not it exists).
+    public func url(trialId: String) -> URL {
+        URL(fileURLWithPath: directory).appendingPathComponent("\(trialId).ckpt")
+    }
+
+    /// Whether a checkpoint file of the trial exists.
+    public func exists(trialId: String) -> Bool { FileManager.default.fileExists(atPath: url(trialId: trialId).path) }
+
+    /// Reads a trial's checkpoint.
+    /// - Returns: nil when there is no file, or when its metadata is not this trial's resume
+    ///   state (then the trial starts from epoch 1, as if there were none).
+    /// - Throws: `CheckpointError` for a file that cannot be read or parsed.
+    public func load(trialId: String) throws -> TrialCheckpoint? {
+        guard exists(trialId: trialId) else { return nil }
+        let checkpoint = try Checkpoint.read(from: url(trialId: trialId))
+        guard let state = try? JSONDecoder().decode(ResumeState.self, from: checkpoint.metadata), state.trialId == trialId else {
+            return nil
+        }
+        return TrialCheckpoint(checkpoint: checkpoint, state: state)
+    }
+
+    /// Writes a trial's checkpoint with its resume state (same state, same bytes).
+    /// - Throws: `CheckpointError.io` when the folder or file cannot be written.
+    func save(_ checkpoint: Checkpoint, trialId: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try checkpoint.write(to: url(trialId: trialId))
+    }
+
+    /// Deletes a trial's checkpoint, if any (a trial that starts again from epoch 1).
+    public func remove(trialId: String) {
+        try? FileManager.default.removeItem(at: url(trialId: trialId))
+    }
+
+    /// Deletes the temporary files of checkpoint writes that never reached their rename (a kill
+    /// between the two): `.<trial-id>.ckpt.tmp-<pid>` whose writer is not a live process on this
+    /// host and that nothing has written to for `staleAfter` seconds (a folder shared with
+    /// another host keeps that host's writes in progress: they are never that old).
+    /// - Returns: the names of the files deleted.
+    @discardableResult
+    public func removeAbandonedTemporaryFiles(isAlive: (Int32) -> Bool, staleAfter: TimeInterval = 60,
+                                              now: Date = Date()) -> [String] {
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: directory) else { return [] }
+        var removed: [String] = []
+        for name in names.sorted() {
+            guard let (target, pid) = Checkpoint.parseTemporaryName(name), target.hasSuffix(".ckpt"), !isAlive(pid) else { continue }
+            let path = (directory as NSString).appendingPathComponent(name)
+            guard let modified = (try? fm.attributesOfItem(atPath: path))?[.modificationDate] as? Date,
+                  now.timeIntervalSince(modified) >= staleAfter else { continue }
+            if (try? fm.removeItem(atPath: path)) != nil { removed.append(name) }
+        }
+        return removed
+    }
+}

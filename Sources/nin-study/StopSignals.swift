@@ -1,0 +1,42 @@
+import Foundation
+import NINStudy
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The signals that stop a run cleanly, all handled alike: SIGINT (Ctrl-C), SIGTERM (`kill`, and
+/// Slurm on preemption or at the time limit) and SIGHUP (the terminal closed). The first asks the
+/// runner to stop after the current mini-batch (the last end-of-epoch checkpoint stays valid and
+/// the trial is marked interrupted); a second one exits at once with status 128 + the signal's
+/// number, as the default action would.
+///
+/// The one place that decides what a signal does to a run: keep it the only one.
+final class StopSignals {
+    static let handled: [(number: Int32, name: String)] = [(SIGINT, "Ctrl-C"), (SIGTERM, "SIGTERM"), (SIGHUP, "SIGHUP")]
+    private var sources: [DispatchSourceSignal] = []
+
+    /// Installs the handlers; they set `stop`.
+    init(_ stop: StopFlag) {
+        for (number, name) in Self.handled {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                if stop.isSet { _exit(128 + number) }
+                FileHandle.standardError.write(Data("\n\(name): stopping after this mini-batch (a second signal quits at once)…\n".utf8))
+                stop.set()
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    /// Removes the handlers and restores each signal's default action.
+    func cancel() {
+        for source in sources { source.cancel() }
+        for (number, _) in Self.handled { signal(number, SIG_DFL) }
+        sources = []
+    }
+}

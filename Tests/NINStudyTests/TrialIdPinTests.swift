@@ -1,0 +1,89 @@
+import XCTest
+@testable import NINStudy
+
+/// Trial ids are the SHA-256 of the resolved configuration's canonical JSON: a refactor of the
+/// configuration types must not change them, or every recorded result loses its trial. This pins
+/// the id of every trial of every study file in `Studies/`, in expansion order (change a pin only
+/// when the meaning of a resolved key changes, together with `TrialConfig.formatVersion`).
+final class TrialIdPinTests: XCTestCase {
+    static let studies = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Studies")
+
+    static let pinned: [String: [String]] = [
+        "cifar10-width-sweep-small.json": [
+            "fa379ae51ef139e45fa71261f07a6c25626c77c688c670837bc806a4e38d0359",
+            "db04cbbd5ce9f1d44d83dd7ecf29bc5fc0dfbabda81c7f576c5e62f7abbc5222",
+            "ea5077fffe46045157fb3bc92387253c23182b0ca34c0285b0d648943ad8ff35",
+        ],
+        "cifar10-width-sweep.json": [
+            "b0e7345cc5dfb492876dd39992aec9bbfeccfadb0d8a9a4b5af71677e683b933",
+            "1174cae4e2b19217f2ebddddfb7d79541a9ab61d2ebf807b037ff75ec2c6dc56",
+            "b501a45cd2315368b11bf8f542c7f119848a771fc950cc0a2542b0e638c5382b",
+            "a1e39aa7e9d7ab74beb55e806ab2dfbe599833e90d5a695a1482497d088a7b1b",
+            "3b99baa0542c1066715768b2148b91d7f818543512e0033cb33864da29a8aab9",
+            "f2242af1c7dc48d9379c0208f256ba9c395a7a211bf68174940a1d33e6da1ed6",
+            "dbd62ec00acec9f3d51f6d3ec55f18655ab2743923b1252685dc75f7363d74b8",
+            "ffc9c6b981e2957e56a7804be51a9d3b4fe9bf8ff05b5dc92fbeabff377d4456",
+            "e42552b6426a1c8f88efbdbbe2ace21ddf6301a9854e5df89f8045583d094901",
+            "02263bb0bb5a5193e18c7ad5a851579555086671c5bbf643ba6d57536d14dbdc",
+            "8cf6c5a2b7dc2dda48f9349062953e2ecd3eb437c622988917f35f49cf04ab56",
+            "85d8c1f1ee5f357992a8747d38341a5745de00d30277d4765ae3791296cf7a64",
+        ],
+        "mnist-depth-sweep-small.json": [
+            "2ca8b6cebf2b567f6ef0f534283406ebed778b77ac75ee8673a57c7d14f59be2",
+            "440a8d8f935ba8f0dc112d4d68952f82eb13220b90004618d1c00842620ae2f8",
+            "268e8db4718f0473cbcbe146bdf7eb48bc14632404dc7766ac250abd88677bde",
+            "986fb66c8fab9b5b1049156a17e215e347ce1f6b08d624a94fb8feac0bb6a558",
+        ],
+        "mnist-depth-sweep.json": [
+            "429c3ee2253725d3f0304537c2d535cff89f36f9ccf8e7411cf4bf9ed57c660e",
+            "bacd0071d1f000058697b8d887462af63f71729ecd8cc4050d1a697ba49aa1fa",
+            "8e8d02462d7e883d592af285ef554bc27f612ca9a376fe4f8d1266636f6ed239",
+            "5459fa543ec8579084a3f1346051695dac01fcb0a6c60ef34f943c3a2d8cbbfc",
+            "cb944e2e66d48c5a161a32d4a4e85102da7a4bb2bfd2c07dd6eb61ae4bb32e3e",
+            "2b9cca12c2ad1c048c2657d8ef96af1dc7ace2686df61aa6b787f577b872d767",
+            "ab74d06fbe25c268fc8c1d486dbc16e439d77384f36af415a251f2a7faf66d51",
+            "305c770cfcc6eb05567fab0b2440bc8f59be497dbd6a55c399c56ade02d5a114",
+            "a5379184a9bec194287202172e4767e13e5f294c2e54445a4e4025ae1c333cae",
+            "677bb75b2fcc62d9315f09dd6921d93264de4344e6e6690562a1c81f70392239",
+            "c9e04375f45c133e8e9c174d9b27ae1fa3e32741deb3122648bc12938a35e94b",
+            "16e4fa15bb8dfbb290b0b5d6f062aff107b446689d491ee76e5474ca84be6452",
+        ],
+        "quickstart-cifar10.json": [
+            "a62cb8d09a0650aec1b4e161cc1f8e57e1d428f6f43be53f12f36837c80eeaf2",
+            "52e10d4c5aea8453f0fb409e7a509549da35e9de8daef54976620a1342df2929",
+        ],
+        "quickstart-mnist.json": [
+            "b820533745d93950fec2298880f0a81bdc0a78e46b8f7759acb65950764e1f99",
+            "44542ce1ae856241b679be8367c2061ab84cda0e6176df40ed7b4dbcd61b4b65",
+            "cabeb4bc15424b14bbc54dd2eef0b08b0f80cde43bf96c045438618162471812",
+            "27a67da938325f8e778ab4191e0dd8b11e9a05ca398d0551642732c683557493",
+        ],
+        "table5-gap-vs-fc-cifar10-small.json": [
+            "25ec57099a8f1af1d800c02e4593bcbbdec8cc8cd1abc5bef97bc6561af67540",
+            "100399da9723a81ef514cf48b0e90f1bda89739eddcb74b265fdf7929a89f684",
+            "4f889e3cdd2d4355bca86e13b0cf51730007e6071116b5cdfbc763d07a6c8bfc",
+        ],
+        "table5-gap-vs-fc-cifar10.json": [
+            "35a451f8ad53c13b8160b06ea8cd88ca38e1be092678b3880d4b65fbc40e75ae",
+            "1d3a16236395625a1a292109c559582aed9042b5f8fdadd4f4062df3d26ac7a1",
+            "34bef6c2bc1d8041c1b3a626c609b54669fbfeb53788c8919c4c7dd93ec99946",
+            "b5cca340a2a45216e915f0978c9381615c665dc3c0b7768979dcfe95367c0fc0",
+            "f7bc71b7f45f51b02ec8731299778a53b845f8a96a45e52b8ed84c9b34c7b50d",
+            "b78c18a98c58dde22759c6f78831114b8246ef8b1123836c75888a58191da52f",
+            "72f130baa946f884d95f88ab71fbd788362439b95011aaae1a004c8a08209046",
+            "38f512584b3a6bc28ce6d94718e0af424ec363d84e0062bd105bf3ba511cd7be",
+            "7f47e815c031a93bef7b1f4ed2760e82bc451fce77dcdf84200e00efe16e297c",
+        ],
+    ]
+
+    func testEveryStudyFileKeepsItsTrialIds() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.studies.path)
+            .filter { $0.hasSuffix(".json") && $0 != "study.schema.json" }.sorted()
+        XCTAssertEqual(files, Self.pinned.keys.sorted(), "a study file was added or removed: pin its trial ids here")
+        for file in files {
+            let study = try StudyDefinition.load(path: Self.studies.appendingPathComponent(file).path)
+            XCTAssertEqual(study.trials.map(\.id), Self.pinned[file] ?? [], file)
+        }
+    }
+}
