@@ -130,7 +130,7 @@ public final class StudyRunner {
                 continue
             }
             let data = try prepare(trial.config.dataset)
-            try store.registerDataset(identity: data.identity.combined, name: data.name.rawValue,
+            try store.registerDataset(identity: data.identity.combined, name: data.name.rawValue, classNames: data.classNames,
                                       files: data.identity.files.map { DatasetFileRecord(file: $0.name, bytes: Int64($0.bytes), sha256: $0.sha256) })
             // One transaction decides who runs the trial, before its checkpoint is read or
             // removed: a process that loses the race moves on and never touches the winner's files.
@@ -181,9 +181,6 @@ public final class StudyRunner {
             let cleaned = try files.remove(trialIds: detached)
             if !cleaned.removedFiles.isEmpty {
                 reporter.message("deleted \(cleaned.removedFiles.count) checkpoint and map file\(cleaned.removedFiles.count == 1 ? "" : "s") of trials no study contains any more")
-            }
-            if let reason = cleaned.keptBecause {
-                reporter.message("kept the checkpoints and maps of trials no study contains any more: \(reason)")
             }
         }
         return environmentId

@@ -180,8 +180,8 @@ final class RunFaultTests: XCTestCase {
 
     /// Item 14 of issue 13: the checkpoints and maps of trials a changed study detached are
     /// deleted (and forgotten by the database) when no study contains them any more; a trial
-    /// another study of the same database still contains keeps them, and so does every trial
-    /// when another database shares the folder.
+    /// another study of the same database still contains keeps them, and another database in
+    /// the same folder keeps its own files (`checkpoints/NAME/`, `maps/NAME/`).
     func testFilesOfDetachedTrialsAreDeleted() throws {
         let v1 = try StudyDefinition(data: SyntheticDigits.study(epochs: 1, extra: #""seeds": [1, 2, 3]"#), file: "v1")
         let v2 = try StudyDefinition(data: SyntheticDigits.study(epochs: 1, extra: #""seeds": [2]"#), file: "v2")
@@ -194,25 +194,22 @@ final class RunFaultTests: XCTestCase {
         let store = try ResultsStore(path: o.databasePath)
         let files = try store.artifacts(trialId: gone.id).filter { $0.kind != .learningCurve }.map { store.resolvedArtifactPath($0.path) }
         XCTAssertTrue(files.contains(o.checkpoints.url(trialId: gone.id).path), "\(files)")
-        XCTAssertTrue(files.contains { $0.contains("/maps/tiny/\(gone.id)/") }, "\(files)")
+        XCTAssertTrue(files.contains { $0.contains("/maps/results/tiny/\(gone.id)/") }, "\(files)")
         for f in files { XCTAssertTrue(FileManager.default.fileExists(atPath: f), f) }
 
-        // Another database in the folder: nothing is deleted.
-        let other = (o.databasePath as NSString).deletingLastPathComponent + "/other.sqlite"
-        _ = try ResultsStore(path: other)
-        let (_, r1) = try run(v2, o)
-        XCTAssertTrue(r1.messages.contains { $0.contains("kept the checkpoints and maps") && $0.contains("other.sqlite") }, "\(r1.messages)")
-        for f in files { XCTAssertTrue(FileManager.default.fileExists(atPath: f), f) }
-
-        // Alone in its folder: the detached trial's files go; the others' stay.
-        try FileManager.default.removeItem(atPath: other)
-        _ = try run(v1, o)
+        // Another database in the folder, with its own checkpoint of the same trial: it stays.
+        var otherOptions = o
+        otherOptions.databasePath = (o.databasePath as NSString).deletingLastPathComponent + "/other.sqlite"
+        _ = try run(v1, otherOptions)
+        let othersCheckpoint = otherOptions.checkpoints.url(trialId: gone.id).path
+        XCTAssertTrue(FileManager.default.fileExists(atPath: othersCheckpoint), othersCheckpoint)
         let (_, r2) = try run(v2, o)
         XCTAssertTrue(r2.messages.contains { $0.contains("checkpoint and map files of trials no study contains any more") }, "\(r2.messages)")
         for f in files { XCTAssertFalse(FileManager.default.fileExists(atPath: f), f) }
         XCTAssertFalse(FileManager.default.fileExists(atPath: (files.first { $0.contains("/maps/") }! as NSString).deletingLastPathComponent))
         XCTAssertEqual(try store.artifacts(trialId: gone.id).map(\.kind).filter { $0 != .learningCurve }, [])
         XCTAssertEqual(try store.trial(id: gone.id)?.status, .finished, "its results stay")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: othersCheckpoint), "the other database's files stay")
         for t in v2.trials + keeper.trials { XCTAssertTrue(o.checkpoints.exists(trialId: t.id), t.label) }
     }
 

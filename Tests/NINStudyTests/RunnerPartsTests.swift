@@ -35,7 +35,7 @@ final class RunnerPartsTests: XCTestCase {
         let dir = try SyntheticDigits.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         let beside = CheckpointStore(databasePath: dir.appendingPathComponent("results/r.sqlite").path)
-        XCTAssertEqual(beside.directory, dir.appendingPathComponent("results/checkpoints").path)
+        XCTAssertEqual(beside.directory, dir.appendingPathComponent("results/checkpoints/r").path)
         XCTAssertEqual(beside.url(trialId: "abc").lastPathComponent, "abc.ckpt")
         XCTAssertNil(try beside.load(trialId: "abc"), "no file: nothing to resume")
 

@@ -64,16 +64,17 @@ final class TrialIdPinTests: XCTestCase {
             "100399da9723a81ef514cf48b0e90f1bda89739eddcb74b265fdf7929a89f684",
             "4f889e3cdd2d4355bca86e13b0cf51730007e6071116b5cdfbc763d07a6c8bfc",
         ],
+        // Changed once on purpose: the zoo recipe became exactly the zoo's multipliers (issue 13 item 17).
         "table5-gap-vs-fc-cifar10.json": [
-            "35a451f8ad53c13b8160b06ea8cd88ca38e1be092678b3880d4b65fbc40e75ae",
-            "1d3a16236395625a1a292109c559582aed9042b5f8fdadd4f4062df3d26ac7a1",
-            "34bef6c2bc1d8041c1b3a626c609b54669fbfeb53788c8919c4c7dd93ec99946",
-            "b5cca340a2a45216e915f0978c9381615c665dc3c0b7768979dcfe95367c0fc0",
-            "f7bc71b7f45f51b02ec8731299778a53b845f8a96a45e52b8ed84c9b34c7b50d",
-            "b78c18a98c58dde22759c6f78831114b8246ef8b1123836c75888a58191da52f",
-            "72f130baa946f884d95f88ab71fbd788362439b95011aaae1a004c8a08209046",
-            "38f512584b3a6bc28ce6d94718e0af424ec363d84e0062bd105bf3ba511cd7be",
-            "7f47e815c031a93bef7b1f4ed2760e82bc451fce77dcdf84200e00efe16e297c",
+            "fbd997ca4814e658f44252566e6030f5255797b68d28d4d6b477c1e7e0d274e9",
+            "37abf709dafcd5078c47fdc31aefdf6788a951bf8f569466d507813795ce6d06",
+            "e66904776dcfde1d12830c00e5e634a5059cc8a447ff9f2af255b09e2c4d826c",
+            "b5078294b28a5894a637883a896289dcf52b9458467a76b9c07e10d5a5678f7e",
+            "abeb8a16985e21af8baaf0137619bb6849a77015b3ec06d225c9c9895e0e8126",
+            "44f6aac28e2281f0c9d26e79104ec4fb97313ee2bc29c1600ea23de8466bb778",
+            "2818543d3ac34478feeb0f16cd3f733ad6b336238f582f22254b2a41af41b70f",
+            "ff91a6c9709b7a4c1d97942e5ee6736a4730a613312c9918139803681574a3f2",
+            "fcd5ceeed02d3584c6a9239323cea45d03ecccaffcc1bcea97483d1defd12f29",
         ],
     ]
 
