@@ -50,8 +50,9 @@ public struct LayerTiming: Codable, Equatable, Sendable {
 /// gradient storage, activation buffers sized for `maxBatch`, and the loss.
 ///
 /// Inputs are `[N, H, W, C]` Float32 NHWC mini-batches with `N ≤ maxBatch`; labels are class
-/// indices in `0..<classes`. Non-GEMM work is split into `threads` static chunks and OpenBLAS
-/// runs with `threads` threads, so the same seed and thread count give bit-identical weights.
+/// indices in `0..<classes`. Non-GEMM work is split into `threads` static chunks and the compute
+/// backend runs its GEMMs on the same threads (`ComputeBackend`), so the same seed, thread
+/// count and backend (library version, ISA) give bit-identical weights.
 public final class Network {
     /// The description the network was built from.
     public let modelDescription: ModelDescription
@@ -184,7 +185,7 @@ public final class Network {
     func forward(input: UnsafePointer<Float>, batch: Int, mode: Mode,
                  generator: inout SeededGenerator) -> UnsafeMutablePointer<Float> {
         precondition(batch >= 1 && batch <= maxBatch, "batch \(batch) outside 1...\(maxBatch)")
-        GEMM.setThreads(threads)
+        ComputeBackend.setThreads(threads)
         var x = input
         for (i, layer) in layers.enumerated() {
             let t0 = profiling ? now() : 0
