@@ -78,18 +78,14 @@ public enum EngineBenchmark {
     /// `sgemmLimitGFLOPS` is the machine's limit the achieved rates are compared with
     /// (`sgemmLimit(threads:)`, measured once per sitting by the caller).
     /// Run it in a release build; debug timings are meaningless.
-    /// - Precondition: `model` is valid (call `validate()` first), `batch, threads, steps ≥ 1`.
+    /// - Throws: `ModelDescriptionError` for an invalid `model`.
+    /// - Precondition: `batch, threads, steps ≥ 1`.
     public static func run(model: ModelDescription, batch: Int, threads: Int, steps: Int, warmup: Int,
-                           sgemmLimitGFLOPS: Double) -> BenchmarkResult {
+                           sgemmLimitGFLOPS: Double) throws -> BenchmarkResult {
         precondition(batch >= 1 && threads >= 1 && steps >= 1 && warmup >= 0, "invalid benchmark parameters")
         var generator = SeededGenerator(seed: 1)
-        let network: Network
-        do {
-            network = try Network(description: model, initializer: .he, maxBatch: batch, threads: threads,
+        let network = try Network(description: model, initializer: .he, maxBatch: batch, threads: threads,
                                   generator: &generator)
-        } catch {
-            preconditionFailure("invalid model description for the benchmark: \(error)")
-        }
         var input = [Float](repeating: 0, count: batch * model.input.count)
         for i in input.indices { input[i] = generator.nextGaussian() }
         let labels = (0..<batch).map { _ in Int32(generator.nextInt(below: model.classes)) }
@@ -97,23 +93,23 @@ public enum EngineBenchmark {
         let lr: Float = 0.001
         let macs = network.multiplyAddsPerImage
 
-        let (trainSeconds, evalSeconds) = input.withUnsafeBufferPointer { x -> (Double, Double) in
+        let (trainSeconds, evalSeconds) = try input.withUnsafeBufferPointer { x -> (Double, Double) in
             for _ in 0..<warmup {
-                network.trainStep(input: x, labels: labels, batch: batch, learningRate: lr, optimizer: &sgd, generator: &generator)
+                try network.trainStep(input: x, labels: labels, batch: batch, learningRate: lr, optimizer: &sgd, generator: &generator)
             }
             var t0 = DispatchTime.now().uptimeNanoseconds
             for _ in 0..<steps {
-                network.trainStep(input: x, labels: labels, batch: batch, learningRate: lr, optimizer: &sgd, generator: &generator)
+                try network.trainStep(input: x, labels: labels, batch: batch, learningRate: lr, optimizer: &sgd, generator: &generator)
             }
             let train = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
-            for _ in 0..<max(1, warmup) { _ = network.evaluate(input: x, labels: labels, batch: batch) }
+            for _ in 0..<max(1, warmup) { _ = try network.evaluate(input: x, labels: labels, batch: batch) }
             t0 = DispatchTime.now().uptimeNanoseconds
-            for _ in 0..<steps { _ = network.evaluate(input: x, labels: labels, batch: batch) }
+            for _ in 0..<steps { _ = try network.evaluate(input: x, labels: labels, batch: batch) }
             let eval = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
             network.resetTimings()
             network.profiling = true
             for _ in 0..<steps {
-                network.trainStep(input: x, labels: labels, batch: batch, learningRate: lr, optimizer: &sgd, generator: &generator)
+                try network.trainStep(input: x, labels: labels, batch: batch, learningRate: lr, optimizer: &sgd, generator: &generator)
             }
             network.profiling = false
             return (train, eval)

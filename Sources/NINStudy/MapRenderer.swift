@@ -43,7 +43,7 @@ public enum MapRenderer {
             let chunk = Array(indices[start..<min(start + network.maxBatch, indices.count)])
             var input = [Float](); input.reserveCapacity(chunk.count * size)
             for i in chunk { input += data.test.images.data[(i * size)..<((i + 1) * size)] }
-            let result = input.withUnsafeBufferPointer { network.confidenceMaps(input: $0, batch: chunk.count) }
+            let result = try input.withUnsafeBufferPointer { try network.confidenceMaps(input: $0, batch: chunk.count) }
             kind = result.kind
             if case .unavailable = result.kind { break }
             maps += result.maps.data

@@ -40,7 +40,7 @@ extension NINStudyCommand {
                       + ComputeBackend.provenance(threads: threads).description)
             }
             for m in models {
-                let r = EngineBenchmark.run(model: m, batch: batch, threads: threads, steps: steps, warmup: warmup,
+                let r = try EngineBenchmark.run(model: m, batch: batch, threads: threads, steps: steps, warmup: warmup,
                                             sgemmLimitGFLOPS: limit)
                 if json {
                     let encoder = JSONEncoder()
