@@ -24,6 +24,27 @@ public enum ComputeBackend {
     /// README "Benchmark"): `workers` was faster; `nin-study bench --gemm-threading` compares.
     public nonisolated(unsafe) static var gemmThreading: GEMMThreading = .workers
 
+    /// Which k×k convolution layers run on oneDNN's convolution primitives (read when a layer is
+    /// created). `measured` applies `convolutionAlgorithm`'s rule; the others force one path
+    /// (tests, and `nin-study bench --convolution` for measuring the rule).
+    public nonisolated(unsafe) static var convolutionSelection: ConvolutionSelection = .measured
+
+    /// The algorithm for a k×k convolution of `input` (per example, NHWC) with `kernel`, `stride`,
+    /// `pad`, under `convolutionSelection`.
+    ///
+    /// The measured rule: oneDNN's direct convolution where the input map is at most 8×8 and
+    /// padded (it skips the window taps that fall on the padding, which im2col + GEMM multiplies
+    /// as zeros: about 30 % of a 5×5 window on a 7×7 map); im2col + GEMM elsewhere, where
+    /// `nin-study bench --layers --convolution primitive` measured the primitives no faster (the
+    /// first layers with 1–3 input channels: backward data and weights slower) on this machine.
+    public static func convolutionAlgorithm(input: FeatureShape, kernel: Int, stride: Int, pad: Int) -> ConvolutionAlgorithm {
+        switch convolutionSelection {
+        case .im2colGEMM: return .im2colGEMM
+        case .primitive: return .primitive
+        case .measured: return kernel > 1 && pad > 0 && input.height * input.width <= 64 ? .primitive : .im2colGEMM
+        }
+    }
+
     /// Sets the thread count of library calls made from the calling thread (OpenMP for oneDNN,
     /// and OpenBLAS's global count when it changes). Call it on the thread that will call the
     /// library; worker threads set their own with `setWorkerThreads`.
