@@ -140,16 +140,18 @@ public enum ComputeBackend {
         let v = dnnl_version()!.pointee
         let hash = v.hash.map { String(cString: $0) } ?? ""
         let lapack = openblas_get_config().map { String(cString: $0) } ?? "OpenBLAS"
-        return BackendProvenance(library: "oneDNN", version: "\(v.major).\(v.minor).\(v.patch)" + (hash.isEmpty ? "" : " (\(hash.prefix(10)))"),
+        return BackendProvenance(library: "oneDNN", version: "\(v.major).\(v.minor).\(v.patch)" + (hash.isEmpty || hash == "N/A" ? "" : " (\(hash.prefix(10)))"),
                                  isa: isaName(dnnl_get_effective_cpu_isa()), runtime: "OpenMP",
-                                 threads: currentThreads, gemmThreading: gemmThreading,
+                                 threads: currentThreads, gemmThreading: gemmThreading, convolutions: convolutionSelection,
                                  lapack: lapack + " (threads \(openblas_get_num_threads()))")
         #elseif canImport(Accelerate)
         return BackendProvenance(library: "Apple Accelerate", version: "", isa: "", runtime: "GCD",
-                                 threads: threads, gemmThreading: gemmThreading, lapack: "Apple Accelerate")
+                                 threads: threads, gemmThreading: gemmThreading, convolutions: .im2colGEMM,
+                                 lapack: "Apple Accelerate")
         #else
         return BackendProvenance(library: "naive reference GEMM", version: "", isa: "", runtime: "none",
-                                 threads: threads, gemmThreading: gemmThreading, lapack: "none")
+                                 threads: threads, gemmThreading: gemmThreading, convolutions: .im2colGEMM,
+                                 lapack: "none")
         #endif
     }
 
@@ -196,13 +198,16 @@ public struct BackendProvenance: Codable, Equatable, Sendable, CustomStringConve
     public var threads: Int
     /// How row-blocked layers split work between workers and the library.
     public var gemmThreading: GEMMThreading
+    /// Which k×k convolutions run on oneDNN's convolution primitives.
+    public var convolutions: ConvolutionSelection
     /// The LAPACK used for the ZCA fit (OpenBLAS `openblas_get_config()` and its threads).
     public var lapack: String
 
     /// One line, e.g. "oneDNN 2.6.3 (…) ISA avx512_core_bf16, OpenMP threads 2, GEMM threading
-    /// workers; LAPACK: OpenBLAS 0.3.21 … (threads 2)".
+    /// workers, convolution primitives measured; LAPACK: OpenBLAS 0.3.21 … (threads 2)".
     public var description: String {
-        "\(library) \(version) ISA \(isa), \(runtime) threads \(threads), GEMM threading \(gemmThreading.rawValue); LAPACK: \(lapack)"
+        "\(library) \(version) ISA \(isa), \(runtime) threads \(threads), GEMM threading \(gemmThreading.rawValue), "
+            + "convolution primitives \(convolutions.rawValue); LAPACK: \(lapack)"
     }
 }
 

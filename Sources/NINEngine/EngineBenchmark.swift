@@ -45,6 +45,8 @@ public struct BenchmarkResult: Codable, Equatable, Sendable {
 public struct LayerBenchmark: Codable, Equatable, Sendable {
     /// Layer name.
     public var name: String
+    /// How a k×k convolution computed (nil for other layers).
+    public var algorithm: ConvolutionAlgorithm?
     /// Mean milliseconds per forward pass over the mini-batch.
     public var forwardMilliseconds: Double
     /// Mean milliseconds per backward pass over the mini-batch.
@@ -120,7 +122,7 @@ public enum EngineBenchmark {
             let fwd = t.forwardSeconds / Double(max(t.forwardCalls, 1))
             let bwd = t.backwardSeconds / Double(max(t.backwardCalls, 1))
             let flop = 2 * Double(layer.multiplyAddsPerExample * batch)
-            layerFigures.append(LayerBenchmark(name: layer.name, forwardMilliseconds: fwd * 1e3, backwardMilliseconds: bwd * 1e3,
+            layerFigures.append(LayerBenchmark(name: layer.name, algorithm: (layer as? Conv2D)?.algorithm, forwardMilliseconds: fwd * 1e3, backwardMilliseconds: bwd * 1e3,
                                                forwardGFLOPS: fwd > 0 ? flop / fwd * 1e-9 : 0,
                                                backwardGFLOPS: bwd > 0 ? flop * (i == 0 ? 1 : 2) / bwd * 1e-9 : 0))
         }

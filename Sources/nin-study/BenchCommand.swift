@@ -3,6 +3,7 @@ import Foundation
 import NINEngine
 
 extension GEMMThreading: ExpressibleByArgument {}
+extension ConvolutionSelection: ExpressibleByArgument {}
 
 extension NINStudyCommand {
     struct Bench: ParsableCommand {
@@ -21,6 +22,8 @@ extension NINStudyCommand {
         @Flag(help: "Also print the per-layer breakdown and standalone GEMM figures.") var layers = false
         @Option(help: "How row-blocked layers share the cores with the GEMM library: workers (one single-threaded worker per thread) or library (multi-threaded GEMMs); for measuring the choice.")
         var gemmThreading: GEMMThreading = ComputeBackend.gemmThreading
+        @Option(help: "Which k×k convolutions use oneDNN's convolution primitives: measured (the per-layer rule), im2col-gemm (none) or primitive (all); for measuring the rule.")
+        var convolution: ConvolutionSelection = ComputeBackend.convolutionSelection
 
         func validate() throws {
             guard batch >= 1, threads >= 1, steps >= 1, warmup >= 0 else {
@@ -34,6 +37,7 @@ extension NINStudyCommand {
             #endif
             let models: [ModelDescription] = model == .both ? [.ninCIFAR10, .ninMNIST] : model == .cifar10 ? [.ninCIFAR10] : [.ninMNIST]
             ComputeBackend.gemmThreading = gemmThreading
+            ComputeBackend.convolutionSelection = convolution
             let limit = EngineBenchmark.sgemmLimit(threads: threads)
             if !json {
                 print(String(format: "sgemm limit (4096³, %d threads): %.1f GFLOP/s — ", threads, limit)
@@ -57,6 +61,7 @@ extension NINStudyCommand {
                 if layers {
                     for l in r.layers {
                         print("  " + l.name.padding(toLength: 22, withPad: " ", startingAt: 0)
+                              + (l.algorithm?.rawValue ?? "").padding(toLength: 12, withPad: " ", startingAt: 0)
                               + String(format: " fwd %8.2f ms (%6.1f GFLOP/s)  bwd %8.2f ms (%6.1f GFLOP/s)",
                                        l.forwardMilliseconds, l.forwardGFLOPS, l.backwardMilliseconds, l.backwardGFLOPS))
                     }
