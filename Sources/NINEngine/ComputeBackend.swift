@@ -32,16 +32,17 @@ public enum ComputeBackend {
     /// The algorithm for a k×k convolution of `input` (per example, NHWC) with `kernel`, `stride`,
     /// `pad`, under `convolutionSelection`.
     ///
-    /// The measured rule: oneDNN's direct convolution where the input map is at most 8×8 and
-    /// padded (it skips the window taps that fall on the padding, which im2col + GEMM multiplies
-    /// as zeros: about 30 % of a 5×5 window on a 7×7 map); im2col + GEMM elsewhere, where
-    /// `nin-study bench --layers --convolution primitive` measured the primitives no faster (the
-    /// first layers with 1–3 input channels: backward data and weights slower) on this machine.
+    /// The measured rule is im2col + GEMM for every layer: `nin-study bench --layers` with
+    /// `--convolution primitive` against `--convolution im2col-gemm` (2 threads, batch 128, AMD
+    /// EPYC with AVX-512, two rounds) measured oneDNN's primitives slower on every k×k layer of
+    /// both NIN networks, including the padded 5×5 and 3×3 layers on 7×7 and 8×8 maps that a
+    /// direct convolution might have won (block 3: forward 1.5–2.5×, backward 1.5–2.5× slower).
+    /// The parameters stay so that a rule measured on another machine can use them.
     public static func convolutionAlgorithm(input: FeatureShape, kernel: Int, stride: Int, pad: Int) -> ConvolutionAlgorithm {
         switch convolutionSelection {
         case .im2colGEMM: return .im2colGEMM
         case .primitive: return .primitive
-        case .measured: return kernel > 1 && pad > 0 && input.height * input.width <= 64 ? .primitive : .im2colGEMM
+        case .measured: return .im2colGEMM
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import NINEngine
 
@@ -85,14 +86,41 @@ final class ConvolutionPrimitiveTests: XCTestCase {
         }
     }
 
-    /// The measured rule picks primitives only for padded k×k layers on maps of at most 8×8.
-    func testMeasuredRule() {
-        ComputeBackend.convolutionSelection = .measured
-        XCTAssertEqual(ComputeBackend.convolutionAlgorithm(input: FeatureShape(height: 7, width: 7, channels: 48), kernel: 5,
-                                                           stride: 1, pad: 2), .primitive)
-        XCTAssertEqual(ComputeBackend.convolutionAlgorithm(input: FeatureShape(height: 28, width: 28, channels: 1), kernel: 5,
-                                                           stride: 1, pad: 2), .im2colGEMM)
-        XCTAssertEqual(ComputeBackend.convolutionAlgorithm(input: FeatureShape(height: 8, width: 8, channels: 192), kernel: 3,
-                                                           stride: 1, pad: 0), .im2colGEMM)
+    /// The measured rule (im2col + GEMM everywhere on the machine measured) and the forced ones.
+    func testSelection() {
+        let small = FeatureShape(height: 7, width: 7, channels: 48), first = FeatureShape(height: 28, width: 28, channels: 1)
+        for (selection, expected) in [(ConvolutionSelection.measured, ConvolutionAlgorithm.im2colGEMM),
+                                      (.im2colGEMM, .im2colGEMM), (.primitive, .primitive)] {
+            ComputeBackend.convolutionSelection = selection
+            for shape in [small, first] {
+                XCTAssertEqual(ComputeBackend.convolutionAlgorithm(input: shape, kernel: 5, stride: 1, pad: 2), expected)
+            }
+        }
+    }
+
+    /// A whole network with every k×k convolution on primitives: 5 training steps twice give the
+    /// same weight bytes, and agree with the im2col + GEMM network to within rounding.
+    func testNetworkOnPrimitivesIsBitIdenticalAcrossRuns() throws {
+        #if !os(Linux)
+        throw XCTSkip("oneDNN is the Linux backend")
+        #endif
+        let x = gaussianArray(8 * TrainingTests.small.input.count, seed: 80)
+        let labels: [Int32] = [0, 1, 2, 3, 3, 2, 1, 0]
+        func run(_ selection: ConvolutionSelection) throws -> [Float] {
+            ComputeBackend.convolutionSelection = selection
+            defer { ComputeBackend.convolutionSelection = .measured }
+            var g = SeededGenerator(seed: 81)
+            let net = try Network(description: TrainingTests.small, initializer: .he, maxBatch: 8, threads: 2, generator: &g)
+            var sgd = SGD(momentum: 0.9, weightDecay: 1e-4)
+            try x.withUnsafeBufferPointer { xp in
+                for _ in 0..<5 {
+                    _ = try net.trainStep(input: xp, labels: labels, batch: 8, learningRate: 0.02, optimizer: &sgd, generator: &g)
+                }
+            }
+            return net.parameterValues()
+        }
+        let a = try run(.primitive), b = try run(.primitive)
+        XCTAssertEqual(a.withUnsafeBytes { Data($0) }, b.withUnsafeBytes { Data($0) })
+        assertClose(a, try run(.im2colGEMM), atol: 1e-4, rtol: 1e-3, "primitives vs im2col + GEMM")
     }
 }
