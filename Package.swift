@@ -14,7 +14,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
     ],
     targets: [
-        // System-library shims (Debian: libopenblas-dev, libpng-dev, zlib1g-dev).
+        // System-library shims (Debian: libdnnl-dev, libopenblas-dev, libpng-dev, zlib1g-dev).
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL",
+                       providers: [.apt(["libdnnl-dev"])]),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS",
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG",
@@ -25,14 +27,15 @@ let package = Package(
         .systemLibrary(name: "CCairo", path: "Sources/CCairo",
                        providers: [.apt(["libcairo2-dev", "fonts-dejavu-core"]), .brew(["cairo"])]),
 
-        // The NIN engine: tensors, GEMM, layers, optimizer, model builder, checkpoints.
+        // The NIN engine: tensors, the compute backend (oneDNN; OpenBLAS for LAPACK), layers,
+        // optimizer, model builder, checkpoints.
         .target(name: "NINEngine",
-                dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))],
+                dependencies: [.target(name: "CDNNL", condition: .when(platforms: [.linux])),
+                               .target(name: "CBLAS", condition: .when(platforms: [.linux]))],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         // Dataset readers, preprocessing, augmentation, mini-batches, fetch.
         .target(name: "NINData",
                 dependencies: ["NINEngine", "CZlib",
-                               .target(name: "CBLAS", condition: .when(platforms: [.linux])),
                                .product(name: "Crypto", package: "swift-crypto")]),
         // SQLite results store.
         .target(name: "NINStore",

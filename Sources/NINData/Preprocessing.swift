@@ -1,4 +1,3 @@
-import CBLAS
 import Crypto
 import Foundation
 import NINEngine
@@ -306,9 +305,10 @@ enum PreprocessingKernels {
         + "round-off are clamped to it)"
 
     /// Fits ZCA on GCN-normalised images (pylearn2 `ZCA.fit` semantics):
-    /// μ = mean of the rows, C = (X−μ)ᵀ(X−μ)/N + filterBias·I (covariance by `ssyrk`, blocks
-    /// of 1,024 rows), C = V Λ Vᵀ (LAPACK `dsyevd`), eigenvalues below `filterBias` (round-off
-    /// of the positive semi-definite covariance) clamped to it, P = V Λ^(−1/2) Vᵀ.
+    /// μ = mean of the rows, C = (X−μ)ᵀ(X−μ)/N + filterBias·I (covariance by
+    /// `ComputeBackend.gram`, blocks of 1,024 rows), C = V Λ Vᵀ (LAPACK `dsyevd`), eigenvalues
+    /// below `filterBias` (round-off of the positive semi-definite covariance) clamped to it,
+    /// P = V Λ^(−1/2) Vᵀ (`ComputeBackend.gramUpper`, double precision).
     /// - Returns: μ (D floats) and P (D×D row-major).
     static func fitZCA(_ images: Tensor, gcnScale: Float, filterBias: Float) throws -> ([Float], [Float]) {
         let n = images.shape[0]
@@ -327,7 +327,7 @@ enum PreprocessingKernels {
             }
         }
         let mean = meanAcc.map { Float($0 / Double(n)) }
-        // Pass 2: covariance of the centred rows, upper triangle accumulated by ssyrk.
+        // Pass 2: covariance of the centred rows, accumulated by the backend's rank-k product.
         var cov = [Float](repeating: 0, count: d * d)
         images.data.withUnsafeBufferPointer { x in
             scratch.withUnsafeMutableBufferPointer { s in
@@ -337,8 +337,8 @@ enum PreprocessingKernels {
                         s.baseAddress!.update(from: x.baseAddress! + start * d, count: rows * d)
                         gcn(s.baseAddress!, rows: rows, d: d, scale: gcnScale)
                         for r in 0..<rows { for j in 0..<d { s[r * d + j] -= mean[j] } }
-                        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(d), Int32(rows),
-                                    1, s.baseAddress, Int32(d), start == 0 ? 0 : 1, c.baseAddress, Int32(d))
+                        ComputeBackend.gram(rows: rows, columns: d, a: s.baseAddress!, beta: start == 0 ? 0 : 1,
+                                            c: c.baseAddress!)
                     }
                 }
             }
@@ -369,7 +369,9 @@ enum PreprocessingKernels {
             for i in 0..<d { u[j * d + i] *= w }
         }
         var p = [Double](repeating: 0, count: d * d)
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(d), Int32(d), 1, u, Int32(d), 0, &p, Int32(d))
+        u.withUnsafeBufferPointer { a in
+            p.withUnsafeMutableBufferPointer { ComputeBackend.gramUpper(rows: d, columns: d, a: a.baseAddress!, c: $0.baseAddress!) }
+        }
         var matrix = [Float](repeating: 0, count: d * d)
         for i in 0..<d {
             for j in i..<d {
@@ -380,33 +382,20 @@ enum PreprocessingKernels {
         return (mean, matrix)
     }
 
-    /// Symmetric eigendecomposition by LAPACK `dsyevd` (divide and conquer).
+    /// Symmetric eigendecomposition (`ComputeBackend.symmetricEigen`, LAPACK `dsyevd`).
     /// - Parameter a: n×n symmetric matrix, row-major (both triangles filled).
-    /// - Returns: eigenvalues ascending and eigenvectors as rows (`vectors[j*n ..< (j+1)*n]` is
-    ///   the unit eigenvector of `values[j]`).
-    /// - Throws: `DatasetError.lapack` when `info ≠ 0`.
+    /// - Returns: eigenvalues ascending and eigenvectors as rows.
+    /// - Throws: `DatasetError.lapack` when LAPACK reports `info ≠ 0`.
     static func symmetricEigen(_ a: [Double], n: Int) throws -> (values: [Double], vectors: [Double]) {
-        var matrix = a
-        var values = [Double](repeating: 0, count: n)
-        var jobz = Int8(UInt8(ascii: "V")), uplo = Int8(UInt8(ascii: "L"))
-        var n32 = Int32(n), lda = Int32(n), info: Int32 = 0
-        var lwork: Int32 = -1, liwork: Int32 = -1
-        var workQuery = 0.0
-        var iworkQuery: Int32 = 0
-        dsyevd_(&jobz, &uplo, &n32, &matrix, &lda, &values, &workQuery, &lwork, &iworkQuery, &liwork, &info)
-        guard info == 0 else { throw DatasetError.lapack(routine: "dsyevd (workspace query)", info: Int(info)) }
-        lwork = Int32(workQuery)
-        liwork = iworkQuery
-        var work = [Double](repeating: 0, count: Int(lwork))
-        var iwork = [Int32](repeating: 0, count: Int(liwork))
-        // Column-major output: column j (contiguous) is eigenvector j, i.e. row j in row-major.
-        dsyevd_(&jobz, &uplo, &n32, &matrix, &lda, &values, &work, &lwork, &iwork, &liwork, &info)
-        guard info == 0 else { throw DatasetError.lapack(routine: "dsyevd", info: Int(info)) }
-        return (values, matrix)
+        do {
+            return try ComputeBackend.symmetricEigen(a, n: n)
+        } catch let ComputeBackendError.lapack(routine, info) {
+            throw DatasetError.lapack(routine: routine, info: info)
+        }
     }
 
     /// Applies GCN then ZCA to `[N, H, W, C]` in place: x ← (gcn(x) − μ) P, in blocks of
-    /// 1,024 images through a scratch buffer and `sgemm`.
+    /// 1,024 images through a scratch buffer and `GEMM.multiply`.
     static func applyZCA(_ images: inout Tensor, gcnScale: Float, mean: [Float], matrix: [Float]) {
         let n = images.shape[0]
         guard n > 0 else { return }
@@ -421,8 +410,8 @@ enum PreprocessingKernels {
                         s.baseAddress!.update(from: block, count: rows * d)
                         gcn(s.baseAddress!, rows: rows, d: d, scale: gcnScale)
                         for r in 0..<rows { for j in 0..<d { s[r * d + j] -= mean[j] } }
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(d), Int32(d),
-                                    1, s.baseAddress, Int32(d), p.baseAddress, Int32(d), 0, block, Int32(d))
+                        GEMM.multiply(m: rows, n: d, k: d, a: s.baseAddress!, lda: d, b: p.baseAddress!, ldb: d,
+                                      c: block, ldc: d)
                     }
                 }
             }

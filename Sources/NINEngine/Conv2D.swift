@@ -141,10 +141,15 @@ public final class Conv2D: Layer {
     public let kernel: Int, stride: Int, pad: Int
     /// Whether ReLU is fused into the output.
     public let relu: Bool
-    /// Threads (workers; OpenBLAS runs single-threaded inside each).
+    /// Threads (workers with single-threaded GEMMs, or the primitives' OpenMP threads).
     public let threads: Int
     /// Largest mini-batch the caches are sized for.
     public let maxBatch: Int
+    /// How the layer computes (`ComputeBackend.convolutionAlgorithm`, fixed at creation; im2col +
+    /// GEMM when oneDNN has no primitive for the shape).
+    public let algorithm: ConvolutionAlgorithm
+    /// oneDNN's primitives when `algorithm == .primitive`.
+    private let primitives: ConvolutionPrimitives?
 
     public let formula: LayerFormula
 
@@ -195,6 +200,11 @@ public final class Conv2D: Layer {
         self.threads = max(1, threads)
         self.maxBatch = maxBatch
         let k = kernel * kernel * input.channels
+        primitives = ComputeBackend.convolutionAlgorithm(input: input, kernel: kernel, stride: stride, pad: pad) == .primitive
+            ? ConvolutionPrimitives(input: input, output: outputShape, kernel: kernel, stride: stride, pad: pad,
+                                    relu: relu, maxBatch: maxBatch, threads: self.threads)
+            : nil
+        algorithm = primitives == nil ? .im2colGEMM : .primitive
         blockRows = min(RowBlocks.rows(k: k, n: outChannels), max(1, maxBatch * ho * wo))
         columns = FloatBuffer(count: self.threads * blockRows * k)
         partial = FloatBuffer(count: self.threads * outChannels)
@@ -214,6 +224,7 @@ public final class Conv2D: Layer {
         let cout = outputShape.channels
         let (shape, kernel, stride, pad, relu, block) = (inputShape, self.kernel, self.stride, self.pad, self.relu, blockRows)
         let (w, b, columns) = (UnsafePointer(weights!), UnsafePointer(bias), self.columns.pointer)
+        if let primitives, primitives.forward(input: input, weights: w, bias: b, output: output, batch: batch) { return }
         RowBlocks.run(count: batch, threads: threads) { worker, examples in
             let cols = columns + worker * block * k
             var p = examples.lowerBound * pixels
@@ -238,6 +249,13 @@ public final class Conv2D: Layer {
         let (shape, kernel, stride, pad, relu, block) = (inputShape, self.kernel, self.stride, self.pad, self.relu, blockRows)
         let (w, columns, partial) = (UnsafePointer(weights!), self.columns.pointer, self.partial.pointer)
         let (dW, weightPartial) = (weightGradient!, self.weightPartial.pointer)
+        if let primitives {
+            Kernels.biasGradient(outputGradient, reluOutput: relu ? output : nil, rows: batch * pixels, channels: cout,
+                                 into: biasGradient, partial: partial, threads: threads)
+            if primitives.backward(input: input, weights: w, outputGradient: outputGradient, weightGradient: dW,
+                                   inputGradient: inputGradient, batch: batch) { return }
+            // No primitive for this batch size: the GEMM path below (its ReLU mask is idempotent).
+        }
         let workers = RowBlocks.run(count: batch, threads: threads) { worker, examples in
             let cols = columns + worker * block * k
             let dWorker = worker == 0 ? dW : weightPartial + (worker - 1) * k * cout

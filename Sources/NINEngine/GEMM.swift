@@ -1,17 +1,19 @@
-#if canImport(CBLAS)
-import CBLAS
+#if canImport(CDNNL)
+import CDNNL
 #elseif canImport(Accelerate)
 import Accelerate
 #endif
 
-/// Row-major single-precision GEMM through CBLAS (OpenBLAS on Linux, Accelerate on macOS),
-/// plus a naive reference kernel for tests.
+/// Row-major single-precision GEMM through the compute backend (oneDNN `dnnl_sgemm` on Linux,
+/// Accelerate's CBLAS on macOS), plus a naive reference kernel for tests.
 ///
 /// Computes `C[M, N] = alpha · op(A)[M, K] · op(B)[K, N] + beta · C[M, N]`, all matrices
 /// row-major with leading dimensions `lda`, `ldb`, `ldc` (elements, not bytes). `op(X)` is `X`
-/// or `Xᵀ` according to `transA` / `transB`.
+/// or `Xᵀ` according to `transA` / `transB`. The call runs on the OpenMP thread count of the
+/// calling thread, which `ComputeBackend` sets.
 public enum GEMM {
-    /// The fast kernel: `cblas_sgemm` (row-major).
+    /// The fast kernel: `dnnl_sgemm` (oneDNN; row-major, deterministic for a fixed thread count
+    /// and ISA) or `cblas_sgemm` (Accelerate).
     /// - Precondition: non-negative sizes and leading dimensions large enough (programmer errors).
     @inline(__always)
     public static func multiply(transA: Bool = false, transB: Bool = false,
@@ -22,7 +24,11 @@ public enum GEMM {
                                 c: UnsafeMutablePointer<Float>, ldc: Int) {
         precondition(m >= 0 && n >= 0 && k >= 0, "negative GEMM size")
         if m == 0 || n == 0 { return }
-        #if canImport(CBLAS) || canImport(Accelerate)
+        #if canImport(CDNNL)
+        let status = dnnl_sgemm(transA ? 84 : 78, transB ? 84 : 78, Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda),
+                                b, Int64(ldb), beta, c, Int64(ldc))  // 84 "T", 78 "N"
+        precondition(status == dnnl_success, "dnnl_sgemm rejected its arguments (status \(status.rawValue))")
+        #elseif canImport(Accelerate)
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
         #else
@@ -51,33 +57,5 @@ public enum GEMM {
                 c[i * ldc + j] = Float(Double(alpha) * s + old)
             }
         }
-    }
-
-    /// Sets the number of threads the BLAS library uses for GEMM (OpenBLAS
-    /// `openblas_set_num_threads`; a no-op with Accelerate). OpenBLAS sgemm is deterministic for
-    /// a fixed thread count, which the engine's bit-identical reruns rely on.
-    public static func setThreads(_ threads: Int) {
-        #if canImport(CBLAS)
-        if Int(openblas_get_num_threads()) != threads {
-            openblas_set_num_threads(Int32(max(1, threads)))
-        }
-        #endif
-    }
-}
-
-/// The BLAS library behind `GEMM`, for the environment record of a study.
-public enum BLASInfo {
-    /// A one-line description: library name and build configuration (OpenBLAS
-    /// `openblas_get_config()`, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64"),
-    /// and the number of threads currently configured.
-    public static var description: String {
-        #if canImport(CBLAS)
-        let config = openblas_get_config().map { String(cString: $0) } ?? "unknown"
-        return "\(config) (threads \(openblas_get_num_threads()))"
-        #elseif canImport(Accelerate)
-        return "Apple Accelerate (vecLib)"
-        #else
-        return "naive reference GEMM (no BLAS)"
-        #endif
     }
 }

@@ -36,6 +36,25 @@ enum Kernels {
         }
     }
 
+    /// `out[c] = Σ_r g[r, c]` over `rows` rows, after masking `g` in place by `y > 0` when
+    /// `reluOutput` is given (ReLU backward fused with the bias gradient); parallel over static row
+    /// chunks whose partial sums (`partial`, `threads × channels` floats) are combined in chunk
+    /// order, so the result is bit-identical for a fixed thread count. Used where the layer's
+    /// weight gradient comes from a library call over the whole mini-batch (oneDNN's convolution
+    /// primitives) rather than per row block.
+    static func biasGradient(_ g: UnsafeMutablePointer<Float>, reluOutput y: UnsafePointer<Float>?, rows: Int,
+                             channels: Int, into out: UnsafeMutablePointer<Float>,
+                             partial: UnsafeMutablePointer<Float>, threads: Int) {
+        let chunks = Parallel.chunkCount(count: rows, threads: threads, grain: 64)
+        Parallel.forEachChunk(count: rows, threads: threads, grain: 64) { chunk, range in
+            let p = partial + chunk * channels
+            p.update(repeating: 0, count: channels)
+            biasGradientRows(g + range.lowerBound * channels, reluOutput: y.map { $0 + range.lowerBound * channels },
+                             rows: range.count, channels: channels, accumulating: p)
+        }
+        combinePartials(partial, chunks: chunks, count: channels, into: out)
+    }
+
     /// ReLU backward fused with the bias gradient over `rows` consecutive rows: masks `g` by
     /// `y > 0` (when `y` is given: `g[r, c] = y[r, c] > 0 ? g[r, c] : 0` in place) and **adds**
     /// the column sums to `p` (rows in order; one pass over the gradient instead of two).

@@ -50,8 +50,9 @@ public struct LayerTiming: Codable, Equatable, Sendable {
 /// gradient storage, activation buffers sized for `maxBatch`, and the loss.
 ///
 /// Inputs are `[N, H, W, C]` Float32 NHWC mini-batches with `N ≤ maxBatch`; labels are class
-/// indices in `0..<classes`. Non-GEMM work is split into `threads` static chunks and OpenBLAS
-/// runs with `threads` threads, so the same seed and thread count give bit-identical weights.
+/// indices in `0..<classes`. Non-GEMM work is split into `threads` static chunks and the compute
+/// backend runs its GEMMs on the same threads (`ComputeBackend`), so the same seed, thread
+/// count and backend (library version, ISA) give bit-identical weights.
 public final class Network {
     /// The description the network was built from.
     public let modelDescription: ModelDescription
@@ -164,7 +165,7 @@ public final class Network {
     func forward(input: UnsafePointer<Float>, batch: Int, mode: Mode,
                  generator: inout SeededGenerator) -> UnsafeMutablePointer<Float> {
         precondition(batch >= 1 && batch <= maxBatch, "batch \(batch) outside 1...\(maxBatch)")
-        GEMM.setThreads(threads)
+        ComputeBackend.setThreads(threads)
         var x = input
         for (i, layer) in layers.enumerated() {
             let t0 = profiling ? now() : 0
@@ -186,11 +187,13 @@ public final class Network {
     ///   - labels: `[N]` class indices.
     ///   - learningRate: base learning rate per mini-batch.
     /// - Returns: the mean loss before the update and the number of correct predictions.
-    /// - Precondition: `1 ≤ batch ≤ maxBatch`, buffers large enough, labels in range.
+    /// - Throws: `NetworkInputError` when `batch` is outside `1…maxBatch`, a buffer is too short
+    ///   or a label is outside `0..<classes` (checked before any kernel runs, in every build).
     @discardableResult
     public func trainStep(input: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>, batch: Int,
-                          learningRate: Float, optimizer: inout SGD, generator: inout SeededGenerator) -> StepResult {
-        precondition(input.count >= batch * inputShape.count && labels.count >= batch, "input or labels too short")
+                          learningRate: Float, optimizer: inout SGD, generator: inout SeededGenerator) throws -> StepResult {
+        try check(input: input, batch: batch)
+        try check(labels: labels, batch: batch)
         let logits = forward(input: input.baseAddress!, batch: batch, mode: .training, generator: &generator)
         let lossSum = SoftmaxCrossEntropy.evaluate(logits: logits, labels: labels.baseAddress!, batch: batch,
                                                    classes: classes, gradientScale: 1 / Float(batch),
@@ -217,18 +220,19 @@ public final class Network {
     /// `trainStep` with the labels in an array.
     @discardableResult
     public func trainStep(input: UnsafeBufferPointer<Float>, labels: [Int32], batch: Int, learningRate: Float,
-                          optimizer: inout SGD, generator: inout SeededGenerator) -> StepResult {
-        labels.withUnsafeBufferPointer {
-            trainStep(input: input, labels: $0, batch: batch, learningRate: learningRate,
+                          optimizer: inout SGD, generator: inout SeededGenerator) throws -> StepResult {
+        try labels.withUnsafeBufferPointer {
+            try trainStep(input: input, labels: $0, batch: batch, learningRate: learningRate,
                       optimizer: &optimizer, generator: &generator)
         }
     }
 
     /// Evaluates a mini-batch in inference mode (no dropout): summed loss (nats) and correct count.
-    /// - Precondition: `1 ≤ batch ≤ maxBatch`, buffers large enough, labels in range.
+    /// - Throws: `NetworkInputError`, as `trainStep`.
     public func evaluate(input: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>,
-                         batch: Int) -> (lossSum: Double, correct: Int) {
-        precondition(input.count >= batch * inputShape.count && labels.count >= batch, "input or labels too short")
+                         batch: Int) throws -> (lossSum: Double, correct: Int) {
+        try check(input: input, batch: batch)
+        try check(labels: labels, batch: batch)
         var unused = SeededGenerator(seed: 0)
         let logits = forward(input: input.baseAddress!, batch: batch, mode: .inference, generator: &unused)
         let lossSum = SoftmaxCrossEntropy.evaluate(logits: logits, labels: labels.baseAddress!, batch: batch,
@@ -239,16 +243,37 @@ public final class Network {
     }
 
     /// `evaluate` with the labels in an array.
-    public func evaluate(input: UnsafeBufferPointer<Float>, labels: [Int32], batch: Int) -> (lossSum: Double, correct: Int) {
-        labels.withUnsafeBufferPointer { evaluate(input: input, labels: $0, batch: batch) }
+    public func evaluate(input: UnsafeBufferPointer<Float>, labels: [Int32], batch: Int) throws -> (lossSum: Double, correct: Int) {
+        try labels.withUnsafeBufferPointer { try evaluate(input: input, labels: $0, batch: batch) }
     }
 
     /// Inference-mode logits `[N, classes]`.
-    public func logits(input: UnsafeBufferPointer<Float>, batch: Int) -> Tensor {
-        precondition(input.count >= batch * inputShape.count, "input too short")
+    /// - Throws: `NetworkInputError` when `batch` is outside `1…maxBatch` or `input` is too short.
+    public func logits(input: UnsafeBufferPointer<Float>, batch: Int) throws -> Tensor {
+        try check(input: input, batch: batch)
         var unused = SeededGenerator(seed: 0)
         let z = forward(input: input.baseAddress!, batch: batch, mode: .inference, generator: &unused)
         return Tensor(shape: [batch, classes], data: Array(UnsafeBufferPointer(start: z, count: batch * classes)))
+    }
+
+    /// Checks a mini-batch's size and input buffer: `1 ≤ batch ≤ maxBatch`, at least
+    /// `batch · H·W·C` floats. A plain loop-free check, kept in release builds (NINEngine is
+    /// compiled with `-Ounchecked`, which removes `precondition`).
+    private func check(input: UnsafeBufferPointer<Float>, batch: Int) throws {
+        guard batch >= 1 && batch <= maxBatch else { throw NetworkInputError.batchOutOfRange(batch: batch, maxBatch: maxBatch) }
+        guard input.count >= batch * inputShape.count else {
+            throw NetworkInputError.inputTooShort(batch: batch, shape: inputShape, expected: batch * inputShape.count,
+                                                  found: input.count)
+        }
+    }
+
+    /// Checks the labels of a mini-batch: at least `batch` of them, each in `0..<classes`
+    /// (one pass over `batch` integers before the forward pass).
+    private func check(labels: UnsafeBufferPointer<Int32>, batch: Int) throws {
+        guard labels.count >= batch else { throw NetworkInputError.labelsTooShort(expected: batch, found: labels.count) }
+        for n in 0..<batch where labels[n] < 0 || Int(labels[n]) >= classes {
+            throw NetworkInputError.labelOutOfRange(example: n, label: Int(labels[n]), classes: classes)
+        }
     }
 
     static func softmax(_ z: [Float], batch: Int, classes: Int) -> [Float] {
@@ -262,8 +287,9 @@ public final class Network {
     }
 
     /// Category confidence maps for a mini-batch, inference mode (NIN §4.7). See `ConfidenceMaps`.
-    public func confidenceMaps(input: UnsafeBufferPointer<Float>, batch: Int) -> ConfidenceMaps {
-        let z = logits(input: input, batch: batch)
+    /// - Throws: `NetworkInputError`, as `logits`.
+    public func confidenceMaps(input: UnsafeBufferPointer<Float>, batch: Int) throws -> ConfidenceMaps {
+        let z = try logits(input: input, batch: batch)
         let probs = Tensor(shape: [batch, classes], data: Network.softmax(z.data, batch: batch, classes: classes))
         let k = classes
         if let i = classMapLayerIndex {
@@ -297,6 +323,32 @@ public final class Network {
             }
             return ConfidenceMaps(kind: .fcLinearContribution, maps: Tensor(shape: [batch, s.height, s.width, k], data: maps),
                                   logits: z, probabilities: probs)
+        }
+    }
+}
+
+/// Bad input to a `Network` entry point (`trainStep`, `evaluate`, `logits`, `predict`,
+/// `confidenceMaps`), found before any kernel runs.
+public enum NetworkInputError: Error, Equatable, CustomStringConvertible {
+    /// The mini-batch size is outside `1…maxBatch` (the capacity the buffers were sized for).
+    case batchOutOfRange(batch: Int, maxBatch: Int)
+    /// The input buffer holds fewer than `batch · H·W·C` floats (NHWC, per-example `shape`).
+    case inputTooShort(batch: Int, shape: FeatureShape, expected: Int, found: Int)
+    /// Fewer labels than examples.
+    case labelsTooShort(expected: Int, found: Int)
+    /// Example `example` of the mini-batch (0-based) has a label outside `0..<classes`.
+    case labelOutOfRange(example: Int, label: Int, classes: Int)
+
+    public var description: String {
+        switch self {
+        case let .batchOutOfRange(batch, maxBatch):
+            return "mini-batch of \(batch) images: expected 1…\(maxBatch), the capacity the network was built for"
+        case let .inputTooShort(batch, shape, expected, found):
+            return "input of \(found) floats for a mini-batch of \(batch) images of \(shape) (NHWC): expected \(expected)"
+        case let .labelsTooShort(expected, found):
+            return "\(found) labels for a mini-batch of \(expected) images"
+        case let .labelOutOfRange(example, label, classes):
+            return "label \(label) of example \(example) in the mini-batch is outside 0..<\(classes) (the network has \(classes) classes)"
         }
     }
 }

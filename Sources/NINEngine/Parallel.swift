@@ -34,15 +34,16 @@ public enum Parallel {
 }
 
 /// Row-blocked GEMM work split over workers: the static partition of `Parallel`, each worker
-/// running its own single-threaded BLAS calls on cache-sized row blocks of its share.
+/// running its own single-threaded GEMM calls on cache-sized row blocks of its share.
 ///
 /// Instead of one large multi-threaded GEMM followed by separate passes (im2col before, bias and
 /// ReLU after, each streaming the whole mini-batch through memory), every worker loops over
 /// blocks of `blockRows` rows: im2col of the block, GEMM of the block, bias/ReLU of the block,
-/// while the block is still in cache. OpenBLAS is set to one thread for the duration (and
-/// restored), so the two levels of threading do not compete. Every output row is computed by
-/// one single-threaded GEMM call, whose summation order depends only on the shapes, so results
-/// are bit-identical for a fixed thread count.
+/// while the block is still in cache. Threads are the compute backend's decision
+/// (`ComputeBackend.gemmThreading`): one single-threaded worker per thread, or one caller with
+/// multi-threaded GEMMs. Every output row is computed by one GEMM call whose summation order
+/// depends only on the shapes and its thread count, so results are bit-identical for a fixed
+/// thread count and threading.
 enum RowBlocks {
     /// Cache budget of one row block (A block + C block), bytes.
     /// Measured on the MNIST and CIFAR-10 NINs (2 threads, batch 128): 256 KiB blocks are too
@@ -51,22 +52,37 @@ enum RowBlocks {
     static let blockBytes = 1024 * 1024
 
     /// Rows per block for a GEMM with inner dimension `k` and `n` output columns: the block's
-    /// `rows × (k + n)` floats fit `blockBytes`, at least 128 rows (so packing B, which OpenBLAS
-    /// repeats per call, stays small next to the block's multiply-adds).
+    /// `rows × (k + n)` floats fit `blockBytes`, at least 128 rows (so packing B, which the
+    /// library repeats per call, stays small next to the block's multiply-adds).
     @inline(__always)
     static func rows(k: Int, n: Int) -> Int {
         max(128, blockBytes / (4 * max(k + n, 1)))
     }
 
+    /// The number of workers `run` uses for `count` items.
+    static func workers(count: Int, threads: Int) -> Int {
+        switch ComputeBackend.gemmThreading {
+        case .workers: return Parallel.chunkCount(count: count, threads: threads)
+        case .library: return 1
+        }
+    }
+
     /// Runs `body(worker, range)` over the static partition of `0..<count` into
-    /// `Parallel.chunkCount(count:threads:)` workers; returns the number of workers. With more
-    /// than one worker, OpenBLAS runs single-threaded inside the bodies.
+    /// `workers(count:threads:)` workers; returns the number of workers. With more than one
+    /// worker each runs its GEMMs single-threaded; with one, its GEMMs use `threads` threads.
     @discardableResult
     static func run(count: Int, threads: Int, _ body: (_ worker: Int, _ range: Range<Int>) -> Void) -> Int {
-        let workers = Parallel.chunkCount(count: count, threads: threads)
-        if workers > 1 { GEMM.setThreads(1) }
-        Parallel.forEachChunk(count: count, threads: threads, body)
-        if workers > 1 { GEMM.setThreads(threads) }
+        let workers = workers(count: count, threads: threads)
+        guard workers > 1 else {
+            ComputeBackend.setWorkerThreads(threads)
+            if count > 0 { body(0, 0..<count) }
+            return 1
+        }
+        Parallel.forEachChunk(count: count, threads: workers) { worker, range in
+            ComputeBackend.setWorkerThreads(1)
+            body(worker, range)
+        }
+        ComputeBackend.setWorkerThreads(threads)  // the caller ran one chunk itself
         return workers
     }
 }

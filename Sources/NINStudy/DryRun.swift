@@ -68,12 +68,14 @@ public enum DryRun {
         let y = (0..<batch).map { _ in Int32(g.nextInt(below: description.classes)) }
         var sgd = SGD()
         var seconds = 0.0
-        x.withUnsafeBufferPointer { xp in
-            net.trainStep(input: xp, labels: y, batch: batch, learningRate: 0.001, optimizer: &sgd, generator: &g)
-            let start = Date()
-            for _ in 0..<2 { net.trainStep(input: xp, labels: y, batch: batch, learningRate: 0.001, optimizer: &sgd, generator: &g) }
-            seconds = Date().timeIntervalSince(start)
-        }
+        do {
+            try x.withUnsafeBufferPointer { xp in
+                try net.trainStep(input: xp, labels: y, batch: batch, learningRate: 0.001, optimizer: &sgd, generator: &g)
+                let start = Date()
+                for _ in 0..<2 { try net.trainStep(input: xp, labels: y, batch: batch, learningRate: 0.001, optimizer: &sgd, generator: &g) }
+                seconds = Date().timeIntervalSince(start)
+            }
+        } catch { return .nan }
         return Double(2 * batch) / max(seconds, 1e-9)
     }
 }

@@ -9,11 +9,13 @@ public let ninStudyVersion = "0.1.0"
 /// Reads the facts recorded with every trial: host, CPU model, cores, thread count, OS, Swift
 /// version, BLAS library, nin-study version and git commit.
 public enum EnvironmentProbe {
-    /// The environment of this process for a run with `threads` threads.
+    /// The environment of this process for a run with `threads` threads. Sets the compute
+    /// backend to `threads` first (as the trials will), so `blas` records the thread count, ISA
+    /// and library the trials run with.
     public static func current(threads: Int) -> EnvironmentRecord {
         EnvironmentRecord(host: ProcessInfo.processInfo.hostName, cpuModel: cpuModel(),
                           cores: ProcessInfo.processInfo.activeProcessorCount, threads: threads,
-                          os: osName(), swiftVersion: swiftVersion, blas: BLASInfo.description,
+                          os: osName(), swiftVersion: swiftVersion, blas: ComputeBackend.provenance(threads: threads).description,
                           ninStudyVersion: ninStudyVersion, gitCommit: gitCommit())
     }
 

@@ -37,8 +37,8 @@ public enum MapRenderer {
         var start = 0
         while start < indices.count {
             let chunk = start..<min(start + network.maxBatch, indices.count)
-            let result = images.inputs.data.withUnsafeBufferPointer {
-                network.confidenceMaps(input: UnsafeBufferPointer(rebasing: $0[(chunk.lowerBound * size)..<(chunk.upperBound * size)]),
+            let result = try images.inputs.data.withUnsafeBufferPointer {
+                try network.confidenceMaps(input: UnsafeBufferPointer(rebasing: $0[(chunk.lowerBound * size)..<(chunk.upperBound * size)]),
                                        batch: chunk.count)
             }
             kind = result.kind

@@ -87,8 +87,8 @@ public final class TrialTrainer {
                 if stop.isSet { return .interrupted }
                 batch.gather(indices, from: data.train)
                 if !augmentation.isIdentity { augmentation.apply(to: &batch.images, generator: &generator) }
-                let result = batch.images.data.withUnsafeBufferPointer { x in
-                    network.trainStep(input: x, labels: batch.labels, batch: indices.count, learningRate: Float(lr),
+                let result = try batch.images.data.withUnsafeBufferPointer { x in
+                    try network.trainStep(input: x, labels: batch.labels, batch: indices.count, learningRate: Float(lr),
                                       optimizer: &optimizer, generator: &generator)
                 }
                 guard result.loss.isFinite else {
@@ -108,10 +108,10 @@ public final class TrialTrainer {
                                        trainAccuracy: 100 * Double(correct) / Double(max(seen, 1)),
                                        learningRate: lr, wallSeconds: 0, imagesPerSecond: Double(seen) / max(trainSeconds, 1e-9))
             if let v = data.validation {
-                let (l, a) = evaluate(v)
+                let (l, a) = try evaluate(v)
                 metrics.valLoss = l; metrics.valAccuracy = a
             }
-            let (tl, ta) = evaluate(data.test)
+            let (tl, ta) = try evaluate(data.test)
             metrics.testLoss = tl; metrics.testAccuracy = ta
             metrics.wallSeconds = Date().timeIntervalSince(start)
 
@@ -157,16 +157,17 @@ public final class TrialTrainer {
     }
 
     /// Mean loss (nats) and accuracy (percent) over a split, inference mode, in mini-batches.
-    public func evaluate(_ split: LabeledImages) -> (loss: Double, accuracy: Double) {
+    /// - Throws: `NetworkInputError` when a label is outside the network's classes.
+    public func evaluate(_ split: LabeledImages) throws -> (loss: Double, accuracy: Double) {
         let b = trial.config.training.batchSize
         let size = split.imageSize
         var lossSum = 0.0, correct = 0
-        split.images.data.withUnsafeBufferPointer { x in
-            split.labels.withUnsafeBufferPointer { y in
+        try split.images.data.withUnsafeBufferPointer { x in
+            try split.labels.withUnsafeBufferPointer { y in
                 var start = 0
                 while start < split.count {
                     let n = min(b, split.count - start)
-                    let r = network.evaluate(input: UnsafeBufferPointer(rebasing: x[(start * size)..<((start + n) * size)]),
+                    let r = try network.evaluate(input: UnsafeBufferPointer(rebasing: x[(start * size)..<((start + n) * size)]),
                                              labels: UnsafeBufferPointer(rebasing: y[start..<(start + n)]), batch: n)
                     lossSum += r.lossSum
                     correct += r.correct

@@ -17,7 +17,7 @@ final class ConfidenceMapTests: XCTestCase {
     /// 3×3/2 max pooling, 8→4); their spatial mean is the logit.
     func testGAPMapsAverageToTheLogits() throws {
         let net = try network(head: .gap(finalReLU: false))
-        let c = input.withUnsafeBufferPointer { net.confidenceMaps(input: $0, batch: 2) }
+        let c = try input.withUnsafeBufferPointer { try net.confidenceMaps(input: $0, batch: 2) }
         XCTAssertEqual(c.kind, .gapClassMaps)
         XCTAssertEqual(c.maps.shape, [2, 4, 4, 4])
         for n in 0..<2 { for k in 0..<4 {
@@ -25,7 +25,7 @@ final class ConfidenceMapTests: XCTestCase {
             for p in 0..<16 { s += c.maps.data[(n * 16 + p) * 4 + k] }
             XCTAssertEqual(s / 16, c.logits.data[n * 4 + k], accuracy: 1e-5)
         } }
-        let logits = input.withUnsafeBufferPointer { net.logits(input: $0, batch: 2) }
+        let logits = try input.withUnsafeBufferPointer { try net.logits(input: $0, batch: 2) }
         XCTAssertEqual(logits, c.logits)
         XCTAssertEqual(c.probabilities.data[0..<4].reduce(0, +), 1, accuracy: 1e-5)
     }
@@ -47,7 +47,7 @@ final class ConfidenceMapTests: XCTestCase {
 
     func checkLinearFC(head: Head) throws {
         let net = try network(head: head)
-        let c = input.withUnsafeBufferPointer { net.confidenceMaps(input: $0, batch: 2) }
+        let c = try input.withUnsafeBufferPointer { try net.confidenceMaps(input: $0, batch: 2) }
         XCTAssertEqual(c.kind, .fcLinearContribution)
         XCTAssertEqual(c.maps.shape, [2, 4, 4, 4])
         let bias = Array(net.parameters.suffix(4))
@@ -61,7 +61,7 @@ final class ConfidenceMapTests: XCTestCase {
 
     func testHiddenFCHasNoMaps() throws {
         let net = try network(head: .fc(hidden: [7]))
-        let c = input.withUnsafeBufferPointer { net.confidenceMaps(input: $0, batch: 2) }
+        let c = try input.withUnsafeBufferPointer { try net.confidenceMaps(input: $0, batch: 2) }
         guard case .unavailable(let reason) = c.kind else { return XCTFail("\(c.kind)") }
         XCTAssertTrue(reason.contains("hidden"))
         XCTAssertEqual(c.maps.count, 0)

@@ -2,7 +2,7 @@ import XCTest
 @testable import NINEngine
 
 final class GEMMTests: XCTestCase {
-    /// cblas_sgemm against the naive triple loop for every transpose combination, odd sizes,
+    /// The backend's sgemm against the naive triple loop for every transpose combination, odd sizes,
     /// padded leading dimensions, alpha and beta.
     func testFastGEMMMatchesReference() {
         let (m, n, k) = (37, 29, 53)
@@ -39,8 +39,19 @@ final class GEMMTests: XCTestCase {
         XCTAssertEqual(c, [20, 23, 44, 51])
     }
 
-    func testBLASInfoNamesTheLibrary() {
-        XCTAssertTrue(BLASInfo.description.contains("OpenBLAS") || BLASInfo.description.contains("Accelerate"),
-                      BLASInfo.description)
+    /// The provenance names the library and reports the thread count just set, not an earlier one.
+    func testProvenanceReportsTheThreadCountItRunsWith() {
+        defer { ComputeBackend.setThreads(2) }
+        for threads in [1, 3] {
+            let p = ComputeBackend.provenance(threads: threads)
+            #if os(Linux)
+            XCTAssertEqual(p.library, "oneDNN")
+            XCTAssertTrue(p.version.hasPrefix("2.") || p.version.hasPrefix("3."), p.version)
+            XCTAssertFalse(p.isa.isEmpty || p.isa.hasPrefix("isa 0x"), p.isa)
+            XCTAssertTrue(p.lapack.contains("OpenBLAS"), p.lapack)
+            XCTAssertEqual(p.threads, threads)
+            XCTAssertTrue(p.description.contains("threads \(threads)"), p.description)
+            #endif
+        }
     }
 }

@@ -3,26 +3,6 @@ import XCTest
 
 /// Fast kernels against naive definitions written directly from the formulas.
 final class KernelReferenceTests: XCTestCase {
-    /// Direct convolution, NHWC, weights [k, k, Cin, Cout], zero padding.
-    func naiveConvolution(_ x: [Float], n: Int, s: FeatureShape, w: [Float], bias: [Float], cout: Int,
-                          k: Int, stride: Int, pad: Int) -> [Float] {
-        let ho = (s.height + 2 * pad - k) / stride + 1, wo = (s.width + 2 * pad - k) / stride + 1
-        var y = [Float](repeating: 0, count: n * ho * wo * cout)
-        for b in 0..<n { for oh in 0..<ho { for ow in 0..<wo { for co in 0..<cout {
-            var acc = Double(bias[co])
-            for kh in 0..<k { for kw in 0..<k {
-                let ih = oh * stride - pad + kh, iw = ow * stride - pad + kw
-                guard ih >= 0, ih < s.height, iw >= 0, iw < s.width else { continue }
-                for ci in 0..<s.channels {
-                    acc += Double(x[((b * s.height + ih) * s.width + iw) * s.channels + ci])
-                        * Double(w[((kh * k + kw) * s.channels + ci) * cout + co])
-                }
-            } }
-            y[((b * ho + oh) * wo + ow) * cout + co] = Float(acc)
-        } } } }
-        return y
-    }
-
     func testIm2colMatchesDefinitionAndCol2imIsItsAdjoint() {
         let s = FeatureShape(height: 5, width: 6, channels: 3)
         let (n, k, stride, pad) = (2, 3, 2, 1)

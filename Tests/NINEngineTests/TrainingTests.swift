@@ -25,11 +25,11 @@ final class TrainingTests: XCTestCase {
         return (net, g)
     }
 
-    func train(_ net: Network, steps: Int, optimizer: inout SGD, generator: inout SeededGenerator) -> [StepResult] {
+    func train(_ net: Network, steps: Int, optimizer: inout SGD, generator: inout SeededGenerator) throws -> [StepResult] {
         let x = input
-        return x.withUnsafeBufferPointer { xp in
-            (0..<steps).map { _ in
-                net.trainStep(input: xp, labels: labels, batch: batch, learningRate: 0.02, optimizer: &optimizer, generator: &generator)
+        return try x.withUnsafeBufferPointer { xp in
+            try (0..<steps).map { _ in
+                try net.trainStep(input: xp, labels: labels, batch: batch, learningRate: 0.02, optimizer: &optimizer, generator: &generator)
             }
         }
     }
@@ -48,14 +48,14 @@ final class TrainingTests: XCTestCase {
         let y: [Int32] = (0..<16).map { Int32($0 % 5) }
         var sgd = SGD(momentum: 0.9, weightDecay: 0)
         var first: StepResult?, last: StepResult?
-        x.withUnsafeBufferPointer { xp in
+        try x.withUnsafeBufferPointer { xp in
             for _ in 0..<300 {
-                let r = net.trainStep(input: xp, labels: y, batch: 16, learningRate: 0.05, optimizer: &sgd, generator: &g)
+                let r = try net.trainStep(input: xp, labels: y, batch: 16, learningRate: 0.05, optimizer: &sgd, generator: &g)
                 if first == nil { first = r }
                 last = r
             }
         }
-        let eval = x.withUnsafeBufferPointer { net.evaluate(input: $0, labels: y, batch: 16) }
+        let eval = try x.withUnsafeBufferPointer { try net.evaluate(input: $0, labels: y, batch: 16) }
         XCTAssertEqual(eval.correct, 16, "100 % training accuracy on the fixed mini-batch")
         XCTAssertLessThan(eval.lossSum / 16, 0.05)
         XCTAssertLessThan(last!.loss, first!.loss / 10)
@@ -68,7 +68,7 @@ final class TrainingTests: XCTestCase {
         for _ in 0..<2 {
             var (net, g) = try makeNetwork(seed: 9)
             var sgd = SGD(momentum: 0.9, weightDecay: 1e-4)
-            losses.append(train(net, steps: 20, optimizer: &sgd, generator: &g).map(\.loss))
+            losses.append(try train(net, steps: 20, optimizer: &sgd, generator: &g).map(\.loss))
             bytes.append(weightBytes(net))
         }
         XCTAssertEqual(bytes[0], bytes[1])
@@ -77,7 +77,7 @@ final class TrainingTests: XCTestCase {
         // A different seed gives different weights (the comparison can fail).
         var (other, g) = try makeNetwork(seed: 10)
         var sgd = SGD()
-        _ = train(other, steps: 20, optimizer: &sgd, generator: &g)
+        _ = try train(other, steps: 20, optimizer: &sgd, generator: &g)
         XCTAssertNotEqual(weightBytes(other), bytes[0])
     }
 
@@ -98,7 +98,7 @@ final class TrainingTests: XCTestCase {
             let net = try Network(description: model(dropout: dropout), initializer: .he, maxBatch: batch, threads: 2,
                                   generator: &g)
             var sgd = SGD(momentum: 0.9, weightDecay: 1e-4)
-            let losses = train(net, steps: 6, optimizer: &sgd, generator: &g).map(\.loss)
+            let losses = try train(net, steps: 6, optimizer: &sgd, generator: &g).map(\.loss)
             runs.append((weightBytes(net), losses, g))
         }
         XCTAssertEqual(runs[0].0, runs[1].0, "weights")
@@ -111,14 +111,14 @@ final class TrainingTests: XCTestCase {
     func testCheckpointResumeIsBitExact() throws {
         var (net, g) = try makeNetwork(seed: 12)
         var sgd = SGD(momentum: 0.9, weightDecay: 1e-4)
-        _ = train(net, steps: 10, optimizer: &sgd, generator: &g)
+        _ = try train(net, steps: 10, optimizer: &sgd, generator: &g)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nin-engine-tests-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let url = dir.appendingPathComponent("step10.ninckpt")
         let metadata = Data("epoch=3".utf8)
         try net.checkpoint(optimizer: sgd, generator: g, metadata: metadata).write(to: url)
-        _ = train(net, steps: 10, optimizer: &sgd, generator: &g)
+        _ = try train(net, steps: 10, optimizer: &sgd, generator: &g)
         let uninterrupted = weightBytes(net)
         let finalStep = sgd.step
 
@@ -129,7 +129,7 @@ final class TrainingTests: XCTestCase {
         var (fresh, freshG) = try makeNetwork(seed: 999)
         var freshSGD = SGD(momentum: 0.5, weightDecay: 0)
         try fresh.restore(from: loaded, optimizer: &freshSGD, generator: &freshG)
-        _ = train(fresh, steps: 10, optimizer: &freshSGD, generator: &freshG)
+        _ = try train(fresh, steps: 10, optimizer: &freshSGD, generator: &freshG)
         XCTAssertEqual(weightBytes(fresh), uninterrupted)
         XCTAssertEqual(freshSGD.step, finalStep)
         XCTAssertEqual(freshG, g)
@@ -142,9 +142,67 @@ final class TrainingTests: XCTestCase {
         for threads in [1, 3] {
             var (net, g) = try makeNetwork(seed: 13, threads: threads)
             var sgd = SGD()
-            _ = train(net, steps: 3, optimizer: &sgd, generator: &g)
+            _ = try train(net, steps: 3, optimizer: &sgd, generator: &g)
             results.append(net.parameterValues())
         }
         assertClose(results[0], results[1], atol: 1e-4, rtol: 1e-3, "threads 1 vs 3")
+    }
+
+    /// Both ways of sharing the cores with the GEMM library (`GEMMThreading`) are bit-identical
+    /// run to run, and agree with each other to within rounding (their summation orders differ).
+    func testEachGEMMThreadingIsBitIdenticalAcrossRuns() throws {
+        let saved = ComputeBackend.gemmThreading
+        defer { ComputeBackend.gemmThreading = saved }
+        var finals: [[Float]] = []
+        for threading in GEMMThreading.allCases {
+            ComputeBackend.gemmThreading = threading
+            var bytes: [Data] = []
+            for _ in 0..<2 {
+                var (net, g) = try makeNetwork(seed: 14)
+                var sgd = SGD(momentum: 0.9, weightDecay: 1e-4)
+                _ = try train(net, steps: 5, optimizer: &sgd, generator: &g)
+                bytes.append(weightBytes(net))
+                if bytes.count == 2 { finals.append(net.parameterValues()) }
+            }
+            XCTAssertEqual(bytes[0], bytes[1], "\(threading)")
+        }
+        assertClose(finals[0], finals[1], atol: 1e-4, rtol: 1e-3, "workers vs library")
+    }
+
+    /// Bad labels, sizes and buffers are typed errors raised before any kernel runs (plain
+    /// `guard`s, so they stay in the `-Ounchecked` release build), and leave the weights alone.
+    func testBadInputIsATypedErrorBeforeTheKernels() throws {
+        var (net, g) = try makeNetwork(seed: 15)
+        var sgd = SGD()
+        let before = weightBytes(net)
+        let x = input
+        func step(_ labels: [Int32], batch: Int, floats: Int? = nil) -> NetworkInputError? {
+            x.withUnsafeBufferPointer { xp in
+                let view = UnsafeBufferPointer(rebasing: xp[0..<(floats ?? xp.count)])
+                do {
+                    _ = try net.trainStep(input: view, labels: labels, batch: batch, learningRate: 0.1,
+                                          optimizer: &sgd, generator: &g)
+                    return nil
+                } catch { return error as? NetworkInputError }
+            }
+        }
+        var bad = labels
+        bad[5] = 4
+        XCTAssertEqual(step(bad, batch: batch), .labelOutOfRange(example: 5, label: 4, classes: 4))
+        bad[5] = -1
+        XCTAssertEqual(step(bad, batch: batch), .labelOutOfRange(example: 5, label: -1, classes: 4))
+        XCTAssertEqual(step(labels, batch: batch + 1), .batchOutOfRange(batch: batch + 1, maxBatch: batch))
+        XCTAssertEqual(step(labels, batch: 0), .batchOutOfRange(batch: 0, maxBatch: batch))
+        XCTAssertEqual(step(Array(labels.prefix(3)), batch: batch), .labelsTooShort(expected: batch, found: 3))
+        let short = batch * Self.small.input.count - 1
+        XCTAssertEqual(step(labels, batch: batch, floats: short),
+                       .inputTooShort(batch: batch, shape: Self.small.input, expected: short + 1, found: short))
+        XCTAssertEqual(weightBytes(net), before, "no step ran")
+        XCTAssertTrue(NetworkInputError.labelOutOfRange(example: 5, label: 4, classes: 4).description.contains("label 4"))
+        let logitsError = x.withUnsafeBufferPointer { xp -> Error? in
+            do { _ = try net.logits(input: UnsafeBufferPointer(rebasing: xp[0..<10]), batch: 2); return nil } catch { return error }
+        }
+        XCTAssertEqual(logitsError as? NetworkInputError,
+                       .inputTooShort(batch: 2, shape: Self.small.input, expected: 2 * Self.small.input.count, found: 10))
     }
 }
