@@ -98,6 +98,7 @@ public struct ReportDocument: Sendable {
             </style>
             </head>
             <body>
+            <h1>\(escape(title))</h1>
 
             """
         for block in blocks { out += html(block) }

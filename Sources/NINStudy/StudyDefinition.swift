@@ -80,6 +80,9 @@ public struct StudyDefinition: Sendable {
         if case .string(let name)? = top["name"],
            name.isEmpty || name.contains(where: { !($0.isLetter || $0.isNumber || "-_.".contains($0)) }) {
             problems.append("name: expected letters, digits, '-', '_' or '.', found \"\(name)\"")
+        } else if case .string(let name)? = top["name"], name.allSatisfy({ $0 == "." }) {
+            // The name is a folder name (maps/NAME/<study>/, reports/NAME/<study>/, slurm/<study>/).
+            problems.append("name: expected a name with a letter, digit, '-' or '_' (\"\(name)\" would name the folder itself or its parent), found \"\(name)\"")
         }
 
         // Sweep axes: dotted key paths of the trial keys, or `seed`.

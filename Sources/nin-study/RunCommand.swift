@@ -52,7 +52,9 @@ extension NINStudyCommand {
         var exclusive = false
 
         func validate() throws {
-            if let shard { _ = try Shard(parsing: shard) }
+            if let shard {
+                do { _ = try Shard(parsing: shard) } catch { throw ValidationError("--shard: \(error)") }
+            }
         }
 
         func run() throws {

@@ -42,6 +42,11 @@ extension NINStudyCommand {
         @Flag(help: "Submit both jobs with sbatch and print their ids.")
         var submit = false
 
+        func validate() throws {
+            guard tasks >= 1 else { throw ValidationError("--tasks must be at least 1, found \(tasks)") }
+            guard cpusPerTask >= 1 else { throw ValidationError("--cpus-per-task must be at least 1, found \(cpusPerTask)") }
+        }
+
         func run() throws {
             try reportingErrors {
                 let definition = try StudyDefinition.load(path: study)

@@ -99,6 +99,7 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(cell(level: "fc", column: "mean"), "33.83")
         XCTAssertTrue(dom.contains("<tr class=\"best\" data-axis=\"model.head\" data-level=\"gap\">"), "best level marked")
         XCTAssertTrue(dom.contains("within the seed noise"))
+        XCTAssertTrue(dom.contains("<h1>Study \(ReportFixture.study)</h1>"), "the page names its study")
         XCTAssertTrue(dom.contains(ReportFixture.failureReason))
         XCTAssertTrue(dom.contains("Not a reproduction"))
         XCTAssertTrue(dom.contains("git checkout 1f726b2"), "reproduce command")

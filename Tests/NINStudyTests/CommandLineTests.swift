@@ -173,6 +173,11 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(status2, 2, output2)
         XCTAssertTrue(output2.contains("error: cannot read study file"), output2)
         XCTAssertFalse(output2.contains("Fatal error"), output2)
+        // Invalid options are option errors (64), not failed trials (1) or bad input files (2).
+        for arguments in [["run", study, "--shard", "4/3"], ["run", study, "--shard", "abc"], ["slurm", study, "--tasks", "0"]] {
+            let (status3, output3) = try runProcess(binary, arguments)
+            XCTAssertEqual(status3, 64, "\(arguments): \(output3)")
+        }
     }
 
     /// A FIFO in place of a dataset file: `data verify` and `run` (as whatever user runs the

@@ -176,6 +176,7 @@ final class StudyDefinitionTests: XCTestCase {
             (Self.base + #", "sweep": {"model.widthMultiplier": [0]}}"#, #"sweep["model.widthMultiplier"][0]: expected a number > 0"#),
             (Self.base + #", "extraTrials": [{"model.depth": -1}]}"#, #"extraTrials[0]["model.depth"]: expected an integer in 0…16, found -1"#),
             (Self.base + #", "colour": "red"}"#, "colour: unknown key"),
+            (#"{"name": "..", "dataset": {"name": "mnist"}, "model": {}, "training": {"epochs": 1, "learningRate": 0.1}}"#, #"name: expected a name with a letter, digit, '-' or '_' (".." would name the folder itself or its parent), found "..""#),
             (Self.base + #", "seeds": [1.5]}"#, "seeds[0]: expected an integer in 0…4294967295, found 1.5"),
             (#"{"name": "t", "dataset": {"name": "svhn"}, "model": {}, "training": {"epochs": 1, "learningRate": 0.1}}"#, #"dataset.name: expected one of "mnist", "fashion-mnist", "cifar10", found "svhn""#),
             (#"{"name": "t", "dataset": {"name": "mnist"}, "model": {}, "training": {"epochs": 1}}"#, "training.learningRate: required key is missing"),
