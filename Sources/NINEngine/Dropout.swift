@@ -37,6 +37,9 @@ public final class Dropout: Layer {
 
     public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>) {}
 
+    /// Inference, and a rate of 0 in training, pass the input through unchanged.
+    public func isIdentity(in mode: Mode) -> Bool { mode == .inference || rate == 0 }
+
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
                         mode: Mode, generator: inout SeededGenerator) {
         precondition(batch <= maxBatch, "batch \(batch) exceeds maxBatch \(maxBatch)")

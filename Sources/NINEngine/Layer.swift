@@ -61,9 +61,15 @@ public protocol Layer: AnyObject {
     func backward(input: UnsafePointer<Float>, output: UnsafePointer<Float>,
                   outputGradient: UnsafeMutablePointer<Float>,
                   inputGradient: UnsafeMutablePointer<Float>?, batch: Int)
+    /// True when the forward pass in `mode` would copy its input unchanged (dropout in inference,
+    /// or at rate 0): `Network` then hands the input buffer on instead of running the layer, and
+    /// skips the layer's backward, whose gradient would be a copy too.
+    func isIdentity(in mode: Mode) -> Bool
 }
 
 extension Layer {
+    /// Most layers always compute something.
+    public func isIdentity(in mode: Mode) -> Bool { false }
     /// Number of weight floats (0 for parameter-free layers).
     public var weightCount: Int { formula.weightCount }
     /// Number of bias floats (0 for parameter-free layers).

@@ -74,6 +74,9 @@ public final class Network {
 
     let store: ParameterStore
     let activations: [FloatBuffer]
+    /// Where each layer's output of the last forward pass is: its `activations` buffer, or the
+    /// buffer it was handed when it was the identity (`Layer.isIdentity`).
+    private var outputs: [UnsafePointer<Float>]
     let gradientA: FloatBuffer
     let gradientB: FloatBuffer
     let correctFlags: UnsafeMutablePointer<Bool>
@@ -119,6 +122,7 @@ public final class Network {
         }
         self.groups = groups
         activations = layers.map { FloatBuffer(count: maxBatch * $0.outputShape.count) }
+        outputs = activations.map { UnsafePointer($0.pointer) }
         let largest = max(layers.map { max($0.inputShape.count, $0.outputShape.count) }.max() ?? 1, 1)
         gradientA = FloatBuffer(count: maxBatch * largest)
         gradientB = FloatBuffer(count: maxBatch * largest)
@@ -160,14 +164,20 @@ public final class Network {
 
     @inline(__always) private func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
-    /// Runs the forward pass; returns the logits pointer `[N, classes]` (last activation).
+    /// Runs the forward pass; returns the logits pointer `[N, classes]` (the last layer's output).
+    /// A layer that is the identity in `mode` (`Layer.isIdentity`) is not run: the next layer
+    /// reads its input directly, and `outputs[i]` points at that buffer.
     @discardableResult
     func forward(input: UnsafePointer<Float>, batch: Int, mode: Mode,
-                 generator: inout SeededGenerator) -> UnsafeMutablePointer<Float> {
+                 generator: inout SeededGenerator) -> UnsafePointer<Float> {
         precondition(batch >= 1 && batch <= maxBatch, "batch \(batch) outside 1...\(maxBatch)")
         ComputeBackend.setThreads(threads)
         var x = input
         for (i, layer) in layers.enumerated() {
+            if layer.isIdentity(in: mode) {
+                outputs[i] = x
+                continue
+            }
             let t0 = profiling ? now() : 0
             layer.forward(input: x, output: activations[i].pointer, batch: batch, mode: mode, generator: &generator)
             if profiling {
@@ -175,8 +185,9 @@ public final class Network {
                 timings[i].forwardCalls += 1
             }
             x = UnsafePointer(activations[i].pointer)
+            outputs[i] = x
         }
-        return activations[layers.count - 1].pointer
+        return x
     }
 
     /// One SGD step on a mini-batch: forward in training mode (dropout active, masks drawn from
@@ -201,10 +212,10 @@ public final class Network {
         var correct = 0
         for n in 0..<batch where correctFlags[n] { correct += 1 }
         var dOut = gradientA.pointer, dIn = gradientB.pointer
-        for i in stride(from: layers.count - 1, through: 0, by: -1) {
+        for i in stride(from: layers.count - 1, through: 0, by: -1) where !layers[i].isIdentity(in: .training) {
             let t0 = profiling ? now() : 0
-            let x = i == 0 ? input.baseAddress! : UnsafePointer(activations[i - 1].pointer)
-            layers[i].backward(input: x, output: activations[i].pointer, outputGradient: dOut,
+            let x = i == 0 ? input.baseAddress! : outputs[i - 1]
+            layers[i].backward(input: x, output: outputs[i], outputGradient: dOut,
                                inputGradient: i == 0 ? nil : dIn, batch: batch)
             if profiling {
                 timings[i].backwardSeconds += Double(now() - t0) * 1e-9
@@ -294,7 +305,7 @@ public final class Network {
         let k = classes
         if let i = classMapLayerIndex {
             let s = layers[i].outputShape
-            let maps = Array(UnsafeBufferPointer(start: activations[i].pointer, count: batch * s.count))
+            let maps = Array(UnsafeBufferPointer(start: outputs[i], count: batch * s.count))
             return ConfidenceMaps(kind: .gapClassMaps, maps: Tensor(shape: [batch, s.height, s.width, s.channels], data: maps),
                                   logits: z, probabilities: probs)
         } else {
@@ -304,8 +315,7 @@ public final class Network {
                                       logits: z, probabilities: probs)
             }
             let s = dense.inputShape
-            let features: UnsafePointer<Float> = layers.count >= 2
-                ? UnsafePointer(activations[layers.count - 2].pointer) : input.baseAddress!
+            let features: UnsafePointer<Float> = layers.count >= 2 ? outputs[layers.count - 2] : input.baseAddress!
             var maps = [Float](repeating: 0, count: batch * s.height * s.width * k)
             let w = dense.weights!
             maps.withUnsafeMutableBufferPointer { mp in

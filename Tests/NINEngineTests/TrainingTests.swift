@@ -106,6 +106,39 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(runs[0].2, runs[1].2, "generator state: a p = 0 layer drew nothing")
     }
 
+    /// Inference skips dropout layers (they are the identity there): the logits and the FC head's
+    /// confidence maps equal those of running every layer's own forward pass in order, dropout's
+    /// copy included, after training has moved the weights away from their initial values.
+    func testInferenceSkippingDropoutEqualsRunningEveryLayer() throws {
+        let d = ModelDescription(name: "skip", input: InputShape(height: 10, width: 10, channels: 3), classes: 4,
+                                 blocks: [MlpconvBlock(channels: 8, kernel: 3, pad: 1, microWidths: [8],
+                                                       pool: .init(kind: .max, size: 3, stride: 2), dropout: 0.5),
+                                          MlpconvBlock(channels: 8, kernel: 3, pad: 1, microWidths: [6], dropout: 0.5)],
+                                 head: .fc(hidden: [], dropout: 0.5, finalReLU: false))
+        var g = SeededGenerator(seed: 33)
+        let net = try Network(description: d, initializer: .he, maxBatch: batch, threads: 2, generator: &g)
+        var sgd = SGD(momentum: 0.9, weightDecay: 1e-4)
+        _ = try train(net, steps: 4, optimizer: &sgd, generator: &g)
+        XCTAssertEqual(net.layers.filter { $0 is Dropout }.count, 3)
+
+        var x = input
+        for layer in net.layers { x = runForward(layer, x, batch: batch, mode: .inference) }
+        let skipped = try input.withUnsafeBufferPointer { try net.logits(input: $0, batch: batch) }
+        XCTAssertEqual(skipped.data, x, "logits")
+        XCTAssertNotEqual(Set(x).count, 1, "the logits vary")
+        let maps = try input.withUnsafeBufferPointer { try net.confidenceMaps(input: $0, batch: batch) }
+        XCTAssertEqual(maps.kind, .fcLinearContribution)
+        // The maps come from the features entering the final Dense (the head dropout's input).
+        let dense = try XCTUnwrap(net.layers.last as? Dense)
+        let k = 4, positions = dense.inputShape.height * dense.inputShape.width
+        for n in 0..<batch {
+            for j in 0..<k {
+                let sum = (0..<positions).reduce(Float(0)) { $0 + maps.maps.data[(n * positions + $1) * k + j] }
+                XCTAssertEqual(sum, x[n * k + j] - dense.bias[j], accuracy: 1e-4)
+            }
+        }
+    }
+
     /// Checkpoint at step 10 written to a file, read back into a fresh network, resumed to step
     /// 20: the same bytes as the uninterrupted run.
     func testCheckpointResumeIsBitExact() throws {

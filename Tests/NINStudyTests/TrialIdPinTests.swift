@@ -59,6 +59,17 @@ final class TrialIdPinTests: XCTestCase {
             "cabeb4bc15424b14bbc54dd2eef0b08b0f80cde43bf96c045438618162471812",
             "27a67da938325f8e778ab4191e0dd8b11e9a05ca398d0551642732c683557493",
         ],
+        "table5-gap-vs-fc-cifar10-2h.json": [
+            "c836674f24614cc05ee14225035fd6786c1285a9eb5f8d12d3428b7aefab5542",
+            "e621e0f9b7e0b4a8d619e2172f960be8a74f69e183c1e2b0283e68d752243dad",
+            "1827404c6f63f8114511da072818bca49edaa98ae620f8e7618992769803757a",
+            "d556063465ad944db4077bf287775541fdd9ab750a1d6db9fe7b0fe289646bbc",
+            "a356f48aadbf3511e8f64368faf9aa91fe3e51d616b839ded94a037aa30abc67",
+            "4224ba159c5e8ef30a82587bf6ac08a4242173caacd147690d29998342a91adf",
+            "8b3b06892ede50b1ea0418329957d09f950d1985ba7015016670c0a69cbdcd97",
+            "20ac0854a964611a933d812049e3c348c3f3d84dccf90dafe198ef56ddf93f23",
+            "6eec1aec85ce76d0bab258dceeb75313c77a96ba7a9d3396bf9ed293867f3fc3",
+        ],
         "table5-gap-vs-fc-cifar10-small.json": [
             "25ec57099a8f1af1d800c02e4593bcbbdec8cc8cd1abc5bef97bc6561af67540",
             "100399da9723a81ef514cf48b0e90f1bda89739eddcb74b265fdf7929a89f684",
