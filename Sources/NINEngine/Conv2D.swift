@@ -220,24 +220,35 @@ public final class Conv2D: Layer {
                         mode: Mode, generator: inout SeededGenerator) {
         precondition(batch <= maxBatch, "batch \(batch) exceeds maxBatch \(maxBatch)")
         let pixels = outputShape.height * outputShape.width
-        let k = kernel * kernel * inputShape.channels
         let cout = outputShape.channels
-        let (shape, kernel, stride, pad, relu, block) = (inputShape, self.kernel, self.stride, self.pad, self.relu, blockRows)
-        let (w, b, columns) = (UnsafePointer(weights!), UnsafePointer(bias), self.columns.pointer)
+        let (w, b) = (UnsafePointer(weights!), UnsafePointer(bias))
         if let primitives, primitives.forward(input: input, weights: w, bias: b, output: output, batch: batch) { return }
+        let block = blockRows
         RowBlocks.run(count: batch, threads: threads) { worker, examples in
-            let cols = columns + worker * block * k
             var p = examples.lowerBound * pixels
             let end = examples.upperBound * pixels
             while p < end {
                 let rows = min(block, end - p)
-                im2colPixels(input: input, shape: shape, kernel: kernel, stride: stride, pad: pad,
-                             first: p, count: rows, columns: cols)
-                GEMM.multiply(m: rows, n: cout, k: k, a: cols, lda: k, b: w, ldb: cout, c: output + p * cout, ldc: cout)
-                Kernels.addBiasRows(output + p * cout, rows: rows, channels: cout, bias: b, relu: relu)
+                forwardPixels(input: input, first: p, count: rows, output: output + p * cout, worker: worker)
                 p += rows
             }
         }
+    }
+
+    /// The im2col + GEMM forward of the output pixels `first ..< first + count` of the mini-batch
+    /// (pixel `(n·Ho + oh)·Wo + ow`): writes their rows `[count, Cout]` to `output`, with
+    /// worker `worker`'s im2col block as scratch. The unit of work of `forward` and of
+    /// `MlpconvGroup`. - Precondition: `count ≤ blockRows`, `worker < threads`.
+    @inline(__always)
+    func forwardPixels(input: UnsafePointer<Float>, first: Int, count: Int, output: UnsafeMutablePointer<Float>,
+                       worker: Int) {
+        let k = kernel * kernel * inputShape.channels
+        let cout = outputShape.channels
+        let cols = columns.pointer + worker * blockRows * k
+        im2colPixels(input: input, shape: inputShape, kernel: kernel, stride: stride, pad: pad,
+                     first: first, count: count, columns: cols)
+        GEMM.multiply(m: count, n: cout, k: k, a: cols, lda: k, b: weights, ldb: cout, c: output, ldc: cout)
+        Kernels.addBiasRows(output, rows: count, channels: cout, bias: bias, relu: relu)
     }
 
     public func backward(input: UnsafePointer<Float>, output: UnsafePointer<Float>,
@@ -357,18 +368,25 @@ public class LinearLayer: Layer {
                         mode: Mode, generator: inout SeededGenerator) {
         precondition(batch <= maxBatch, "batch \(batch) exceeds maxBatch \(maxBatch)")
         let m = batch * rowsPerExample
-        let (k, cout, relu, block) = (inFeatures, outputShape.channels, self.relu, blockRows)
-        let (w, b) = (UnsafePointer(weights!), UnsafePointer(bias))
+        let (k, cout, block) = (inFeatures, outputShape.channels, blockRows)
         RowBlocks.run(count: m, threads: threads) { _, range in
             var r = range.lowerBound
             while r < range.upperBound {
                 let rows = min(block, range.upperBound - r)
-                GEMM.multiply(m: rows, n: cout, k: k, a: input + r * k, lda: k, b: w, ldb: cout,
-                              c: output + r * cout, ldc: cout)
-                Kernels.addBiasRows(output + r * cout, rows: rows, channels: cout, bias: b, relu: relu)
+                forwardRows(input: input + r * k, count: rows, output: output + r * cout)
                 r += rows
             }
         }
+    }
+
+    /// The GEMM + bias (+ ReLU) forward of `count` rows: `input [count, Cin]` → `output
+    /// [count, Cout]`. The unit of work of `forward` and of `MlpconvGroup`.
+    @inline(__always)
+    func forwardRows(input: UnsafePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>) {
+        let cout = outputShape.channels
+        GEMM.multiply(m: count, n: cout, k: inFeatures, a: input, lda: inFeatures, b: weights, ldb: cout,
+                      c: output, ldc: cout)
+        Kernels.addBiasRows(output, rows: count, channels: cout, bias: bias, relu: relu)
     }
 
     public func backward(input: UnsafePointer<Float>, output: UnsafePointer<Float>,

@@ -77,6 +77,9 @@ public final class Network {
     /// Where each layer's output of the last forward pass is: its `activations` buffer, or the
     /// buffer it was handed when it was the identity (`Layer.isIdentity`).
     private var outputs: [UnsafePointer<Float>]
+    /// The mlpconv groups by the index of their k×k convolution (`MlpconvGroup`): the forward
+    /// pass runs each group block by block (not when `profiling`, which times layers one by one).
+    let mlpconvGroups: [Int: MlpconvGroup]
     let gradientA: FloatBuffer
     let gradientB: FloatBuffer
     let correctFlags: UnsafeMutablePointer<Bool>
@@ -123,6 +126,9 @@ public final class Network {
         self.groups = groups
         activations = layers.map { FloatBuffer(count: maxBatch * $0.outputShape.count) }
         outputs = activations.map { UnsafePointer($0.pointer) }
+        var mlpconv: [Int: MlpconvGroup] = [:]
+        for index in layers.indices { mlpconv[index] = MlpconvGroup(layers: layers, at: index, threads: threads) }
+        mlpconvGroups = mlpconv
         let largest = max(layers.map { max($0.inputShape.count, $0.outputShape.count) }.max() ?? 1, 1)
         gradientA = FloatBuffer(count: maxBatch * largest)
         gradientB = FloatBuffer(count: maxBatch * largest)
@@ -173,9 +179,21 @@ public final class Network {
         precondition(batch >= 1 && batch <= maxBatch, "batch \(batch) outside 1...\(maxBatch)")
         ComputeBackend.setThreads(threads)
         var x = input
-        for (i, layer) in layers.enumerated() {
+        var i = 0
+        while i < layers.count {
+            let layer = layers[i]
             if layer.isIdentity(in: mode) {
                 outputs[i] = x
+                i += 1
+                continue
+            }
+            if !profiling, let group = mlpconvGroups[i] {
+                let range = group.layerIndices
+                group.forward(input: x, outputs: range.map { activations[$0].pointer }, batch: batch,
+                              keepIntermediates: mode == .training)
+                for j in range { outputs[j] = UnsafePointer(activations[j].pointer) }
+                x = outputs[range.upperBound]
+                i = range.upperBound + 1
                 continue
             }
             let t0 = profiling ? now() : 0
@@ -186,6 +204,7 @@ public final class Network {
             }
             x = UnsafePointer(activations[i].pointer)
             outputs[i] = x
+            i += 1
         }
         return x
     }
