@@ -7,7 +7,8 @@ import GRDB
 /// GRDB records applied migrations in the table `grdb_migrations`.
 public enum Schema {
     /// Names of the migrations, in the order they apply.
-    public static let migrationNames = ["v1-tables", "v1-views", "v2-dataset-class-names", "v2-claim-owner"]
+    public static let migrationNames = ["v1-tables", "v1-views", "v2-dataset-class-names", "v2-claim-owner",
+                                        "v3-trials-dropout-between-blocks"]
 
     /// The migrator that brings any database to the current schema.
     public static var migrator: DatabaseMigrator {
@@ -25,8 +26,22 @@ public enum Schema {
         migrator.registerMigration("v2-claim-owner") { db in
             try db.execute(sql: v2ClaimOwner)
         }
+        migrator.registerMigration("v3-trials-dropout-between-blocks") { db in
+            try db.execute(sql: v3DropoutBetweenBlocks)
+        }
         return migrator
     }
+
+    /// `trials.dropout` is the dropout between mlpconv blocks (the first block's rate that is
+    /// set, 0 when none), as documented. Before this migration an `fc-dropout` trial without
+    /// dropout between blocks recorded its head's rate there; recompute every row from the
+    /// trial's configuration.
+    static let v3DropoutBetweenBlocks = """
+        UPDATE trials SET dropout = COALESCE(
+            (SELECT json_extract(b.value, '$.dropout') FROM json_each(trials.config_json, '$.model.blocks') AS b
+             WHERE json_extract(b.value, '$.dropout') IS NOT NULL ORDER BY b.key LIMIT 1), 0)
+        WHERE json_valid(config_json);
+        """
 
     static let v1Tables = """
         CREATE TABLE studies (

@@ -57,7 +57,8 @@ public final class StudyRunner {
         let c = trial.config
         let description = c.model.engineDescription(dataset: c.dataset)
         let swept = "{" + trial.swept.map { JSONValue.quote($0.path) + ":" + $0.value.canonicalText }.joined(separator: ",") + "}"
-        let dropout = c.model.blocks.compactMap(\.dropout).first ?? c.model.fcDropout
+        // Between mlpconv blocks only (`trials.dropout`); the head's rate is in the configuration.
+        let dropout = c.model.blocks.compactMap(\.dropout).first
         var r = TrialRecord(id: trial.id, configJSON: c.canonicalJSON, sweptJSON: swept, dataset: c.dataset.name.rawValue,
                             head: c.model.head.rawValue, depth: c.model.uniformDepth, widths: c.model.widthsText,
                             widthMultiplier: trial.widthMultiplier, dropout: dropout ?? 0, seed: Int64(c.seed),

@@ -39,7 +39,7 @@ final class SchemaTests: XCTestCase {
         let applied = try store.dbWriter.read { db in try Schema.migrator.appliedIdentifiers(db) }
         XCTAssertEqual(applied.sorted(), Schema.migrationNames.sorted())
         XCTAssertEqual(Schema.migrator.migrations, Schema.migrationNames, "migrations must only ever be appended")
-        XCTAssertTrue(Schema.migrationNames.allSatisfy { $0.hasPrefix("v1-") || $0.hasPrefix("v2-") })
+        XCTAssertTrue(Schema.migrationNames.allSatisfy { ["v1-", "v2-", "v3-"].contains(String($0.prefix(3))) })
 
         let objects = try store.dbWriter.read { db in
             try Row.fetchAll(db, sql: "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
@@ -87,6 +87,36 @@ final class SchemaTests: XCTestCase {
         XCTAssertThrowsError(try store.dbWriter.write { db in
             try db.execute(sql: "UPDATE trials SET status = 'done' WHERE id = ?", arguments: [hexId(2)])
         })
+    }
+
+    /// `trials.dropout` is the dropout between mlpconv blocks. Versions before migration
+    /// `v3-trials-dropout-between-blocks` stored an `fc-dropout` head's rate there; the migration
+    /// recomputes every row from its configuration (the first block rate that is set, else 0).
+    func testDropoutMigrationRecomputesTheRateBetweenBlocks() throws {
+        let queue = try DatabaseQueue()
+        try Schema.migrator.migrate(queue, upTo: "v2-claim-owner")
+        let rows: [(id: String, config: String, stored: Double)] = [
+            ("head-only", #"{"model":{"blocks":[{"channels":8},{"channels":8}],"fcDropout":0.5,"head":"fc-dropout"}}"#, 0.5),
+            ("second-block", #"{"model":{"blocks":[{"channels":8},{"channels":8,"dropout":0.3}],"head":"gap"}}"#, 0.3),
+            ("first-block", #"{"model":{"blocks":[{"channels":8,"dropout":0.5},{"channels":8}],"fcDropout":0.2,"head":"fc-dropout"}}"#, 0.5),
+            ("not-json", "{", 0.7),
+        ]
+        try queue.write { db in
+            for row in rows {
+                try db.execute(sql: """
+                    INSERT INTO trials (id, config_json, swept_json, dataset, dropout, created_at)
+                    VALUES (?, ?, '{}', 'mnist', ?, '2026-12-01T00:00:00Z')
+                    """,
+                               arguments: [row.id, row.config, row.stored])
+            }
+        }
+        try Schema.migrator.migrate(queue)
+        let after = try queue.read { db in
+            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT id, dropout FROM trials").map {
+                ($0["id"] as String, $0["dropout"] as Double)
+            })
+        }
+        XCTAssertEqual(after, ["head-only": 0, "second-block": 0.3, "first-block": 0.5, "not-json": 0.7])
     }
 
     func testFileDatabaseUsesWALAndReopeningIsANoOp() throws {

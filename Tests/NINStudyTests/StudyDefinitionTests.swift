@@ -65,6 +65,15 @@ final class StudyDefinitionTests: XCTestCase {
         XCTAssertEqual(params, ["model.depth": "3", "seed": "1"])
     }
 
+    /// `trials.dropout` records the dropout between mlpconv blocks, never the FC head's own rate.
+    func testRecordedDropoutIsTheOneBetweenBlocks() throws {
+        let s = try study(#""sweep": {"model.head": ["fc-dropout", "gap"], "model.dropout": [0, 0.5]}"#)
+        let recorded = s.trials.map { ($0.config.model.head.rawValue, StudyRunner.record(for: $0, epochs: 1).0.dropout) }
+        XCTAssertEqual(recorded.map(\.0), ["fc-dropout", "gap", "fc-dropout", "gap"])
+        XCTAssertEqual(recorded.map(\.1), [0, 0, 0.5, 0.5])
+        XCTAssertEqual(s.trials[0].config.model.fcDropout, 0.5, "the head's rate stays in the configuration")
+    }
+
     /// Without explicit multipliers a trial trains with the zoo's (NIN.md): the last layer's
     /// weights lr 0.1 with decay 1, its bias lr 0.1 with no decay; `lastLayer` keeps the earlier
     /// scaled recipe reachable, with the canonical JSON it always had (ids of studies that give it
