@@ -8,6 +8,8 @@ final class ConsoleReporter: RunReporter {
     private var lastDraw = Date.distantPast
     private var liveLineShown = false
     private var prefix = ""
+    /// Epochs of the current trial whose checkpoint is written (resumed ones included).
+    private var epochsDone = 0
 
     init(isTerminal: Bool = isatty(STDOUT_FILENO) == 1) { self.isTerminal = isTerminal }
 
@@ -21,6 +23,7 @@ final class ConsoleReporter: RunReporter {
 
     func trialStarted(index: Int, count: Int, trial: Trial, resumedFromEpoch: Int, epochs: Int) {
         prefix = "[\(index)/\(count)] \(trial.id.prefix(10))"
+        epochsDone = resumedFromEpoch
         let resume = resumedFromEpoch > 0 ? ", resuming after epoch \(resumedFromEpoch)" : ""
         emit("\(prefix) \(trial.label): \(epochs) epoch\(epochs == 1 ? "" : "s")\(resume)")
     }
@@ -42,13 +45,16 @@ final class ConsoleReporter: RunReporter {
         if let l = m.testLoss, let a = m.testAccuracy { parts.append(String(format: "test loss %.4f acc %.2f%%", l, a)) }
         parts.append(String(format: "lr %g, %.1f s, %.1f img/s", m.learningRate, m.wallSeconds, m.imagesPerSecond))
         emit(parts.joined(separator: ", "))
+        epochsDone = m.epoch
     }
 
     func trialEnded(_ trial: Trial, outcome: TrialOutcome) {
         switch outcome {
         case .finished: emit("\(prefix) finished")
         case .failed(let reason): emit("\(prefix) FAILED: \(reason)")
-        case .interrupted: emit("\(prefix) interrupted; the next run resumes from its last finished epoch")
+        case .interrupted where epochsDone == 0:
+            emit("\(prefix) interrupted during its first epoch; the next run starts it from the beginning")
+        case .interrupted: emit("\(prefix) interrupted; the next run resumes after epoch \(epochsDone)")
         }
     }
 }

@@ -115,6 +115,7 @@ final class RunFaultTests: XCTestCase {
             let record = try XCTUnwrap(store.trial(id: trial.trialId))
             XCTAssertEqual(record.status, .interrupted, "\(record.failureReason ?? "") \(output)")
             XCTAssertGreaterThan(record.epochsDone, 0)
+            XCTAssertTrue(output.contains("interrupted; the next run resumes after epoch \(record.epochsDone)"), output)
             XCTAssertTrue(CheckpointStore(databasePath: db).exists(trialId: trial.trialId))
         }
     }
