@@ -293,7 +293,7 @@ public struct DataLocator: Sendable {
                 let location = try locate(name, dataDir: dataDir)
                 let files = location.files.map { path in
                     FileReport(path: path, bytes: Self.size(path), sha256: nil, md5: nil, status: .notChecked,
-                               detail: "not hashed (use verify)")
+                               detail: "not hashed; `data verify` checks it")
                 }
                 return DataReport(dataset: name, location: location, files: files, problems: [], identity: nil)
             } catch {

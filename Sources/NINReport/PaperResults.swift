@@ -75,18 +75,27 @@ public enum Paper {
             return PaperRecipe(dataset: .cifar10, network: .ninCIFAR10, epochs: 120_000.0 * 128 / 50_000,
                                epochsSource: "model-zoo solver, 120k iterations of 128", preprocessing: .gcnZCA())
         case .mnist:
-            return PaperRecipe(dataset: .mnist, network: .ninMNIST, epochs: nil, epochsSource: "not stated in the paper",
+            return PaperRecipe(dataset: .mnist, network: .ninMNIST, epochs: nil, epochsSource: "not stated",
                                preprocessing: nil)
         case .fashionMNIST:
             return nil
         }
     }
 
-    /// The paper's result for a trial's setting, matched on dataset, head, conventional CNN vs NIN
-    /// and augmentation; nil when the paper has no such number.
-    public static func result(dataset: DatasetName, head: ClassifierHead, conventionalCNN: Bool, augmented: Bool) -> PaperResult? {
-        results.first {
-            $0.dataset == dataset && $0.head == head && $0.conventionalCNN == conventionalCNN && $0.augmented == augmented
+    /// The paper's result for a trial's setting, matched on dataset, head, augmentation and the
+    /// micro-network depth: 0 (no 1×1 layers) is §4.6's conventional CNN; NIN numbers belong only
+    /// to the paper's own depth (`microNetworkDepth`, 2), not to other points of a depth sweep.
+    /// Nil when the paper has no such number (or `depth` is unknown).
+    public static func result(dataset: DatasetName, head: ClassifierHead, depth: Int?, augmented: Bool) -> PaperResult? {
+        guard let depth, depth == 0 || depth == microNetworkDepth(for: dataset) else { return nil }
+        return results.first {
+            $0.dataset == dataset && $0.head == head && $0.conventionalCNN == (depth == 0) && $0.augmented == augmented
         }
+    }
+
+    /// 1×1 layers per mlpconv block of the paper's NIN for `dataset` (2 for both), from its
+    /// network description; nil for a dataset the paper did not use.
+    public static func microNetworkDepth(for dataset: DatasetName) -> Int? {
+        recipe(for: dataset)?.network.blocks.map(\.microWidths.count).max()
     }
 }

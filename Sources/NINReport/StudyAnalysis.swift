@@ -257,7 +257,7 @@ public struct StudyAnalysis: Sendable {
         var paper: PaperComparison?
         if let setup, let head = record.head.flatMap(ClassifierHead.init(rawValue:)),
            let recipe = Paper.recipe(for: setup.dataset.name),
-           let result = Paper.result(dataset: setup.dataset.name, head: head, conventionalCNN: record.depth == 0,
+           let result = Paper.result(dataset: setup.dataset.name, head: head, depth: record.depth,
                                      augmented: setup.dataset.translate > 0 || setup.dataset.horizontalFlip) {
             let paperMACs = try? recipe.network.multiplyAddsPerImage
             paper = PaperComparison(result: result,
@@ -366,8 +366,11 @@ public struct StudyAnalysis: Sendable {
         let second = ranked[1]
         let lead = second.summary.mean! - best.summary.mean!
         guard let d = difference(second, best), let ci = d.interval else {
-            return String(format: "%@ has the lowest mean test error (%@), %.2f points below %@, but with %d and %d finished seed(s) the seed noise cannot be estimated: the difference may be noise. Run at least 3 seeds per level.",
-                          name(best), bestText, lead, name(second), best.summary.count, second.summary.count)
+            let seeds = best.summary.count == second.summary.count
+                ? "\(best.summary.count) finished seed\(best.summary.count == 1 ? "" : "s") each"
+                : "\(best.summary.count) and \(second.summary.count) finished seeds"
+            return String(format: "%@ has the lowest mean test error (%@), %.2f points below %@, but with %@ the seed noise cannot be estimated: the difference may be noise. Run at least 3 seeds per level.",
+                          name(best), bestText, lead, name(second), seeds)
         }
         let how = d.method == .paired ? "paired by seed" : "Welch, unpaired"
         if ci.contains(0) {

@@ -24,10 +24,10 @@ public struct StudyReport {
     /// Writes the report in `format` to `folder` (created if needed); for `.text` returns the text
     /// and writes nothing.
     /// - Returns: the main file's path (HTML, Markdown) or the text.
-    /// - Throws: `RenderError` (figures), file-system errors.
+    /// - Throws: `OutputFolderError` when `folder` (or a parent) is a file, `RenderError` (figures), file-system errors.
     public func write(format: ReportFormat, to folder: URL) throws -> String {
         if format == .text { return document(figures: [:], folder: folder).text() }
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try OutputFolder.create(folder)
         var figures: [String: [ReportFigure]] = [:]
         for (a, axis) in analysis.axes.enumerated() {
             for (c, context) in axis.contexts.enumerated() {
@@ -214,17 +214,29 @@ public struct StudyReport {
 
     private func sheetBlocks(folder: URL) -> [ReportBlock] {
         var images: [(path: String, caption: String)] = []
+        var missing: [String] = []
         for t in analysis.trials {
             for (kind, path) in analysis.sheets[t.record.id] ?? [] where path.hasSuffix(".png") {
                 let variant = kind == .confidenceMapTop ? "top activations only" : "all activations"
-                images.append((Self.relativePath(from: folder, to: path), "\(t.record.shortId) \(sweptText(t)): \(variant)"))
+                let caption = "\(t.record.shortId) \(sweptText(t)): \(variant)"
+                if FileManager.default.fileExists(atPath: path) {
+                    images.append((Self.relativePath(from: folder, to: path), caption))
+                } else {
+                    missing.append("\(caption): \(path)")
+                }
             }
         }
-        guard !images.isEmpty else {
+        guard !images.isEmpty || !missing.isEmpty else {
             return [.paragraph("No confidence-map sheets are recorded for these trials (run without --no-maps, or `nin-study maps TRIAL`).")]
         }
-        return [.paragraph("Category confidence maps of the last mlpconv layer (paper §4.7): one row per test image, one colour scale per row, the true class outlined in red, the predicted class marked with an orange corner; the second sheet of each trial keeps only the top 10 % of each row's activations. Each sheet is also a PDF of the same name beside its PNG."),
-                .images(images)]
+        var blocks: [ReportBlock] = [.paragraph("Category confidence maps of the last mlpconv layer (paper §4.7): one row per test image, one colour scale per row, the true class outlined in red, the predicted class marked with an orange corner; the second sheet of each trial keeps only the top 10 % of each row's activations. Each sheet is also a PDF of the same name beside its PNG.")]
+        if !images.isEmpty { blocks.append(.images(images)) }
+        if !missing.isEmpty {
+            blocks.append(.finding("\(missing.count) recorded sheet\(missing.count == 1 ? " is" : "s are") missing beside the database (copied without its maps folder?); `nin-study maps TRIAL --db …` draws them again from the trial's checkpoint:",
+                                   kind: .warning))
+            blocks.append(.list(missing))
+        }
+        return blocks
     }
 
     private func provenanceBlocks() -> [ReportBlock] {

@@ -25,7 +25,7 @@ public enum MapRenderer {
         let indices = images.indices
         let suffix = images.isDefaultSelection ? "" : "-images-" + selectionName(indices)
         let dir = URL(fileURLWithPath: folder).appendingPathComponent(study).appendingPathComponent(trial.id)
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try OutputFolder.create(dir)
         let size = images.shape.count
         let (h, w, c) = (images.shape.height, images.shape.width, images.shape.channels)
         let labels = images.labels
@@ -105,7 +105,7 @@ public enum MapRenderer {
         }
         guard !series.isEmpty else { return nil }
         let dir = URL(fileURLWithPath: folder).appendingPathComponent(study)
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try OutputFolder.create(dir)
         let url = dir.appendingPathComponent("learning-curves.png")
         try writePNGAndPDF(LearningCurvePlot(series: series, title: "\(study): test error and training loss per epoch"), to: url)
         return url.path

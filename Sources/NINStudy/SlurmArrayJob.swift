@@ -38,9 +38,9 @@ public struct SlurmArrayJob: Equatable, Sendable {
     public var workingDirectory: String
 
     /// - Throws: ``SlurmError`` for a value Slurm would refuse or a path a batch directive cannot hold.
-    public init(study: String, tasks: Int, cpusPerTask: Int, partition: String?, time: String?, memory: String?,
-                executable: String, mergedDatabase: String, dataDir: String?, fetchMissing: Bool,
-                workingDirectory: String) throws {
+    /// Checks the values of the command-line options a job is made from, as Slurm would.
+    /// - Throws: ``SlurmError/invalidOption(_:_:_:)`` naming the option, what it expects and what it got.
+    public static func checkOptions(tasks: Int, cpusPerTask: Int, partition: String?, time: String?, memory: String?) throws {
         guard tasks >= 1 else { throw SlurmError.invalidOption("--tasks", "a number of array tasks ≥ 1", "\(tasks)") }
         guard cpusPerTask >= 1 else { throw SlurmError.invalidOption("--cpus-per-task", "a number ≥ 1", "\(cpusPerTask)") }
         if let partition, partition.range(of: #"^[A-Za-z0-9_.,-]+$"#, options: .regularExpression) == nil {
@@ -52,6 +52,12 @@ public struct SlurmArrayJob: Equatable, Sendable {
         if let memory, memory.range(of: #"^[0-9]+[KMGT]?$"#, options: .regularExpression) == nil {
             throw SlurmError.invalidOption("--mem", "a size such as 4G or 4000M", memory)
         }
+    }
+
+    public init(study: String, tasks: Int, cpusPerTask: Int, partition: String?, time: String?, memory: String?,
+                executable: String, mergedDatabase: String, dataDir: String?, fetchMissing: Bool,
+                workingDirectory: String) throws {
+        try Self.checkOptions(tasks: tasks, cpusPerTask: cpusPerTask, partition: partition, time: time, memory: memory)
         for path in [mergedDatabase, workingDirectory] where path.contains(where: { $0.isWhitespace || $0 == "%" }) {
             throw SlurmError.invalidOption("path", "a path without spaces or % (Slurm's #SBATCH lines cannot hold them)", path)
         }

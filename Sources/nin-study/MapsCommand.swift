@@ -15,7 +15,7 @@ extension NINStudyCommand {
         var images: String?
         @Option(help: "The second sheet shows only this top percentage of each row's activations (the paper's Figure 4: 10).")
         var topPercent: Double = 10
-        @Option(help: "Output folder (default: maps/ beside the database).") var output: String?
+        @Option(help: "Output folder (default: maps/NAME/ beside the database NAME.sqlite).") var output: String?
         @OptionGroup var threading: ThreadOptions
 
         func validate() throws {

@@ -27,11 +27,10 @@ extension NINStudyCommand {
 
         func run() throws {
             let reports = try reportingErrors { () -> [MergeReport] in
+                // Every input is opened before the output is created: a bad input leaves no new file.
+                let inputs = try sources.map { try openExisting($0, hint: "check the path of this database to merge") }
                 let destination = try ResultsStore(path: into)
-                return try sources.map { source in
-                    let input = try openExisting(source)
-                    return try destination.merge(from: input)
-                }
+                return try inputs.map { try destination.merge(from: $0) }
             }
             for r in reports {
                 print("\(r.source): \(r.added.count) added, \(r.updated.count) updated, \(r.unchanged.count) unchanged, "

@@ -18,9 +18,9 @@ func fmt(_ v: Double?, _ f: String = "%.2f") -> String { v.map { String(format: 
 /// as `run` does first, marks trials left `running` by a process that is gone as `interrupted`, so a
 /// listing never shows a killed run as still running. Where the database is read-only, that step
 /// is skipped and the stored state is shown as it is.
-func openExisting(_ path: String) throws -> ResultsStore {
+func openExisting(_ path: String, hint: String = "run a study first, or pass --db") throws -> ResultsStore {
     guard FileManager.default.fileExists(atPath: path) else {
-        throw ValidationError("no results database at \(path) (run a study first, or pass --db)")
+        throw ValidationError("no results database at \(path) (\(hint))")
     }
     let store = try ResultsStore.openExisting(path: path)
     _ = try? store.recoverAbandonedTrials(currentHost: ProcessInfo.processInfo.hostName)

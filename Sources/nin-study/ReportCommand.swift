@@ -24,8 +24,11 @@ extension NINStudyCommand {
                 if names.isEmpty { throw ReportError.noStudies(database: database.databasePath) }
                 let parent = out.map { URL(fileURLWithPath: $0) }
                     ?? URL(fileURLWithPath: store.files.reportsFolder)
-                for name in names {
-                    let analysis = try StudyAnalysis.load(store: store, study: name, databasePath: database.databasePath)
+                // Every study is read before any report is written: an unknown name writes nothing.
+                let analyses = try names.map {
+                    try StudyAnalysis.load(store: store, study: $0, databasePath: database.databasePath)
+                }
+                for (name, analysis) in zip(names, analyses) {
                     let report = StudyReport(analysis: analysis, databasePath: database.databasePath, generatorVersion: ninStudyVersion)
                     print(try report.write(format: format, to: parent.appendingPathComponent(name)))
                 }

@@ -11,7 +11,7 @@ struct DatabaseOptions: ParsableArguments {
 /// ~/.cache/nin-study/data, /usr/share/datasets). It must exist: a typo must not start a
 /// download into a new folder.
 struct DataDirOptions: ParsableArguments {
-    @Option(help: "Folder holding the datasets; searched first, then $NIN_DATA_DIR, ~/.cache/nin-study/data and /usr/share/datasets (pass the one given to `run`).")
+    @Option(help: "Folder holding the datasets; searched first, then $NIN_DATA_DIR, ~/.cache/nin-study/data and /usr/share/datasets.")
     var dataDir: String?
 
     func validate() throws {

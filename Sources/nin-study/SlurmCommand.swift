@@ -42,9 +42,13 @@ extension NINStudyCommand {
         @Flag(help: "Submit both jobs with sbatch and print their ids.")
         var submit = false
 
+        /// Bad option values are usage errors (exit 64), like every other command's.
         func validate() throws {
-            guard tasks >= 1 else { throw ValidationError("--tasks must be at least 1, found \(tasks)") }
-            guard cpusPerTask >= 1 else { throw ValidationError("--cpus-per-task must be at least 1, found \(cpusPerTask)") }
+            do {
+                try SlurmArrayJob.checkOptions(tasks: tasks, cpusPerTask: cpusPerTask, partition: partition, time: time, memory: mem)
+            } catch let error as SlurmError {
+                throw ValidationError(error.description)
+            }
         }
 
         func run() throws {

@@ -208,3 +208,47 @@ extension ReportTests {
 func near(_ a: RGBA, _ b: RGBA, tolerance: Int = 40) -> Bool {
     abs(Int(a.r) - Int(b.r)) <= tolerance && abs(Int(a.g) - Int(b.g)) <= tolerance && abs(Int(a.b) - Int(b.b)) <= tolerance
 }
+
+extension ReportTests {
+    /// Sheets recorded for a trial but absent beside the database (a database copied without its
+    /// maps folder) are listed as missing with a warning, not linked as broken images; the
+    /// sheets that are there are linked.
+    func testMissingConfidenceMapSheetsAreNamedNotLinked() throws {
+        let store = try ResultsStore(path: db)
+        let present = folder.appendingPathComponent("maps/results/heads/present.png")
+        try FileManager.default.createDirectory(at: present.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data("png".utf8).write(to: present)
+        let id = ReportFixture.id("gap", 1)
+        try store.addArtifact(trialId: id, kind: .confidenceMap, path: present.path, sha256: String(repeating: "0", count: 64), bytes: 3)
+        try store.addArtifact(trialId: id, kind: .confidenceMapTop, path: folder.appendingPathComponent("maps/results/heads/gone-top10.png").path,
+                              sha256: String(repeating: "1", count: 64), bytes: 3)
+        let path = try StudyReport(analysis: try StudyAnalysis.load(store: store, study: ReportFixture.study, databasePath: db),
+                                   databasePath: db, generatorVersion: "test")
+            .write(format: .markdown, to: folder.appendingPathComponent("reports/heads"))
+        let markdown = try String(contentsOfFile: path, encoding: .utf8)
+        XCTAssertTrue(markdown.contains("](../../maps/results/heads/present.png)"), markdown)
+        XCTAssertFalse(markdown.contains("](../../maps/results/heads/gone-top10.png)"), markdown)
+        XCTAssertTrue(markdown.contains("1 recorded sheet is missing beside the database"), markdown)
+        XCTAssertTrue(markdown.contains("- \(id.prefix(10))"), markdown)
+        XCTAssertTrue(markdown.contains("gone-top10.png"), markdown)
+    }
+}
+
+extension ReportTests {
+    /// The paper's numbers sit only beside trials of the paper's setting: its micro-network depth
+    /// (2, read from its network) for NIN, depth 0 for §4.6's conventional CNN; not beside the
+    /// other depths of a depth sweep.
+    func testPaperNumbersMatchOnlyThePapersDepth() {
+        XCTAssertEqual(Paper.microNetworkDepth(for: .mnist), 2)
+        XCTAssertEqual(Paper.microNetworkDepth(for: .cifar10), 2)
+        XCTAssertNil(Paper.microNetworkDepth(for: .fashionMNIST))
+        XCTAssertEqual(Paper.result(dataset: .mnist, head: .gap, depth: 2, augmented: false)?.testError, 0.47)
+        for depth in [1, 3, nil] as [Int?] {
+            XCTAssertNil(Paper.result(dataset: .mnist, head: .gap, depth: depth, augmented: false), "\(String(describing: depth))")
+        }
+        XCTAssertEqual(Paper.result(dataset: .cifar10, head: .fc, depth: 0, augmented: false)?.testError, 17.56)
+        XCTAssertEqual(Paper.result(dataset: .cifar10, head: .fc, depth: 2, augmented: false)?.testError, 11.59)
+        XCTAssertEqual(Paper.result(dataset: .cifar10, head: .gap, depth: 2, augmented: true)?.testError, 8.81)
+        XCTAssertNil(Paper.result(dataset: .mnist, head: .fc, depth: 2, augmented: false))
+    }
+}

@@ -159,6 +159,35 @@ final class CommandLineTests: XCTestCase {
         XCTAssertThrowsError(try again.run()) { XCTAssertEqual(($0 as? ExitCode)?.rawValue, 2) }
     }
 
+    /// Output that cannot be written and inputs that do not exist fail before anything is written:
+    /// `report --out` a file (or a folder under one), `report` with one unknown study among known
+    /// ones, `merge` with a missing input.
+    func testBadOutputFoldersAndInputsWriteNothing() throws {
+        let study = try write(SyntheticDigits.study(epochs: 1), "out.json")
+        let db = root.appendingPathComponent("o/results.sqlite").path
+        var run = try NINStudyCommand.parseAsRoot(["run", study, "--db", db, "--data-dir", root.path, "--no-fetch", "--no-maps"])
+        XCTAssertNoThrow(try run.run())
+        let name = try XCTUnwrap(ResultsStore(path: db).studies().first?.name)
+        let file = root.appendingPathComponent("afile").path
+        XCTAssertTrue(FileManager.default.createFile(atPath: file, contents: Data("x".utf8)))
+        for out in [file, file + "/sub"] {
+            var report = try NINStudyCommand.parseAsRoot(["report", name, "--db", db, "--out", out])
+            XCTAssertThrowsError(try report.run(), out) { XCTAssertEqual(($0 as? ExitCode)?.rawValue, 2) }
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: file)), Data("x".utf8))
+        let out = root.appendingPathComponent("reports").path
+        var partial = try NINStudyCommand.parseAsRoot(["report", name, "nosuchstudy", "--db", db, "--out", out])
+        XCTAssertThrowsError(try partial.run()) { XCTAssertEqual(($0 as? ExitCode)?.rawValue, 2) }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out), "a report was written before the unknown study was found")
+        var whole = try NINStudyCommand.parseAsRoot(["report", name, "--db", db, "--out", out])
+        XCTAssertNoThrow(try whole.run())
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/\(name)/index.html"))
+        let merged = root.appendingPathComponent("m/merged.sqlite").path
+        var merge = try NINStudyCommand.parseAsRoot(["merge", "--into", merged, db, root.appendingPathComponent("missing.sqlite").path])
+        XCTAssertThrowsError(try merge.run()) { XCTAssertEqual(($0 as? ExitCode)?.rawValue, 2) }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: merged), "merge created its output before checking its inputs")
+    }
+
     /// The built binary, as a user runs it: exit codes and the failure summary.
     func testBinaryExitStatus() throws {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("nin-study")
@@ -174,7 +203,8 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(output2.contains("error: cannot read study file"), output2)
         XCTAssertFalse(output2.contains("Fatal error"), output2)
         // Invalid options are option errors (64), not failed trials (1) or bad input files (2).
-        for arguments in [["run", study, "--shard", "4/3"], ["run", study, "--shard", "abc"], ["slurm", study, "--tasks", "0"]] {
+        for arguments in [["run", study, "--shard", "4/3"], ["run", study, "--shard", "abc"], ["slurm", study, "--tasks", "0"],
+                          ["slurm", study, "--tasks", "2", "--time", "1:00"], ["slurm", study, "--tasks", "2", "--mem", "4X"]] {
             let (status3, output3) = try runProcess(binary, arguments)
             XCTAssertEqual(status3, 64, "\(arguments): \(output3)")
         }
