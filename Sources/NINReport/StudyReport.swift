@@ -265,9 +265,9 @@ public struct StudyReport {
             let clean = commit.hasSuffix("-dirty") ? String(commit.dropLast(6)) : commit
             command += "git checkout \(clean)" + (clean == commit ? "" : "   # the build had uncommitted changes on top of this commit") + "\n"
         }
-        command += "swift run -c release nin-study run study.json --db \(databasePath)"
+        command += "swift run -c release nin-study run REPORT_DIR/study.json --db reproduced/results.sqlite"
             + (threads.count == 1 ? " --threads \(threads.first!)" : "") + " --data-dir DATA_DIR"
-        blocks.append(.paragraph("To reproduce the study (study.json is the definition below, written beside this report; DATA_DIR holds the dataset files listed above; the same thread count and BLAS kernels give bit-identical results):"))
+        blocks.append(.paragraph("To reproduce the study, from a checkout of nin-study (REPORT_DIR is this report's folder, which holds study.json, the definition below; DATA_DIR holds the dataset files listed above; a new database, because the one reported here, \(databasePath), would skip every finished trial; the same thread count and BLAS kernels give bit-identical results):"))
         blocks.append(.code(command))
         blocks.append(.details(summary: "Study definition (study.json, SHA-256 \(a.study.definitionSHA256))", blocks: [.code(Self.pretty(a.study.definitionJSON))]))
         blocks.append(.details(summary: "Each trial's id and configuration", blocks: a.trials.flatMap { t -> [ReportBlock] in

@@ -231,6 +231,8 @@ extension ReportTests {
         XCTAssertTrue(markdown.contains("1 recorded sheet is missing beside the database"), markdown)
         XCTAssertTrue(markdown.contains("- \(id.prefix(10))"), markdown)
         XCTAssertTrue(markdown.contains("gone-top10.png"), markdown)
+        // The reproduction writes a new database: the reported one would skip every finished trial.
+        XCTAssertTrue(markdown.contains("git checkout 1f726b2\nswift run -c release nin-study run REPORT_DIR/study.json --db reproduced/results.sqlite --threads 2 --data-dir DATA_DIR"), markdown)
     }
 }
 
