@@ -374,10 +374,10 @@ public struct StudyAnalysis: Sendable {
         }
         let how = d.method == .paired ? "paired by seed" : "Welch, unpaired"
         if ci.contains(0) {
-            return String(format: "%@ has the lowest mean test error (%@), but its lead of %.2f points over %@ is within the seed noise (95 %% CI of the difference %.2f to %.2f, %@, includes 0): these trials do not tell %@ and %@ apart.",
+            return String(format: "%@ has the lowest mean test error (%@), but its lead of %.2f points over %@ is within the seed noise (95 %% CI of the lead %+.2f to %+.2f, %@, includes 0): these trials do not tell %@ and %@ apart.",
                           name(best), bestText, d.estimate, name(second), ci.lower, ci.upper, how, name(best), name(second))
         }
-        return String(format: "%@ has the lowest mean test error (%@): %.2f points below %@ (95 %% CI of the difference %.2f to %.2f, %@), more than the seed noise.",
+        return String(format: "%@ has the lowest mean test error (%@): %.2f points below %@ (95 %% CI of the lead %+.2f to %+.2f, %@), more than the seed noise.",
                       name(best), bestText, d.estimate, name(second), ci.lower, ci.upper, how)
     }
 }

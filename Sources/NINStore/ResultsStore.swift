@@ -62,10 +62,19 @@ public final class ResultsStore {
         var configuration = Configuration()
         configuration.busyMode = .timeout(busyTimeout)
         configuration.foreignKeysEnabled = true
-        do {
-            return try open(path, configuration)
-        } catch {
-            throw StoreError.database(operation: "open", path: path, message: "\(error)")
+        // SQLite answers SQLITE_BUSY at once, without the busy handler, when it would otherwise risk a
+        // deadlock: several processes opening a new file together race to switch it to WAL
+        // (`PRAGMA journal_mode = WAL` needs every other connection out of the way). Such an open
+        // is retried with a short random pause until `busyTimeout` has passed.
+        let deadline = Date().addingTimeInterval(busyTimeout)
+        while true {
+            do {
+                return try open(path, configuration)
+            } catch let error as DatabaseError where [.SQLITE_BUSY, .SQLITE_LOCKED].contains(error.resultCode) && Date() < deadline {
+                Thread.sleep(forTimeInterval: Double.random(in: 0.01...0.05))
+            } catch {
+                throw StoreError.database(operation: "open", path: path, message: "\(error)")
+            }
         }
     }
 
