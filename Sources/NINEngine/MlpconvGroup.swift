@@ -4,9 +4,13 @@
 /// Layer by layer, each layer would stream the whole mini-batch through memory and the next one
 /// read it back. Here every worker takes a block of output pixels through the convolution and
 /// then through each 1×1 layer while the block is still in cache: `[rows, k·k·Cin]` im2col →
-/// `[rows, C0]` → `[rows, C1]` → … → `[rows, Cm]`. Each layer computes the same rows with the
-/// same GEMM and bias/ReLU kernels as its own `forward`, so the outputs are bit-identical to
-/// running the layers one after the other (tested).
+/// `[rows, C0]` → `[rows, C1]` → … → `[rows, Cm]`. Each layer computes its rows with the same
+/// GEMM and bias/ReLU kernels as its own `forward`, but in blocks of another size, and oneDNN's
+/// sgemm may round a row differently depending on the row count of the call: on some shapes (the
+/// MNIST quick start) the outputs are bit-identical to running the layers one after the other, on
+/// others (the CIFAR-10 networks) they differ in low-order bits. Results stay bit-identical from
+/// run to run (the blocks depend only on the shapes and the thread count); `Network.profiling`,
+/// which times the layers one by one, runs them unblocked.
 ///
 /// In training every layer's output goes to its activation buffer (backward needs them); in
 /// inference only the last one does, and the intermediate blocks live in a per-worker scratch

@@ -140,17 +140,18 @@ final class TrainingTests: XCTestCase {
     }
 
     /// Each mlpconv layer (k×k convolution + its 1×1 layers) runs block by block through the whole
-    /// micro-network (`MlpconvGroup`); profiling runs the layers one by one. Both give the same
-    /// bits: weights after training steps (so every activation backward read was right), logits
-    /// and class maps in inference, for a full and an odd mini-batch, with many small blocks.
-    func testMlpconvGroupsAreBitIdenticalToLayerByLayer() throws {
+    /// micro-network (`MlpconvGroup`); profiling runs the layers one by one. Both agree (to GEMM
+    /// rounding, which may depend on a call's row count): weights after training steps (so every
+    /// activation backward read was right), logits and class maps in inference, for a full and an
+    /// odd mini-batch, with many small blocks.
+    func testMlpconvGroupsAgreeWithLayerByLayer() throws {
         let d = ModelDescription(name: "groups", input: InputShape(height: 12, width: 12, channels: 1), classes: 4,
                                  blocks: [MlpconvBlock(channels: 10, kernel: 5, pad: 2, microWidths: [9, 8],
                                                        pool: .init(kind: .max, size: 3, stride: 2), dropout: 0.5),
                                           MlpconvBlock(channels: 12, kernel: 3, pad: 1, microWidths: [10, 4])],
                                  head: .gap(finalReLU: false))
         let x = gaussianArray(batch * 144, seed: 61)
-        var results: [(weights: Data, logits: [[Float]], maps: [Float])] = []
+        var results: [(weights: [Float], logits: [[Float]], maps: [Float])] = []
         for grouped in [false, true] {
             var g = SeededGenerator(seed: 8)
             let net = try Network(description: d, initializer: .he, maxBatch: batch, threads: 2, generator: &g)
@@ -165,11 +166,13 @@ final class TrainingTests: XCTestCase {
             }
             let logits = try [batch, 5].map { n in try x.withUnsafeBufferPointer { try net.logits(input: $0, batch: n).data } }
             let maps = try x.withUnsafeBufferPointer { try net.confidenceMaps(input: $0, batch: batch).maps.data }
-            results.append((weightBytes(net), logits, maps))
+            results.append((net.parameterValues(), logits, maps))
         }
-        XCTAssertEqual(results[0].weights, results[1].weights, "weights after training")
-        XCTAssertEqual(results[0].logits, results[1].logits, "logits")
-        XCTAssertEqual(results[0].maps, results[1].maps, "class maps")
+        assertClose(results[1].weights, results[0].weights, atol: 1e-5, rtol: 1e-4, "weights after training")
+        for (grouped, single) in zip(results[1].logits, results[0].logits) {
+            assertClose(grouped, single, atol: 1e-5, rtol: 1e-4, "logits")
+        }
+        assertClose(results[1].maps, results[0].maps, atol: 1e-5, rtol: 1e-4, "class maps")
         XCTAssertNotEqual(Set(results[1].maps).count, 1)
     }
 
