@@ -28,6 +28,8 @@ final class MlpconvGroup {
     var blockRows: Int {
         didSet { precondition(blockRows >= 1 && blockRows <= oldValue, "blockRows may only shrink") }
     }
+    /// Output channels of each layer of the group, the convolution first.
+    private let channels: [Int]
     /// Widest intermediate (channels) of the micro-network's inputs.
     private let width: Int
     /// Per-worker ping-pong blocks for inference `[threads, 2, blockRows, width]`.
@@ -52,6 +54,7 @@ final class MlpconvGroup {
         self.micro = micro
         let k = convolution.kernel * convolution.kernel * convolution.inputShape.channels
         let channels = [convolution.outputShape.channels] + micro.map(\.outputShape.channels)
+        self.channels = channels
         blockRows = min(convolution.blockRows, RowBlocks.rows(k: k, n: channels.reduce(0, +)))
         width = channels.dropLast().max() ?? 1
         scratch = FloatBuffer(count: max(1, threads) * 2 * blockRows * width)
@@ -65,10 +68,9 @@ final class MlpconvGroup {
     ///   - keepIntermediates: write every layer's output (training) or only the last (inference).
     func forward(input: UnsafePointer<Float>, outputs: [UnsafeMutablePointer<Float>], batch: Int,
                  keepIntermediates: Bool) {
-        let (convolution, micro, block, width, scratch) = (self.convolution, self.micro, blockRows, self.width,
-                                                           self.scratch.pointer)
+        let (convolution, micro, block, width, scratch, channels) = (self.convolution, self.micro, blockRows, self.width,
+                                                                     self.scratch.pointer, self.channels)
         let pixels = convolution.outputShape.height * convolution.outputShape.width
-        let channels = [convolution.outputShape.channels] + micro.map(\.outputShape.channels)
         RowBlocks.run(count: batch, threads: convolution.threads) { worker, examples in
             let pingPong = (scratch + worker * 2 * block * width, scratch + (worker * 2 + 1) * block * width)
             var p = examples.lowerBound * pixels
