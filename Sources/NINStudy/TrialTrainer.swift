@@ -117,9 +117,12 @@ public final class TrialTrainer {
 
             state.epoch = epoch
             schedule.advance(&state.schedule, afterEpoch: epoch, trainAccuracy: metrics.trainAccuracy)
-            // The failure check comes before the checkpoint, and the checkpoint holds its verdict:
+            // The failure checks (a diverged loss, see `LossDivergence`; accuracy at chance) come
+            // before the checkpoint, and the checkpoint holds their verdict:
             // a kill after the checkpoint resumes into the same failure (see `ResumeState.failure`).
-            state.failure = chanceFailure(epoch: epoch, metrics: metrics)
+            state.failure = LossDivergence.failure(epoch: epoch, trainLoss: metrics.trainLoss, classes: trial.config.dataset.classes,
+                                                   learningRate: lr)
+                ?? chanceFailure(epoch: epoch, metrics: metrics)
             try epochFinished(metrics)
             try saveCheckpoint()
             if let failure = state.failure { return .failed(failure) }

@@ -117,6 +117,36 @@ final class StudyRunnerTests: XCTestCase {
         XCTAssertEqual(try store.trial(id: summary.finished[0])?.status, .finished)
     }
 
+    /// A loss that explodes but stays finite (lr 0.5 here: about 10³³ nats after one epoch) is a
+    /// diverged trial by `LossDivergence`'s rule, not a finished one.
+    func testFiniteExplodingLossIsDiverged() throws {
+        let study = try StudyDefinition(data: SyntheticDigits.study(epochs: 2, extra: #""sweep": {"training.learningRate": [0.5, 0.05]}"#), file: "tiny")
+        let (summary, reporter) = try run(study, db: "x")
+        XCTAssertEqual(summary.finished.count, 1)
+        XCTAssertEqual(summary.failed.count, 1)
+        let reason = try XCTUnwrap(summary.failed.first?.reason)
+        XCTAssertTrue(reason.contains("at epoch 1 is above 10 × ln 10 = 23.03 (learning rate 0.5): the run diverged"), reason)
+        let store = try ResultsStore(path: options(db: "x").databasePath)
+        let failed = try XCTUnwrap(store.trial(id: summary.failed[0].id))
+        XCTAssertEqual(failed.status, .failed)
+        let loss = try XCTUnwrap(store.epochs(trialId: failed.id).first?.trainLoss)
+        XCTAssertTrue(loss.isFinite && loss > LossDivergence.limit(classes: 10), "\(loss)")
+        XCTAssertEqual(reporter.epochs.filter { $0.trainLoss > 23 }.count, 1, "the trial stops after the epoch that diverged")
+    }
+
+    /// The rule itself: above 10 · ln C for a whole epoch's mean (or not finite) is diverged.
+    func testLossDivergenceRule() {
+        XCTAssertEqual(LossDivergence.factor, 10)
+        XCTAssertEqual(LossDivergence.limit(classes: 10), 10 * log(10), accuracy: 1e-12)
+        XCTAssertNil(LossDivergence.failure(epoch: 1, trainLoss: 2.3, classes: 10, learningRate: 0.1))
+        XCTAssertNil(LossDivergence.failure(epoch: 1, trainLoss: 23.0, classes: 10, learningRate: 0.1))
+        let message = LossDivergence.failure(epoch: 3, trainLoss: 6.3e35, classes: 10, learningRate: 0.3)
+        XCTAssertEqual(message, "training loss 6.3e+35 at epoch 3 is above 10 × ln 10 = 23.03 (learning rate 0.3): the run diverged; lower training.learningRate")
+        XCTAssertNotNil(LossDivergence.failure(epoch: 1, trainLoss: 47, classes: 100, learningRate: 0.1))
+        XCTAssertNil(LossDivergence.failure(epoch: 1, trainLoss: 46, classes: 100, learningRate: 0.1))
+        XCTAssertNotNil(LossDivergence.failure(epoch: 1, trainLoss: .nan, classes: 10, learningRate: 0.1))
+    }
+
     /// A network whose outputs stay at chance after epoch 1 is reported as the known NIN failure.
     func testAccuracyStuckAtChanceFails() throws {
         let study = try chanceStudy(epochs: 2)
