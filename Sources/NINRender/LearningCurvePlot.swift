@@ -9,13 +9,16 @@ import Foundation
 /// - Colours: series `i` uses `RGBA.lineColors[i % 10]` (matplotlib's tab10); beyond ten series
 ///   the colours repeat.
 /// - Bands: a series with a spread (e.g. one sample standard deviation over seeds) is drawn as its
-///   line over a translucent band from `value − spread` to `value + spread`.
+///   line over a translucent band from `value − spread` to `value + spread`, clipped to the
+///   quantity's domain (test error 0…100 %, training loss ≥ 0; see `band(value:spread:domain:)`).
 /// - Missing values (`nil`, NaN or ±∞) break a line; a point with no finite neighbour is drawn as a
 ///   5×5 square marker, so single-epoch series are visible. Series with at most 30 points also get
 ///   3×3 markers on every point.
 /// - Axes: x spans the epochs of all series (±1 around a single epoch); y runs from
 ///   `min(0, smallest value)` up to a "nice" bound (1, 2 or 5 × 10ⁿ steps) above the largest finite
-///   value (bands included). A panel without finite values says "no data".
+///   value (bands included). The training-loss axis is logarithmic (ticks 10ⁿ) when its positive
+///   values span `PlotAxis.logScaleRatio` or more (a diverged seed beside healthy ones); large tick
+///   values are labelled in scientific notation. A panel without finite values says "no data".
 public struct LearningCurvePlot: Figure {
     /// One curve: a trial, or the mean over the seeds of one level.
     public struct Series: Sendable {
@@ -123,8 +126,10 @@ public struct LearningCurvePlot: Figure {
         }()
         let errors: [[Double?]] = series.map(\.testError)
         let losses: [[Double?]] = series.map { $0.trainLoss.map { Optional($0) } }
-        drawPanel(0, yTitle: "test error (%)", values: errors, spreads: series.map(\.testErrorSpread), xAxis: xAxis, on: canvas)
-        drawPanel(1, yTitle: "training loss (nats)", values: losses, spreads: series.map(\.trainLossSpread), xAxis: xAxis, on: canvas)
+        drawPanel(0, yTitle: "test error (%)", values: errors, spreads: series.map(\.testErrorSpread), domain: Self.testErrorDomain,
+                  allowLog: false, xAxis: xAxis, on: canvas)
+        drawPanel(1, yTitle: "training loss (nats)", values: losses, spreads: series.map(\.trainLossSpread), domain: Self.lossDomain,
+                  allowLog: true, xAxis: xAxis, on: canvas)
 
         // Legend.
         if series.isEmpty {
@@ -142,23 +147,50 @@ public struct LearningCurvePlot: Figure {
         }
     }
 
+    // MARK: - Bands
+
+    /// Test error's domain, percent.
+    public static let testErrorDomain: ClosedRange<Double> = 0...100
+    /// A cross-entropy loss's domain, nats.
+    public static let lossDomain: ClosedRange<Double> = 0...Double.greatestFiniteMagnitude
+
+    /// The band `value ± spread` clipped to `domain`: a standard deviation over seeds says how far
+    /// the seeds scatter, not that a loss can be negative or an error above 100 %.
+    public static func band(value: Double, spread: Double, domain: ClosedRange<Double>) -> (lower: Double, upper: Double) {
+        (min(max(value - spread, domain.lowerBound), domain.upperBound), max(min(value + spread, domain.upperBound), domain.lowerBound))
+    }
+
     // MARK: - Panels
 
-    private func drawPanel(_ panel: Int, yTitle: String, values: [[Double?]], spreads: [[Double?]?], xAxis: PlotAxis,
-                           on canvas: Canvas) {
-        let area = plotArea(panel: panel)
-        var extremes: [Double] = []
+    /// The y axis of a panel over `values` with their `spreads` (bands clipped to `domain`):
+    /// logarithmic when `allowLog` and the values span `PlotAxis.logScaleRatio`, else linear from 0.
+    func yAxis(values: [[Double?]], spreads: [[Double?]?], domain: ClosedRange<Double>, allowLog: Bool) -> PlotAxis {
+        var extremes: [Double] = [], centres: [Double] = []
         for (ys, spread) in zip(values, spreads) {
             for (j, v) in ys.enumerated() {
                 guard let v, v.isFinite else { continue }
-                let s = spread?[j].flatMap { $0.isFinite ? $0 : nil } ?? 0
-                extremes += [v - s, v + s]
+                let band = Self.band(value: v, spread: spread?[j].flatMap { $0.isFinite ? $0 : nil } ?? 0, domain: domain)
+                extremes += [band.lower, band.upper]
+                centres.append(v)
             }
         }
+        if allowLog && PlotAxis.spansDecades(centres) {
+            // A band reaching 0 cannot be drawn on a log axis: the axis covers the curves and the
+            // bands' upper edges, and a band is cut at the axis's lower end.
+            return .logCovering(centres + extremes.filter { $0 > 0 })
+        }
+        return .covering(extremes, includeZero: true)
+    }
+
+    private func drawPanel(_ panel: Int, yTitle: String, values: [[Double?]], spreads: [[Double?]?], domain: ClosedRange<Double>,
+                           allowLog: Bool, xAxis: PlotAxis, on canvas: Canvas) {
+        let area = plotArea(panel: panel)
+        let hasData = values.contains { $0.contains { $0?.isFinite ?? false } }
+        let yAxis = yAxis(values: values, spreads: spreads, domain: domain, allowLog: allowLog)
         let panelArea = PlotPanel(x: Double(area.x), y: Double(area.y), width: Double(area.width), height: Double(area.height),
-                                  xAxis: xAxis, yAxis: .covering(extremes, includeZero: true))
+                                  xAxis: xAxis, yAxis: yAxis)
         panelArea.drawFrame(on: canvas, xTitle: "epoch", yTitle: yTitle)
-        if extremes.isEmpty {
+        if !hasData {
             canvas.text("no data", x: panelArea.x + panelArea.width / 2, y: panelArea.y + panelArea.height / 2 - 10,
                         size: 18, color: .mutedText, anchor: .center)
         }
@@ -167,7 +199,7 @@ public struct LearningCurvePlot: Figure {
             let color = RGBA.lineColors[i % RGBA.lineColors.count]
             let ys = values[i]
             func point(_ j: Int) -> (x: Double, y: Double)? {
-                guard let v = ys[j], v.isFinite else { return nil }
+                guard let v = ys[j], v.isFinite, yAxis.scale == .linear || v > 0 else { return nil }
                 return (panelArea.px(Double(s.epochs[j])), panelArea.py(v))
             }
             // Band: one polygon per run of consecutive epochs with finite value and spread.
@@ -180,8 +212,11 @@ public struct LearningCurvePlot: Figure {
                     run = []
                 }
                 for j in ys.indices {
-                    if let v = ys[j], v.isFinite, let sp = spread[j], sp.isFinite {
-                        run.append((panelArea.px(Double(s.epochs[j])), panelArea.py(v - sp), panelArea.py(v + sp)))
+                    if point(j) != nil, let v = ys[j], let sp = spread[j], sp.isFinite {
+                        let band = Self.band(value: v, spread: sp, domain: domain)
+                        // On a log axis a band reaching 0 is cut at the axis's lower end.
+                        let lower = yAxis.scale == .log10 ? max(band.lower, yAxis.lower) : band.lower
+                        run.append((panelArea.px(Double(s.epochs[j])), panelArea.py(lower), panelArea.py(band.upper)))
                     } else { flush() }
                 }
                 flush()

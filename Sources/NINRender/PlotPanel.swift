@@ -1,59 +1,6 @@
-// One panel of a 2-D plot: a linear scale on each axis, "nice" ticks, grid, axis titles.
+// One panel of a 2-D plot: a scale on each axis (PlotAxis), grid, ticks, axis titles.
 
 import Foundation
-
-/// A linear axis from `lower` to `upper` with ticks every `step` (1, 2 or 5 × 10ⁿ).
-public struct PlotAxis: Equatable, Sendable {
-    public var lower: Double
-    public var upper: Double
-    public var step: Double
-
-    /// An axis that covers `values` (non-finite ones ignored) and, with `includeZero`, 0, rounded
-    /// out to multiples of a nice step about a fifth of the span, with headroom above the largest
-    /// value. An empty or constant input still gives a non-empty axis.
-    public static func covering(_ values: [Double], includeZero: Bool) -> PlotAxis {
-        let finite = values.filter(\.isFinite)
-        var lo = finite.min() ?? 0, hi = finite.max() ?? 1
-        if includeZero { lo = min(0, lo) }
-        let step = niceStep((max(hi, lo + 1e-12) - lo) / 5)
-        lo = (lo / step).rounded(.down) * step
-        var upper = (hi / step).rounded(.up) * step
-        if upper <= lo { upper = lo + step }
-        if upper - hi < 0.02 * (upper - lo) { upper += step }   // headroom above the highest point
-        return PlotAxis(lower: lo, upper: upper, step: step)
-    }
-
-    /// The tick positions: multiples of `step` from `lower` to `upper`.
-    public var ticks: [Double] {
-        var out: [Double] = []
-        var tick = (lower / step).rounded(.up) * step
-        while tick <= upper + step * 1e-6 {
-            out.append(tick)
-            tick += step
-        }
-        return out
-    }
-
-    /// A tick label with just enough decimals for multiples of `step`.
-    public func label(_ value: Double) -> String {
-        String(format: "%.\(Self.decimals(for: step))f", abs(value) < step * 1e-9 ? 0 : value)
-    }
-
-    /// The "nice" step (1, 2 or 5 × 10ⁿ) nearest above `raw`; 1 for non-positive or non-finite input.
-    public static func niceStep(_ raw: Double) -> Double {
-        guard raw.isFinite, raw > 0 else { return 1 }
-        let exponent = (log10(raw)).rounded(.down)
-        let base = pow(10, exponent)
-        let fraction = raw / base
-        let nice: Double = fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 5 ? 5 : 10
-        return nice * base
-    }
-
-    /// Decimal places needed to print multiples of `step` exactly (0 for steps ≥ 1).
-    public static func decimals(for step: Double) -> Int {
-        max(0, Int((-log10(step) - 1e-9).rounded(.up)))
-    }
-}
 
 /// A rectangular plot area (inside the axes) with an x and a y axis, in layout units.
 struct PlotPanel {
@@ -61,8 +8,8 @@ struct PlotPanel {
     var xAxis: PlotAxis
     var yAxis: PlotAxis
 
-    func px(_ v: Double) -> Double { x + (v - xAxis.lower) / (xAxis.upper - xAxis.lower) * width }
-    func py(_ v: Double) -> Double { y + height - (v - yAxis.lower) / (yAxis.upper - yAxis.lower) * height }
+    func px(_ v: Double) -> Double { x + xAxis.fraction(v) * width }
+    func py(_ v: Double) -> Double { y + height - yAxis.fraction(v) * height }
 
     /// Grid, ticks with labels, the two axis lines and the axis titles. `xLabels` replaces the
     /// numeric x tick labels (for categorical axes: position → label).
