@@ -5,7 +5,9 @@
 /// mean, an error bar for its confidence interval, one dot per seed, and an optional reference
 /// value (the paper's number) as a dashed red tick.
 ///
-/// Units are the caller's (test error in percent here); the y axis starts at 0.
+/// Units are the caller's (test error in percent here); the y axis starts at 0. Whiskers are cut at
+/// the ends of `domain` (a confidence interval of a test error can reach below 0 % with few seeds);
+/// a cut end has no cap.
 public struct ErrorBarPlot: Figure {
     /// One level.
     public struct Entry: Sendable {
@@ -34,6 +36,8 @@ public struct ErrorBarPlot: Figure {
     public let yTitle: String
     /// The caption under the plot (what the bars and whiskers mean).
     public let caption: String
+    /// The values the quantity can take (test error: 0…100); whiskers are cut at its ends.
+    public let domain: ClosedRange<Double>
 
     static let margin = 16
     static let plotLeft = 80
@@ -41,8 +45,16 @@ public struct ErrorBarPlot: Figure {
     static let plotHeight = 280
     static let columnWidth = 110
 
-    public init(entries: [Entry], title: String, yTitle: String, caption: String) {
-        self.entries = entries; self.title = title; self.yTitle = yTitle; self.caption = caption
+    public init(entries: [Entry], title: String, yTitle: String, caption: String,
+                domain: ClosedRange<Double> = -Double.greatestFiniteMagnitude...Double.greatestFiniteMagnitude) {
+        self.entries = entries; self.title = title; self.yTitle = yTitle; self.caption = caption; self.domain = domain
+    }
+
+    /// The whisker of `interval` cut to `domain`, and whether each end was cut.
+    public func whisker(_ interval: (lower: Double, upper: Double)) -> (lower: Double, upper: Double, lowerCut: Bool, upperCut: Bool) {
+        let lo = min(max(interval.lower, domain.lowerBound), domain.upperBound)
+        let hi = max(min(interval.upper, domain.upperBound), domain.lowerBound)
+        return (lo, hi, lo != interval.lower, hi != interval.upper)
     }
 
     /// The plot area (inside the axes), in layout units.
@@ -57,16 +69,22 @@ public struct ErrorBarPlot: Figure {
                 area.y + area.height + 50 + 3 * 16 + Self.margin)
     }
 
-    public func draw(on canvas: Canvas) {
-        canvas.text(title, x: Double(Self.margin), y: Double(Self.margin), size: 17, color: .text, weight: .bold)
+    /// The y axis: from 0 over the means, whiskers (cut to `domain`), seeds and references.
+    public var yAxis: PlotAxis {
         var values: [Double] = []
         for e in entries {
-            values += e.points + [e.mean, e.interval?.lower, e.interval?.upper, e.reference].compactMap { $0 }
+            let w = e.interval.map(whisker)
+            values += e.points + [e.mean, w?.lower, w?.upper, e.reference].compactMap { $0 }
         }
+        return .covering(values, includeZero: true)
+    }
+
+    public func draw(on canvas: Canvas) {
+        canvas.text(title, x: Double(Self.margin), y: Double(Self.margin), size: 17, color: .text, weight: .bold)
         let area = plotArea
         let count = Double(max(1, entries.count))
         let panel = PlotPanel(x: Double(area.x), y: Double(area.y), width: Double(area.width), height: Double(area.height),
-                              xAxis: PlotAxis(lower: 0, upper: count, step: 1), yAxis: .covering(values, includeZero: true))
+                              xAxis: PlotAxis(lower: 0, upper: count, step: 1), yAxis: yAxis)
         panel.drawFrame(on: canvas, xTitle: "", yTitle: yTitle,
                         xLabels: entries.enumerated().map { (Double($0.offset) + 0.5, $0.element.label + ($0.element.highlighted ? " (best)" : "")) })
         for (i, e) in entries.enumerated() {
@@ -79,11 +97,11 @@ public struct ErrorBarPlot: Figure {
             } else {
                 canvas.text("no finished seed", x: centre, y: panel.y + panel.height / 2, size: 10, color: .mutedText, anchor: .center)
             }
-            if let ci = e.interval {
+            if let ci = e.interval.map(whisker) {
                 let (lo, hi) = (panel.py(ci.lower), panel.py(ci.upper))
                 canvas.strokeLine([(centre, lo), (centre, hi)], color: .text, width: 1.5)
-                canvas.strokeLine([(centre - 8, lo), (centre + 8, lo)], color: .text, width: 1.5)
-                canvas.strokeLine([(centre - 8, hi), (centre + 8, hi)], color: .text, width: 1.5)
+                if !ci.lowerCut { canvas.strokeLine([(centre - 8, lo), (centre + 8, lo)], color: .text, width: 1.5) }
+                if !ci.upperCut { canvas.strokeLine([(centre - 8, hi), (centre + 8, hi)], color: .text, width: 1.5) }
             }
             for (j, p) in e.points.enumerated() {
                 let jitter = (Double(j) - Double(e.points.count - 1) / 2) * 6

@@ -57,6 +57,21 @@ final class PlotAxisTests: XCTestCase {
         XCTAssertEqual(axis.scale, .linear)
     }
 
+    /// A 95 % interval of a test error over few seeds can reach below 0 %: the whisker is cut at
+    /// the domain (no cap there) and the axis starts at 0.
+    func testErrorBarWhiskersAreCutToTheDomain() throws {
+        let plot = ErrorBarPlot(entries: [.init(label: "0.05", mean: 41.5, interval: (-17.74, 100.74), points: [12, 69, 43.5])],
+                                title: "t", yTitle: "test error (%)", caption: "", domain: LearningCurvePlot.testErrorDomain)
+        let w = plot.whisker((-17.74, 100.74))
+        XCTAssertEqual(w.lower, 0)
+        XCTAssertEqual(w.upper, 100)
+        XCTAssertTrue(w.lowerCut && w.upperCut)
+        XCTAssertFalse(plot.whisker((20, 60)).lowerCut)
+        XCTAssertEqual(plot.yAxis.lower, 0)
+        XCTAssertEqual(ErrorBarPlot(entries: plot.entries, title: "t", yTitle: "", caption: "").yAxis.lower, -50, "without a domain the axis follows the interval")
+        XCTAssertNoThrow(try PNG.encode(plot.render()))
+    }
+
     /// One diverged seed (6.3 × 10³⁵ nats) beside healthy ones: the loss panel is logarithmic with
     /// short labels that stay in their margin (nothing drawn between the panels), and no band
     /// crosses the bottom of either panel.
