@@ -166,6 +166,8 @@ public struct LevelSummary: Sendable {
 public struct LevelDifference: Sendable {
     public let a: String, b: String
     public let difference: MeanDifference
+    /// How it was computed, in words (`StudyAnalysis.methodWords`).
+    public let method: String
     /// Whether the interval excludes 0 (nil: no interval).
     public var exceedsNoise: Bool? { difference.interval.map { !$0.contains(0) } }
 }
@@ -182,6 +184,8 @@ public struct ContextAnswer: Sendable {
     public let convergence: String
     /// Whether some finished trial here was still improving.
     public let notConverged: Bool
+    /// The environments of the finished trials compared here.
+    public let environments: EnvironmentMix
 
     /// "model.depth = 2, …" or "" for no context.
     public var contextLabel: String { context.map { "\($0.key) = \($0.value)" }.joined(separator: ", ") }
@@ -239,7 +243,8 @@ public struct StudyAnalysis: Sendable {
         let datasets = try Set(views.compactMap(\.record.datasetIdentity)).sorted().compactMap { identity in
             try store.dataset(identity: identity).map { ($0, try store.datasetFiles(identity: identity)) }
         }
-        return StudyAnalysis(study: study, trials: views, axes: answers(views), environments: environments,
+        let byId = Dictionary(environments.compactMap { e in e.id.map { ($0, e) } }, uniquingKeysWith: { a, _ in a })
+        return StudyAnalysis(study: study, trials: views, axes: answers(views, environments: byId), environments: environments,
                              datasets: datasets, sheets: sheets)
     }
 
@@ -278,12 +283,12 @@ public struct StudyAnalysis: Sendable {
     }
 
     /// The answers for every swept axis (seed excluded): keys with more than one value.
-    static func answers(_ trials: [TrialView]) -> [AxisAnswer] {
+    static func answers(_ trials: [TrialView], environments: [Int64: EnvironmentRecord]) -> [AxisAnswer] {
         var keys: [String] = []
         for t in trials { for k in t.swept.keys.sorted() where k != "seed" && !keys.contains(k) { keys.append(k) } }
         let axes = keys.filter { k in Set(trials.map { $0.swept[k] ?? "-" }).count > 1 }
         guard !axes.isEmpty else {
-            return [AxisAnswer(key: "configuration", contexts: [context(trials, axis: nil, context: [])])]
+            return [AxisAnswer(key: "configuration", contexts: [context(trials, axis: nil, context: [], environments: environments)])]
         }
         return axes.map { axis in
             let others = axes.filter { $0 != axis }
@@ -294,12 +299,13 @@ public struct StudyAnalysis: Sendable {
                 groups[key, default: []].append(t)
             }
             return AxisAnswer(key: axis, contexts: order.map { key in
-                context(groups[key]!, axis: axis, context: Array(zip(others, key)).map { (key: $0.0, value: $0.1) })
+                context(groups[key]!, axis: axis, context: Array(zip(others, key)).map { (key: $0.0, value: $0.1) }, environments: environments)
             })
         }
     }
 
-    static func context(_ trials: [TrialView], axis: String?, context: [(key: String, value: String)]) -> ContextAnswer {
+    static func context(_ trials: [TrialView], axis: String?, context: [(key: String, value: String)],
+                        environments: [Int64: EnvironmentRecord]) -> ContextAnswer {
         func level(_ t: TrialView) -> String {
             guard let axis else { return "all" }
             return t.swept[axis] ?? "-"
@@ -314,7 +320,10 @@ public struct StudyAnalysis: Sendable {
         var differences: [LevelDifference] = []
         for i in levels.indices {
             for j in levels.indices where j > i {
-                if let d = difference(levels[i], levels[j]) { differences.append(LevelDifference(a: levels[i].value, b: levels[j].value, difference: d)) }
+                if let d = difference(levels[i], levels[j]) {
+                    differences.append(LevelDifference(a: levels[i].value, b: levels[j].value, difference: d,
+                                                       method: methodWords(d, levels[i], levels[j])))
+                }
             }
         }
         let verdict = Self.verdict(levels: levels, axis: axis)
@@ -336,19 +345,35 @@ public struct StudyAnalysis: Sendable {
             convergence = "Not converged: " + parts.joined(separator: "; ") + "; more training may change this comparison."
         }
         if !short.isEmpty { convergence += " \(short.count) trial(s) stopped before their planned epochs." }
+        let mix = EnvironmentMix(trials: finished.map { (group: level($0), trial: $0) }, environments: environments)
         return ContextAnswer(context: context, levels: levels, differences: differences, verdict: verdict,
-                             convergence: convergence, notConverged: !falling.isEmpty || !rising.isEmpty || !unknown.isEmpty)
+                             convergence: convergence, notConverged: !falling.isEmpty || !rising.isEmpty || !unknown.isEmpty,
+                             environments: mix)
     }
 
-    /// `a − b`: paired by seed when both levels finished at least 2 common seeds, Welch otherwise.
+    /// `a − b` over every finished seed of each level: paired by seed when both levels finished
+    /// exactly the same seeds (each seed once), Welch's unpaired interval otherwise. Either way the
+    /// estimate is the difference of the two levels' means, the numbers in the answer table.
     static func difference(_ a: LevelSummary, _ b: LevelSummary) -> MeanDifference? {
         let fa = a.finishedTrials, fb = b.finishedTrials
         guard !fa.isEmpty, !fb.isEmpty else { return nil }
-        let bySeed = Dictionary(fb.map { ($0.seed, $0.testError!) }, uniquingKeysWith: { x, _ in x })
-        let pairs = fa.compactMap { t in bySeed[t.seed].map { (a: t.testError!, b: $0) } }
-        // Paired when every seed of the smaller level pairs up (one common seed: no interval).
-        if pairs.count >= 2 || (pairs.count == 1 && min(fa.count, fb.count) == 1) { return .paired(pairs) }
+        let seedsA = fa.map(\.seed), seedsB = fb.map(\.seed)
+        if Set(seedsA) == Set(seedsB), Set(seedsA).count == seedsA.count, Set(seedsB).count == seedsB.count {
+            let bySeed = Dictionary(uniqueKeysWithValues: fb.map { ($0.seed, $0.testError!) })
+            return .paired(fa.map { (a: $0.testError!, b: bySeed[$0.seed]!) })
+        }
         return .welch(fa.compactMap(\.testError), fb.compactMap(\.testError))
+    }
+
+    /// How a difference was computed, in words for the page: "paired by seed (n = 3 seeds)", or
+    /// "Welch, unpaired (the levels finished different seeds: 1, 2, 3 and 1, 2)".
+    static func methodWords(_ d: MeanDifference, _ a: LevelSummary, _ b: LevelSummary) -> String {
+        switch d.method {
+        case .paired: return "paired by seed (n = \(d.count) seed\(d.count == 1 ? "" : "s"))"
+        case .welch:
+            func seeds(_ l: LevelSummary) -> String { l.finishedTrials.map(\.seed).joined(separator: ", ") }
+            return "Welch, unpaired (finished seeds differ: \(seeds(a)) and \(seeds(b)))"
+        }
     }
 
     static func verdict(levels: [LevelSummary], axis: String?) -> String {
@@ -372,13 +397,14 @@ public struct StudyAnalysis: Sendable {
             return String(format: "%@ has the lowest mean test error (%@), %.2f points below %@, but with %@ the seed noise cannot be estimated: the difference may be noise. Run at least 3 seeds per level.",
                           name(best), bestText, lead, name(second), seeds)
         }
-        let how = d.method == .paired ? "paired by seed" : "Welch, unpaired"
+        let how = methodWords(d, second, best)
+        // `d.estimate` is `lead`, the difference of the two means (see `difference`).
         if ci.contains(0) {
-            return String(format: "%@ has the lowest mean test error (%@), but its lead of %.2f points over %@ is within the seed noise (95 %% CI of the lead %+.2f to %+.2f, %@, includes 0): these trials do not tell %@ and %@ apart.",
-                          name(best), bestText, d.estimate, name(second), ci.lower, ci.upper, how, name(best), name(second))
+            return String(format: "%@ has the lowest mean test error (%@), but its lead of %.2f points over %@ (the difference of their mean test errors, %.2f %% − %.2f %%) is within the seed noise (95 %% CI of the lead %+.2f to %+.2f, %@, includes 0): these trials do not tell %@ and %@ apart.",
+                          name(best), bestText, d.estimate, name(second), second.summary.mean!, best.summary.mean!, ci.lower, ci.upper, how, name(best), name(second))
         }
-        return String(format: "%@ has the lowest mean test error (%@): %.2f points below %@ (95 %% CI of the lead %+.2f to %+.2f, %@), more than the seed noise.",
-                      name(best), bestText, d.estimate, name(second), ci.lower, ci.upper, how)
+        return String(format: "%@ has the lowest mean test error (%@): %.2f points below %@ (the difference of their mean test errors, %.2f %% − %.2f %%; 95 %% CI of the lead %+.2f to %+.2f, %@), more than the seed noise.",
+                      name(best), bestText, d.estimate, name(second), second.summary.mean!, best.summary.mean!, ci.lower, ci.upper, how)
     }
 }
 

@@ -10,15 +10,26 @@ import NINStore
 /// Files (HTML): `<folder>/index.html`, `<folder>/study.json` (the study definition, for the
 /// reproduce command), and per swept axis (and context) `test-error-<axis>.png|.pdf` and
 /// `learning-curves-<axis>.png|.pdf`. Markdown: `report.md` in place of `index.html`, same figures.
+/// Self-contained: the confidence-map sheets (PNG and the PDF beside it) copied into
+/// `<folder>/sheets/<trial id>/`, so the page links nothing outside its folder.
 public struct StudyReport {
     public let analysis: StudyAnalysis
     /// Where the database is (for the reproduce command).
     public let databasePath: String
     /// The nin-study version that writes the report.
     public let generatorVersion: String
+    /// Whether the sheets are copied beside the page instead of linked where `run` wrote them.
+    public let selfContained: Bool
+    /// Why the figures' font is missing (`FigureFont.problem()`), said on the page; nil: found.
+    public let figureFontProblem: String?
 
-    public init(analysis: StudyAnalysis, databasePath: String, generatorVersion: String) {
+    /// The folder of copied sheets inside the report's folder.
+    public static let sheetsFolder = "sheets"
+
+    public init(analysis: StudyAnalysis, databasePath: String, generatorVersion: String, selfContained: Bool = false,
+                figureFontProblem: String? = nil) {
         self.analysis = analysis; self.databasePath = databasePath; self.generatorVersion = generatorVersion
+        self.selfContained = selfContained; self.figureFontProblem = figureFontProblem
     }
 
     /// Writes the report in `format` to `folder` (created if needed); for `.text` returns the text
@@ -26,8 +37,9 @@ public struct StudyReport {
     /// - Returns: the main file's path (HTML, Markdown) or the text.
     /// - Throws: `OutputFolderError` when `folder` (or a parent) is a file, `RenderError` (figures), file-system errors.
     public func write(format: ReportFormat, to folder: URL) throws -> String {
-        if format == .text { return document(figures: [:], folder: folder).text() }
+        if format == .text { return document(figures: [:], folder: folder, sheetLinks: [:]).text() }
         try OutputFolder.create(folder)
+        let sheetLinks = selfContained ? try copySheets(into: folder) : [:]
         var figures: [String: [ReportFigure]] = [:]
         for (a, axis) in analysis.axes.enumerated() {
             for (c, context) in axis.contexts.enumerated() {
@@ -35,12 +47,36 @@ public struct StudyReport {
                 figures["\(a)/\(c)"] = try writeFigures(axis: axis, context: context, stem: stem, folder: folder)
             }
         }
-        let document = document(figures: figures, folder: folder)
+        let document = document(figures: figures, folder: folder, sheetLinks: sheetLinks)
         try Data(analysis.study.definitionJSON.utf8).write(to: folder.appendingPathComponent("study.json"), options: .atomic)
         let name = format == .html ? "index.html" : "report.md"
         let url = folder.appendingPathComponent(name)
         try Data((format == .html ? document.html() : document.markdown()).utf8).write(to: url, options: .atomic)
         return url.path
+    }
+
+    /// Copies every recorded sheet that exists (its PNG, and the PDF of the same name beside it)
+    /// to `<folder>/sheets/<trial id>/`, replacing an earlier copy.
+    /// - Returns: stored PNG path → link relative to `folder`.
+    /// - Throws: file-system errors.
+    private func copySheets(into folder: URL) throws -> [String: String] {
+        let fm = FileManager.default
+        let root = folder.appendingPathComponent(Self.sheetsFolder)
+        if fm.fileExists(atPath: root.path) { try fm.removeItem(at: root) }
+        var links: [String: String] = [:]
+        for t in analysis.trials {
+            for (_, path) in analysis.sheets[t.record.id] ?? [] where path.hasSuffix(".png") && fm.fileExists(atPath: path) {
+                let target = root.appendingPathComponent(t.record.id)
+                try fm.createDirectory(at: target, withIntermediateDirectories: true)
+                let png = URL(fileURLWithPath: path)
+                let pdf = png.deletingPathExtension().appendingPathExtension("pdf")
+                for file in [png, pdf] where fm.fileExists(atPath: file.path) {
+                    try fm.copyItem(at: file, to: target.appendingPathComponent(file.lastPathComponent))
+                }
+                links[path] = "\(Self.sheetsFolder)/\(t.record.id)/\(png.lastPathComponent)"
+            }
+        }
+        return links
     }
 
     // MARK: - Figures
@@ -56,7 +92,8 @@ public struct StudyReport {
             },
             title: "\(analysis.study.name): final test error by \(axis.key)\(where_)",
             yTitle: "test error (%)",
-            caption: "Bar: mean over finished seeds; whisker: 95 % confidence interval (Student t, n − 1 degrees of freedom); dots: single seeds; dashed red line: the paper's number for that setting (at the paper's full budget).")
+            caption: "Bar: mean over finished seeds; whisker: 95 % confidence interval (Student t, n − 1 degrees of freedom), cut without a cap at 0 and 100 %; dots: single seeds; dashed red line: the paper's number for that setting (at the paper's full budget).",
+            domain: LearningCurvePlot.testErrorDomain)
         let barFiles = try bars.write(stem: folder.appendingPathComponent("test-error-\(stem)"), formats: [.png, .pdf])
         var series: [LearningCurvePlot.Series] = []
         for level in context.levels {
@@ -84,7 +121,7 @@ public struct StudyReport {
 
     // MARK: - Document
 
-    func document(figures: [String: [ReportFigure]], folder: URL) -> ReportDocument {
+    func document(figures: [String: [ReportFigure]], folder: URL, sheetLinks: [String: String]) -> ReportDocument {
         let a = analysis
         var blocks: [ReportBlock] = []
         if !a.study.description.isEmpty { blocks.append(.paragraph(a.study.description)) }
@@ -93,6 +130,9 @@ public struct StudyReport {
             + ". Test error is the final epoch's, in percent; only finished trials are averaged."))
 
         blocks.append(.heading(level: 2, text: "The answer", id: "answer"))
+        if let figureFontProblem {
+            blocks.append(.finding("The figures below were drawn without their font: \(figureFontProblem).", kind: .warning))
+        }
         for (i, axis) in a.axes.enumerated() {
             for (c, context) in axis.contexts.enumerated() {
                 let heading = axis.key == "configuration" ? "All trials (no swept value besides the seed)"
@@ -136,7 +176,7 @@ public struct StudyReport {
         blocks += paperBlocks()
 
         blocks.append(.heading(level: 2, text: "Confidence maps", id: "maps"))
-        blocks += sheetBlocks(folder: folder)
+        blocks += sheetBlocks(folder: folder, links: sheetLinks)
 
         blocks.append(.heading(level: 2, text: "Provenance", id: "provenance"))
         blocks += provenanceBlocks()
@@ -161,12 +201,13 @@ public struct StudyReport {
                              data: ["level": level.value, "axis": axis.key], strong: level.isBest)
             })))
         if !context.differences.isEmpty {
+            blocks.append(.paragraph("Differences are a − b of the mean test errors above, over every finished seed of each level. The 95 % interval is paired by seed when both levels finished exactly the same seeds (the trials of a seed then differ only in this value, so seed-to-seed variation cancels), and Welch's unpaired interval otherwise (a seed missing or failed on one side); no seed is dropped to make pairs."))
             blocks.append(.table(ReportTable(id: "differences-\(index)",
                 columns: [("pair", "difference"), ("estimate", "points"), ("ci", "95 % CI"), ("method", "how"), ("noise", "beyond seed noise?")],
                 rows: context.differences.map { d in
                     .init(cells: ["pair": "\(d.a) − \(d.b)", "estimate": String(format: "%+.2f", d.difference.estimate),
                                   "ci": d.difference.interval.map { String(format: "%+.2f to %+.2f", $0.lower, $0.upper) } ?? "-",
-                                  "method": d.difference.method == .paired ? "paired by seed (n = \(d.difference.count))" : "Welch, unpaired",
+                                  "method": d.method,
                                   "noise": d.exceedsNoise.map { $0 ? "yes" : "no (CI includes 0)" } ?? "cannot tell (too few seeds)"],
                           data: ["a": d.a, "b": d.b])
                 })))
@@ -174,6 +215,9 @@ public struct StudyReport {
         let noise = context.differences.contains { $0.exceedsNoise != true }
         blocks.append(.finding(context.verdict, kind: noise ? .noise : .answer))
         blocks.append(.finding(context.convergence, kind: context.notConverged ? .warning : .answer))
+        if let words = context.environments.words {
+            blocks.append(context.environments.mixesResults ? .finding(words, kind: .warning) : .paragraph(words))
+        }
         return blocks
     }
 
@@ -212,7 +256,7 @@ public struct StudyReport {
         return blocks
     }
 
-    private func sheetBlocks(folder: URL) -> [ReportBlock] {
+    private func sheetBlocks(folder: URL, links: [String: String]) -> [ReportBlock] {
         var images: [(path: String, caption: String)] = []
         var missing: [String] = []
         for t in analysis.trials {
@@ -220,7 +264,7 @@ public struct StudyReport {
                 let variant = kind == .confidenceMapTop ? "top activations only" : "all activations"
                 let caption = "\(t.record.shortId) \(sweptText(t)): \(variant)"
                 if FileManager.default.fileExists(atPath: path) {
-                    images.append((Self.relativePath(from: folder, to: path), caption))
+                    images.append((links[path] ?? Self.relativePath(from: folder, to: path), caption))
                 } else {
                     missing.append("\(caption): \(path)")
                 }
@@ -230,7 +274,12 @@ public struct StudyReport {
             return [.paragraph("No confidence-map sheets are recorded for these trials (run without --no-maps, or `nin-study maps TRIAL`).")]
         }
         var blocks: [ReportBlock] = [.paragraph("Category confidence maps of the last mlpconv layer (paper §4.7): one row per test image, one colour scale per row, the true class outlined in red, the predicted class marked with an orange corner; the second sheet of each trial keeps only the top 10 % of each row's activations. Each sheet is also a PDF of the same name beside its PNG.")]
-        if !images.isEmpty { blocks.append(.images(images)) }
+        if !images.isEmpty {
+            blocks.append(.paragraph(selfContained
+                ? "The sheets are copied into \(Self.sheetsFolder)/ beside this page: the report folder can be moved or sent on its own."
+                : "The sheets are linked where `run` wrote them, beside the database, outside this folder (e.g. \(images[0].path)): copy this report with its results folder, or write it with `nin-study report --self-contained` to copy them beside the page."))
+            blocks.append(.images(images))
+        }
         if !missing.isEmpty {
             blocks.append(.finding("\(missing.count) recorded sheet\(missing.count == 1 ? " is" : "s are") missing beside the database (copied without its maps folder?); `nin-study maps TRIAL --db …` draws them again from the trial's checkpoint:",
                                    kind: .warning))
@@ -243,12 +292,24 @@ public struct StudyReport {
         let a = analysis
         var blocks: [ReportBlock] = []
         blocks.append(.paragraph("Report written by nin-study \(generatorVersion) from \(databasePath)."))
+        let studyMix = EnvironmentMix(trials: a.trials.map { (group: sweptLevels($0), trial: $0) },
+                                      environments: Dictionary(a.environments.compactMap { e in e.id.map { ($0, e) } }, uniquingKeysWith: { x, _ in x }))
+        if a.environments.count > 1 {
+            blocks.append(studyMix.mixesResults
+                ? .finding("The trials of this study ran in \(a.environments.count) environments that differ in "
+                           + studyMix.differences.filter(\.affectsResults).map(\.property).joined(separator: ", ")
+                           + ": a comparison that mixes them says so under its answer.", kind: .warning)
+                : .paragraph("The trials ran in \(a.environments.count) environments that differ only in host or CPU model (same threads, libraries and build)."))
+        }
         blocks.append(.table(ReportTable(id: "environments",
-            columns: [("host", "host"), ("cpu", "CPU"), ("cores", "cores / threads"), ("os", "OS"), ("swift", "Swift"),
+            columns: [("trials", "trials"), ("host", "host"), ("cpu", "CPU"), ("cores", "cores / threads"), ("os", "OS"), ("swift", "Swift"),
                       ("blas", "BLAS"), ("version", "nin-study"), ("commit", "commit")],
             rows: a.environments.map { e in
-                .init(cells: ["host": e.host, "cpu": e.cpuModel, "cores": "\(e.cores) / \(e.threads)", "os": e.os, "swift": e.swiftVersion,
-                              "blas": e.blas, "version": e.ninStudyVersion, "commit": e.gitCommit ?? "unknown"])
+                let trials = a.trials.filter { $0.record.environmentId == e.id }
+                return .init(cells: ["trials": "\(trials.count): " + trials.map(\.record.shortId).joined(separator: ", "),
+                                     "host": e.host, "cpu": e.cpuModel, "cores": "\(e.cores) / \(e.threads)", "os": e.os, "swift": e.swiftVersion,
+                                     "blas": e.blas, "version": e.ninStudyVersion, "commit": e.gitCommit ?? "unknown"],
+                             data: ["environment": e.id.map(String.init) ?? ""])
             })))
         for (dataset, files) in a.datasets {
             blocks.append(.paragraph("Dataset \(dataset.name), identity \(dataset.identity) (SHA-256 over its files):"))
@@ -257,7 +318,10 @@ public struct StudyReport {
                 rows: files.map { .init(cells: ["file": $0.file, "bytes": "\($0.bytes)", "sha256": $0.sha256]) })))
         }
         let commits = Set(a.environments.compactMap(\.gitCommit))
-        let threads = Set(a.environments.map(\.threads))
+        // The thread count most trials ran with (ties: the smaller); the others are named.
+        let threadCounts = Dictionary(grouping: a.trials.compactMap { t in a.environments.first { $0.id == t.record.environmentId }?.threads }, by: { $0 })
+            .mapValues(\.count)
+        let threads = threadCounts.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }?.key
         var command = ""
         if commits.count == 1, let commit = commits.first {
             // A build from a tree with uncommitted changes records "<commit>-dirty": the commit is the
@@ -265,8 +329,12 @@ public struct StudyReport {
             let clean = commit.hasSuffix("-dirty") ? String(commit.dropLast(6)) : commit
             command += "git checkout \(clean)" + (clean == commit ? "" : "   # the build had uncommitted changes on top of this commit") + "\n"
         }
+        if threadCounts.count > 1 {
+            command += "# the trials ran with " + threadCounts.keys.sorted().map { "\($0) thread\($0 == 1 ? "" : "s") (\(threadCounts[$0]!) trials)" }.joined(separator: " and ")
+                + ": a trial is bit-identical only at its own count (Provenance lists each trial's environment)\n"
+        }
         command += "swift run -c release nin-study run REPORT_DIR/study.json --db reproduced/results.sqlite"
-            + (threads.count == 1 ? " --threads \(threads.first!)" : "") + " --data-dir DATA_DIR"
+            + (threads.map { " --threads \($0)" } ?? "") + " --data-dir DATA_DIR"
         blocks.append(.paragraph("To reproduce the study, from a checkout of nin-study (REPORT_DIR is this report's folder, which holds study.json, the definition below; DATA_DIR holds the dataset files listed above; a new database, because the one reported here, \(databasePath), would skip every finished trial; the same thread count and BLAS kernels give bit-identical results):"))
         blocks.append(.code(command))
         blocks.append(.details(summary: "Study definition (study.json, SHA-256 \(a.study.definitionSHA256))", blocks: [.code(Self.pretty(a.study.definitionJSON))]))
@@ -281,6 +349,12 @@ public struct StudyReport {
 
     private func sweptText(_ t: TrialView) -> String {
         t.swept.keys.sorted().map { "\($0)=\(t.swept[$0]!)" }.joined(separator: ", ")
+    }
+
+    /// The trial's swept values without the seed ("model.head=gap"), or "all" without any.
+    private func sweptLevels(_ t: TrialView) -> String {
+        let text = t.swept.keys.sorted().filter { $0 != "seed" }.map { "\($0)=\(t.swept[$0]!)" }.joined(separator: ", ")
+        return text.isEmpty ? "all" : text
     }
 
     private func epochsText(_ t: TrialView) -> String {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NINRender
 import NINReport
 import NINStore
 import NINStudy
@@ -10,12 +11,14 @@ extension NINStudyCommand {
     struct Report: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Answer a study's question with uncertainty: per-level test error over seeds, differences, convergence, budget beside the paper, figures, provenance.",
-            discussion: "html (default) writes <out>/<study>/index.html with its figures (PNG and PDF) beside it; it opens offline. markdown writes report.md there instead; text prints the answer tables.")
+            discussion: "html (default) writes <out>/<study>/index.html with its figures (PNG and PDF) beside it; it opens offline. markdown writes report.md there instead; text prints the answer tables. The confidence-map sheets are linked where run wrote them (beside the database) unless --self-contained copies them into the report folder. A warning says when the figures' font, DejaVu Sans, is not found.")
 
         @Argument(help: "Studies to report (default: every study in the database).") var studies: [String] = []
         @OptionGroup var database: DatabaseOptions
         @Option(help: "Parent folder of the reports (default: reports/NAME/ beside the database NAME.sqlite): one folder per study.") var out: String?
         @Option(help: "html, markdown or text.") var format: ReportFormat = .html
+        @Flag(help: "Copy the confidence-map sheets into each report folder (sheets/TRIAL/), so the folder links nothing outside itself and can be moved or sent alone.")
+        var selfContained = false
 
         func run() throws {
             try reportingErrors {
@@ -28,8 +31,11 @@ extension NINStudyCommand {
                 let analyses = try names.map {
                     try StudyAnalysis.load(store: store, study: $0, databasePath: database.databasePath)
                 }
+                let fontProblem = format == .text ? nil : FigureFont.problem()
+                if let fontProblem { FileHandle.standardError.write(Data("warning: \(fontProblem)\n".utf8)) }
                 for (name, analysis) in zip(names, analyses) {
-                    let report = StudyReport(analysis: analysis, databasePath: database.databasePath, generatorVersion: ninStudyVersion)
+                    let report = StudyReport(analysis: analysis, databasePath: database.databasePath, generatorVersion: ninStudyVersion,
+                                             selfContained: selfContained, figureFontProblem: fontProblem)
                     print(try report.write(format: format, to: parent.appendingPathComponent(name)))
                 }
             }

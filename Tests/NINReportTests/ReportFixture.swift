@@ -26,15 +26,22 @@ enum ReportFixture {
         #"{"dataset":{"channels":3,"classes":10,"height":32,"horizontalFlip":false,"name":"cifar10","preprocessing":"meanstd","translate":0,"validation":0,"width":32},"formatVersion":1,"model":{"head":"\#(head)"},"seed":\#(seed),"training":{"batchSize":128,"epochs":4,"learningRate":0.02}}"#
     }
 
-    /// Creates the database at `path`.
-    static func build(at path: String) throws {
+    /// Creates the database at `path`. With `mixedEnvironments`, seed 3 of gap and fc ran with 1
+    /// thread and oneDNN capped at AVX2 (`ONEDNN_MAX_CPU_ISA=AVX2`) on another host; the others with
+    /// 2 threads and avx512_core_bf16.
+    static func build(at path: String, mixedEnvironments: Bool = false) throws {
         let store = try ResultsStore(path: path)
         let definition = #"{"name":"heads","description":"GAP vs FC vs FC + dropout","dataset":{"name":"cifar10"},"seeds":[1,2,3],"sweep":{"model.head":["gap","fc","fc-dropout"]}}"#
         try store.upsertStudy(name: study, description: "GAP vs FC vs FC + dropout on CIFAR-10 (fixture)",
                               definitionJSON: definition, definitionSHA256: String(repeating: "ab", count: 32))
         let environment = try store.registerEnvironment(EnvironmentRecord(
             host: "fixture-host", cpuModel: "Fixture CPU", cores: 2, threads: 2, os: "Debian GNU/Linux 12",
-            swiftVersion: "6.3.1", blas: "OpenBLAS 0.3.21", ninStudyVersion: "0.1.0", gitCommit: "1f726b2"))
+            swiftVersion: "6.3.1", blas: "oneDNN 2.6.3 ISA avx512_core_bf16, OpenMP threads 2; LAPACK: OpenBLAS 0.3.21",
+            ninStudyVersion: "0.1.0", gitCommit: "1f726b2"))
+        let avx2 = try store.registerEnvironment(EnvironmentRecord(
+            host: "fixture-node-2", cpuModel: "Fixture CPU", cores: 2, threads: 1, os: "Debian GNU/Linux 12",
+            swiftVersion: "6.3.1", blas: "oneDNN 2.6.3 ISA avx2, OpenMP threads 1; LAPACK: OpenBLAS 0.3.21",
+            ninStudyVersion: "0.1.0", gitCommit: "1f726b2"))
         let identity = String(repeating: "5e", count: 32)
         try store.registerDataset(identity: identity, name: "cifar10", files: [
             DatasetFileRecord(file: "cifar-10-batches-bin/data_batch_1.bin", bytes: 30_730_000, sha256: String(repeating: "c1", count: 32)),
@@ -49,7 +56,9 @@ enum ReportFixture {
                                                   dropout: 0, seed: seed, epochsPlanned: 4, parameterCount: 500_000,
                                                   multiplyAdds: 55_625_000),
                                       params: ["model.head": "\"\(head)\"", "seed": "\(seed)"], study: study)
-                try store.markRunning(trialId: id, pid: 1, host: "fixture-host", environmentId: environment, datasetIdentity: identity)
+                let other = mixedEnvironments && seed == 3 && head != "fc-dropout"
+                try store.markRunning(trialId: id, pid: 1, host: other ? "fixture-node-2" : "fixture-host",
+                                      environmentId: other ? avx2 : environment, datasetIdentity: identity)
                 guard let final = finalErrors[head]?[seed] else {
                     try store.recordEpoch(EpochRecord(trialId: id, epoch: 1, trainLoss: 2.1, trainAccuracy: 20, testLoss: 2.0,
                                                       testAccuracy: 25, learningRate: 0.02, wallSeconds: 90, imagesPerSecond: 555))
