@@ -137,6 +137,9 @@ public struct TrialView: Sendable {
     public let paper: PaperComparison?
     /// Why the configuration could not be read, if it could not.
     public let setupProblem: String?
+    /// For a finished trial, the first epoch whose mean training loss breaks `LossDivergence`'s
+    /// rule, in words: a trial recorded as finished before the rule existed; nil otherwise.
+    public let divergence: String?
 
     /// The trial's seed, as display text ("-" when unknown).
     public var seed: String { swept["seed"] ?? record.seed.map(String.init) ?? "-" }
@@ -271,9 +274,16 @@ public struct StudyAnalysis: Sendable {
                                     preprocessing: (setup.preprocessing, recipe.preprocessing),
                                     trialDropout: record.dropout, recipe: recipe)
         }
+        var divergence: String?
+        if record.status == .finished, let setup {
+            divergence = epochs.lazy.compactMap { e in
+                e.trainLoss.flatMap { LossDivergence.failure(epoch: e.epoch, trainLoss: $0, classes: setup.dataset.name.classCount,
+                                                             learningRate: e.learningRate ?? .nan) }
+            }.first
+        }
         return TrialView(record: record, swept: swept, epochs: epochs,
                          convergence: Convergence(testErrors: epochs.map { $0.testAccuracy.map { 100 - $0 } }),
-                         imagesSeen: imagesSeen, paper: paper, setupProblem: problem)
+                         imagesSeen: imagesSeen, paper: paper, setupProblem: problem, divergence: divergence)
     }
 
     /// A stored JSON value as display text: strings without quotes, everything else as stored.

@@ -2,6 +2,7 @@
 
 import Foundation
 import NINData
+import NINEngine
 import NINRender
 import NINStore
 
@@ -155,6 +156,13 @@ public struct StudyReport {
                     .init(cells: ["trial": u.trial.record.shortId, "values": sweptText(u.trial), "status": u.trial.record.status.rawValue,
                                   "epochs": epochsText(u.trial), "reason": u.reason], data: ["trial": u.trial.record.id])
                 })))
+        }
+
+        let diverged = a.trials.filter { $0.divergence != nil }
+        if !diverged.isEmpty {
+            blocks.append(.finding("\(diverged.count) trial\(diverged.count == 1 ? " is" : "s are") recorded as finished although \(diverged.count == 1 ? "its" : "their") training loss diverged (above \(String(format: "%g", LossDivergence.factor)) × ln C for a whole epoch; recorded by a version of nin-study without that rule). \(diverged.count == 1 ? "It is" : "They are") averaged above as recorded; delete \(diverged.count == 1 ? "it" : "them") from the database or rerun the study into a new one:",
+                                   kind: .warning))
+            blocks.append(.list(diverged.map { "\($0.record.shortId) \(sweptText($0)): \($0.divergence!)" }))
         }
 
         blocks.append(.heading(level: 2, text: "Convergence and budget", id: "budget"))

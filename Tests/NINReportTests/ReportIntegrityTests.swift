@@ -155,4 +155,39 @@ final class ReportIntegrityTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: moved.appendingPathComponent("sheets/\(ReportFixture.id("fc", 1))/confidence-maps.pdf").path))
         XCTAssertTrue(try String(contentsOf: page, encoding: .utf8).contains("The sheets are copied into sheets/ beside this page"))
     }
+
+    /// A database written before the divergence rule holds a "finished" trial whose loss exploded
+    /// to 6.3 × 10³⁵ nats: the page warns that it diverged by today's rule, and its learning-curve
+    /// figure keeps its tick labels inside their panel (log loss axis).
+    func testFinishedTrialThatDivergedIsNamedAndDrawnReadably() throws {
+        let db = try database()
+        let store = try ResultsStore(path: db)
+        try store.upsertStudy(name: "lr", description: "", definitionJSON: "{}", definitionSHA256: String(repeating: "0", count: 64))
+        for (i, (lr, seed)) in [(0.05, 1), (0.05, 2), (0.3, 1), (0.3, 2)].enumerated() {
+            let id = "8\(i)" + String(repeating: "c", count: 62)
+            try store.upsertTrial(TrialRecord(id: id, configJSON: ReportFixture.config(head: "gap", seed: Int64(seed)), sweptJSON: "{}",
+                                              dataset: "cifar10", head: "gap", seed: Int64(seed), epochsPlanned: 3),
+                                  params: ["training.learningRate": "\(lr)", "seed": "\(seed)"], study: "lr")
+            try store.markRunning(trialId: id, pid: 1, host: "h", environmentId: nil, datasetIdentity: nil)
+            let losses = lr == 0.3 && seed == 2 ? [2.2, 4e18, 6.3e35] : [1.9, 1.2, 0.8 + 0.1 * Double(seed)]
+            for (e, loss) in losses.enumerated() {
+                try store.recordEpoch(EpochRecord(trialId: id, epoch: e + 1, trainLoss: loss, trainAccuracy: 50, testLoss: 1,
+                                                  testAccuracy: lr == 0.3 && seed == 2 ? 10 : 60 + Double(e), learningRate: lr))
+            }
+            try store.markFinished(trialId: id)
+        }
+        let analysis = try StudyAnalysis.load(store: store, study: "lr", databasePath: db)
+        XCTAssertEqual(analysis.trials.compactMap(\.divergence),
+                       ["training loss 4e+18 at epoch 2 is above 10 × ln 10 = 23.03 (learning rate 0.3): the run diverged; lower training.learningRate"])
+        let out = folder.appendingPathComponent("lr")
+        let page = try String(contentsOfFile: try StudyReport(analysis: analysis, databasePath: db, generatorVersion: "test")
+            .write(format: .markdown, to: out), encoding: .utf8)
+        XCTAssertTrue(page.contains("**1 trial is recorded as finished although its training loss diverged (above 10 × ln C for a whole epoch"), page)
+        XCTAssertTrue(page.contains("- 83cccccccc seed=2, training.learningRate=0.3: training loss 4e+18 at epoch 2"), page)
+        let image = try PNG.read(from: out.appendingPathComponent("learning-curves-training-learningRate.png"))
+        let plot = LearningCurvePlot(series: [], title: "")
+        let left = plot.plotArea(panel: 0)
+        XCTAssertEqual(image.countPixels(x: left.x + left.width + 2, y: left.y - 4, width: 30, height: left.height + 30) { $0 != .white }, 0,
+                       "the loss panel's tick labels reach into the test-error panel")
+    }
 }
