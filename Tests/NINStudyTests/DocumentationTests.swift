@@ -213,7 +213,7 @@ enum DocumentedCommandLine {
     static let placeholders: [String: String] = [
         "TRIAL": "0123abcd", "N": "2", "K/N": "1/2", "C": "2", "HH:MM:SS": "01:00:00", "M": "4G",
         "P": "short", "DATASET": "mnist", "URL": "file:///tmp/mirror", "NAME": "some-study",
-        "STUDY": "some-study", "PATH": "/tmp/nin-doc-check.sqlite", "FILE": "/tmp/nin-doc-check.out",
+        "STUDY": "some-study", "PATH": "/tmp/nin-doc-check.sqlite", "FILE": "/tmp/nin-doc-check.out", "DIR": "/tmp/nin-doc-check",
         "FILTER": "model.head=gap", "OUT.sqlite": "/tmp/nin-doc-check.sqlite", "DB.sqlite": "/tmp/a.sqlite",
     ]
 
