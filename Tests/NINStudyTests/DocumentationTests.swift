@@ -71,6 +71,15 @@ final class DocumentationTests: XCTestCase {
         XCTAssertGreaterThan(checked, 60, "the link extraction found too few links to be working")
     }
 
+    /// The documents are self-contained: no path into the development machines' shared folder
+    /// beside the checkout (a link or a command there would not work in a clone).
+    func testNothingPointsOutsideTheRepository() throws {
+        for doc in try Self.documents() {
+            let text = try String(contentsOf: doc.url, encoding: .utf8)
+            XCTAssertFalse(text.contains("../shared"), "\(doc.url.lastPathComponent) points outside the repository (../shared)")
+        }
+    }
+
     /// GitHub's slug rule on the headings this repository uses.
     func testHeadingSlugs() {
         XCTAssertEqual(MarkdownDocument.slug("Table 5 on 2 cores"), "table-5-on-2-cores")
