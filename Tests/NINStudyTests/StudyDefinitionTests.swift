@@ -255,7 +255,7 @@ final class StudyDefinitionTests: XCTestCase {
         XCTAssertTrue(found.contains { $0.hasPrefix("name: expected letters, digits") }, "\(found)")
     }
 
-    /// Without `model`, a study trains the dataset's preset network (README, Study format).
+    /// Without `model`, a study trains the dataset's preset network (docs/study-format.md).
     func testModelDefaultsToTheDatasetPreset() throws {
         let s = try StudyDefinition(data: Data(#"{"name": "t", "dataset": {"name": "mnist"}, "training": {"epochs": 1, "learningRate": 0.1}}"#.utf8), file: "t.json")
         let withPreset = try StudyDefinition(data: Data(#"{"name": "t", "dataset": {"name": "mnist"}, "model": {"preset": "nin-mnist"}, "training": {"epochs": 1, "learningRate": 0.1}}"#.utf8), file: "t.json")
