@@ -21,7 +21,7 @@ import Accelerate
 /// thread count, threading, ISA and library version.
 public enum ComputeBackend {
     /// How the row-blocked layers use the cores. Measured on the NIN networks (2 cores, batch 128,
-    /// README "Benchmark"): `workers` was faster; `nin-study bench --gemm-threading` compares.
+    /// docs/benchmark.md): `workers` was faster; `nin-study bench --gemm-threading` compares.
     public nonisolated(unsafe) static var gemmThreading: GEMMThreading = .workers
 
     /// Which k×k convolution layers run on oneDNN's convolution primitives (read when a layer is

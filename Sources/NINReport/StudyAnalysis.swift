@@ -25,7 +25,7 @@ public enum ReportError: Error, Equatable, CustomStringConvertible {
 }
 
 /// The parts of a trial's stored configuration (`trials.config_json`) the report reads: dataset,
-/// preprocessing, augmentation, subsets and the training budget. Keys as in README "Study format".
+/// preprocessing, augmentation, subsets and the training budget. Keys as in docs/study-format.md.
 struct TrialSetup: Decodable {
     struct Dataset: Decodable {
         var name: DatasetName

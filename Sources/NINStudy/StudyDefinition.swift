@@ -28,7 +28,7 @@ public struct Trial: Equatable, Sendable {
 
 /// A study: a base configuration, sweep axes expanded as a grid product, extra trials and seeds.
 ///
-/// File format: README "Study format" and `Studies/study.schema.json`. Construction validates the
+/// File format: docs/study-format.md and `Studies/study.schema.json`. Construction validates the
 /// whole file before any training starts and reports every problem at once, each naming its key
 /// path (`sweep["model.depth"][2]: expected an integer ≥ 0, found "two"`).
 public struct StudyDefinition: Sendable {

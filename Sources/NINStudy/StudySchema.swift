@@ -123,7 +123,7 @@ indirect enum FieldSpec {
     }
 }
 
-/// The study file's keys (see README "Study format").
+/// The study file's keys (see docs/study-format.md).
 enum StudySchema {
     /// The names of a typed value's cases, in declaration order (one owner: the enum).
     static func names<T: CaseIterable & RawRepresentable>(_ type: T.Type) -> [String] where T.RawValue == String {

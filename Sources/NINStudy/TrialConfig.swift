@@ -30,7 +30,7 @@ public struct TrialConfig: Codable, Equatable, Sendable {
     }
 }
 
-/// The dataset part of a trial (see README "Study format", `dataset`).
+/// The dataset part of a trial (see docs/study-format.md, `dataset`).
 public struct ResolvedDataset: Codable, Equatable, Sendable {
     /// `mnist`, `fashion-mnist` or `cifar10`.
     public var name: DatasetName

@@ -23,6 +23,17 @@ final class PreprocessingTests: XCTestCase {
                              labels: (0..<count).map { Int32($0 % 10) })
     }
 
+    /// Per-channel mean and population standard deviation of `[N, H, W, C]` images, in Double
+    /// and in two passes (the mean first, then the mean squared deviation from it): a reference
+    /// for the one-pass kernel that `fit` uses.
+    static func naiveChannelMeanStd(_ images: Tensor) -> (mean: [Double], std: [Double]) {
+        let c = images.shape[3], n = images.count / c
+        let values = (0..<c).map { k in stride(from: k, to: images.count, by: c).map { Double(images.data[$0]) } }
+        let mean = values.map { $0.reduce(0, +) / Double(n) }
+        let std = (0..<c).map { k in (values[k].map { ($0 - mean[k]) * ($0 - mean[k]) }.reduce(0, +) / Double(n)).squareRoot() }
+        return (mean, std)
+    }
+
     /// Naive GCN in Double (reference for the Float kernel).
     static func naiveGCN(_ row: ArraySlice<Float>, scale: Double) -> [Double] {
         let x = row.map(Double.init)
@@ -148,9 +159,15 @@ final class PreprocessingTests: XCTestCase {
 
         let fitted = try Preprocessing.meanStd.fit(on: train)
         XCTAssertEqual(fitted.channelMean.count, 3)
+        // Against a two-pass reference in Double, not the kernel that fit uses.
+        let (trainMean, trainStd) = Self.naiveChannelMeanStd(train.images)
+        for k in 0..<3 {
+            XCTAssertEqual(Double(fitted.channelMean[k]), trainMean[k], accuracy: 1e-4 * trainMean[k])
+            XCTAssertEqual(Double(fitted.channelStd[k]), trainStd[k], accuracy: 1e-4 * trainStd[k])
+        }
         var normalised = train
         try fitted.apply(to: &normalised)
-        let (mean, std) = PreprocessingKernels.channelMeanStd(normalised.images)
+        let (mean, std) = Self.naiveChannelMeanStd(normalised.images)
         for k in 0..<3 {
             XCTAssertEqual(mean[k], 0, accuracy: 1e-3)
             XCTAssertEqual(std[k], 1, accuracy: 1e-3)

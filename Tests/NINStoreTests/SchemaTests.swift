@@ -34,11 +34,34 @@ final class SchemaTests: XCTestCase {
     ]
     static let views: Set<String> = ["trial_summary", "study_summary"]
 
+    /// The migrations released so far, in order. Written here, not read from `Schema`: a database
+    /// in the field has applied these, so each must keep its name and place.
+    static let releasedMigrations = ["v1-tables", "v1-views", "v2-dataset-class-names", "v2-claim-owner",
+                                     "v3-trials-dropout-between-blocks"]
+
+    /// A released migration must also keep what it does: the schema (every table, view, index and
+    /// trigger as SQLite stores its SQL; GRDB's own `grdb_migrations` aside) after the released
+    /// migrations, as an FNV-1a 64 digest.
+    func testReleasedMigrationsStillBuildTheReleasedSchema() throws {
+        let queue = try DatabaseQueue()
+        let last = try XCTUnwrap(Self.releasedMigrations.last)
+        guard Schema.migrator.migrations.contains(last) else { return XCTFail("the released migration \(last) is gone") }
+        try Schema.migrator.migrate(queue, upTo: last)
+        let schema = try queue.read { db in
+            try String.fetchAll(db, sql: "SELECT type || ' ' || name || ' ' || coalesce(sql, '') FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND name != 'grdb_migrations' ORDER BY type, name")
+        }.joined(separator: "\n")
+        var digest: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in schema.utf8 { digest = (digest ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        XCTAssertEqual(String(digest, radix: 16), "fb9ed6485752dbc8", "a released migration changed what it does; add a new migration instead:\n\(schema)")
+    }
+
     func testMigrationsApplyOnEmptyInMemoryDatabase() throws {
         let store = try ResultsStore.inMemory()
         let applied = try store.dbWriter.read { db in try Schema.migrator.appliedIdentifiers(db) }
         XCTAssertEqual(applied.sorted(), Schema.migrationNames.sorted())
-        XCTAssertEqual(Schema.migrator.migrations, Schema.migrationNames, "migrations must only ever be appended")
+        XCTAssertEqual(Schema.migrator.migrations, Schema.migrationNames, "the migrator registers exactly the listed migrations")
+        XCTAssertEqual(Array(Schema.migrator.migrations.prefix(Self.releasedMigrations.count)), Self.releasedMigrations,
+                       "migrations must only ever be appended: a released one was renamed, removed or moved")
         XCTAssertTrue(Schema.migrationNames.allSatisfy { ["v1-", "v2-", "v3-"].contains(String($0.prefix(3))) })
 
         let objects = try store.dbWriter.read { db in

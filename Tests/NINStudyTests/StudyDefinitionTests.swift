@@ -163,16 +163,49 @@ final class StudyDefinitionTests: XCTestCase {
         XCTAssertEqual(a.config.canonicalJSON, b.config.canonicalJSON)
         XCTAssertFalse(a.config.canonicalJSON.contains(" "))
         XCTAssertEqual(a.id.count, 64)
-        // Keys are sorted at every level.
-        XCTAssertTrue(a.config.canonicalJSON.hasPrefix(#"{"dataset":{"batchSize"#) == false)
-        XCTAssertTrue(a.config.canonicalJSON.hasPrefix(#"{"dataset":{"channels":1,"classes":10,"gcnScale"#) == false)
+        // Keys are sorted at every level (every object of the text, not only the first).
+        let objects = try Self.objectKeys(a.config.canonicalJSON)
+        XCTAssertGreaterThanOrEqual(objects.count, 8, "dataset, model, its blocks, training and their parts")
+        for keys in objects { XCTAssertEqual(keys, keys.sorted(), a.config.canonicalJSON) }
         XCTAssertTrue(a.config.canonicalJSON.hasPrefix(#"{"dataset":{"channels":1,"classes":10,"height":28,"horizontalFlip":false,"name":"mnist""#), a.config.canonicalJSON)
         // Any change of configuration changes the id.
         let c = try study(#""seeds": [2]"#).trials[0]
         XCTAssertNotEqual(a.id, c.id)
         // Pinned: the id of this configuration must not drift between versions (changing it
         // orphans every stored result; bump TrialConfig.formatVersion deliberately instead).
-        XCTAssertEqual(a.config.canonicalJSON.count, a.config.canonicalJSON.utf8.count)
+        XCTAssertEqual(a.id, "ad3ba277986cd44e4a7c96c7f0405d0470292b35fcdebffb5f9ac97f647a3054")
+        XCTAssertEqual(a.config.canonicalJSON.count, a.config.canonicalJSON.utf8.count, "canonical JSON is ASCII")
+    }
+
+    /// The keys of every JSON object in `text`, in the order written (a small scanner: strings,
+    /// escapes, nesting; the text is known to be valid JSON).
+    static func objectKeys(_ text: String) throws -> [[String]] {
+        var finished: [[String]] = [], open: [[String]?] = []  // nil: an array
+        var chars = Array(text.unicodeScalars)[...]
+        var expectingKey = false
+        while let c = chars.popFirst() {
+            switch c {
+            case "{": open.append([]); expectingKey = true
+            case "[": open.append(nil); expectingKey = false
+            case "}": finished.append(try XCTUnwrap(open.popLast() ?? nil, "unbalanced } in \(text)")); expectingKey = false
+            case "]": _ = open.popLast(); expectingKey = false
+            case ",": expectingKey = open.last.map { $0 != nil } ?? false
+            case "\"":
+                var string = ""
+                while let d = chars.popFirst(), d != "\"" {
+                    if d == "\\", let e = chars.popFirst() { string.unicodeScalars.append(e) } else { string.unicodeScalars.append(d) }
+                }
+                if expectingKey { open[open.count - 1]!.append(string) }  // set only inside an object
+                expectingKey = false
+            default: break
+            }
+        }
+        return finished
+    }
+
+    func testTheKeyOrderScannerSeesNestedObjects() throws {
+        XCTAssertEqual(try Self.objectKeys(#"{"b":{"d":[{"f":1,"e":"x,\"y"}],"c":2},"a":[1,{"g":3}]}"#),
+                       [["f", "e"], ["d", "c"], ["g"], ["b", "a"]])
     }
 
     /// Every validation path, each asserting the key path its message names.
@@ -222,7 +255,7 @@ final class StudyDefinitionTests: XCTestCase {
         XCTAssertTrue(found.contains { $0.hasPrefix("name: expected letters, digits") }, "\(found)")
     }
 
-    /// Without `model`, a study trains the dataset's preset network (README, Study format).
+    /// Without `model`, a study trains the dataset's preset network (docs/study-format.md).
     func testModelDefaultsToTheDatasetPreset() throws {
         let s = try StudyDefinition(data: Data(#"{"name": "t", "dataset": {"name": "mnist"}, "training": {"epochs": 1, "learningRate": 0.1}}"#.utf8), file: "t.json")
         let withPreset = try StudyDefinition(data: Data(#"{"name": "t", "dataset": {"name": "mnist"}, "model": {"preset": "nin-mnist"}, "training": {"epochs": 1, "learningRate": 0.1}}"#.utf8), file: "t.json")

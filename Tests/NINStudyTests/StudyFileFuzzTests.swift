@@ -55,9 +55,7 @@ final class StudyFileFuzzTests: XCTestCase {
                     invalid += 1
                     XCTAssertFalse(problems.isEmpty)
                     for p in problems {
-                        // A key path (or "(top level)", or a trial's values), then ": ".
-                        let path = p.components(separatedBy: ": ").first ?? ""
-                        XCTAssertTrue(!path.isEmpty && !path.hasPrefix(" ") && path != p, "no key path in \(p)")
+                        XCTAssertTrue(Self.startsWithAKeyPath(p), "no key path of the study file in \(p)")
                     }
                 case .unreadable: XCTFail("unreadable for data in memory: \(e)")
                 }
@@ -72,6 +70,48 @@ final class StudyFileFuzzTests: XCTestCase {
         XCTAssertGreaterThan(invalid, 0)
         XCTAssertGreaterThan(malformed, 0)
         print("fuzz (seed \(Self.seed)): \(inputs) mutated study files: \(studies) studies, \(invalid) invalid, \(malformed) not JSON")
+    }
+
+    /// The keys a study file's top level has (`StudySchema.study`, plus `sweep` and `extraTrials`).
+    static let topLevelKeys: Set<String> = ["name", "description", "dataset", "model", "training", "seeds", "sweep", "extraTrials"]
+
+    /// `(top level)`, a trial's values (`trial {model.head=gap, seed=1} (and 2 more trials)`), or a
+    /// key path in the study's grammar (`training.momentum`, `model.blocks[0].pool.kind`,
+    /// `sweep["model.depth"][2]`, `extraTrials[0]["model.head"]`, `sweep["a b"]`), then `: `.
+    static let located = try! NSRegularExpression(pattern: #"""
+        ^(?:\(top level\)|trial \{.*?\}(?: \(and \d+ more trials?\))?|(?<root>[A-Za-z_$][A-Za-z0-9_$]*|\["(?:[^"\\]|\\.)*"\])(?:\.[A-Za-z_$][A-Za-z0-9_$]*|\[\d+\]|\["(?:[^"\\]|\\.)*"\])*): (?<rest>.)
+        """#, options: [.dotMatchesLineSeparators])
+
+    /// Whether a problem opens with where it is: a key path whose first key is one of the study's
+    /// top-level keys (any other key only in an "unknown key" problem), `(top level)`, or a trial's
+    /// values followed by the key path of the trial's own problem.
+    static func startsWithAKeyPath(_ problem: String) -> Bool {
+        let whole = NSRange(problem.startIndex..., in: problem)
+        guard let match = located.firstMatch(in: problem, range: whole),
+              let restStart = Range(match.range(withName: "rest"), in: problem)?.lowerBound else { return false }
+        let rest = String(problem[restStart...])
+        if problem.hasPrefix("trial {") { return startsWithAKeyPath(rest) }
+        guard let rootRange = Range(match.range(withName: "root"), in: problem) else { return true }  // (top level)
+        return topLevelKeys.contains(String(problem[rootRange])) || rest.hasPrefix("unknown key")
+    }
+
+    /// The key-path check itself: it accepts the forms the validator writes and refuses others.
+    func testTheKeyPathCheckRefusesMessagesWithoutAKeyPath() {
+        for good in [#"training.momentum: expected a number ≥ 0 and < 1, found 1.5"#,
+                     #"sweep["model.depth"][2]: expected an integer in 0…16, found "two""#,
+                     #"model.blocks[0].pool.kind: expected one of "max", "avg", found "min""#,
+                     #"extraTrials[1]["model.head"]: unknown key path"#,
+                     #"(top level): expected an object, found an array"#,
+                     #"foo: unknown key (known keys here: dataset, model)"#,
+                     #"[""]: unknown key (known keys here: dataset, model)"#,
+                     #"trial {model.head="fc", seed=1} (and 2 more trials): model.fcHidden: applies to "fc" heads"#] {
+            XCTAssertTrue(Self.startsWithAKeyPath(good), good)
+        }
+        for bad in ["expected a number ≥ 0 and < 1, found 1.5", "value: expected a number", "1.5: expected a number",
+                    "\"two\": expected an integer", "foo: expected an object", "training momentum: expected a number",
+                    "trial {seed=1}: expected a number", "training.: expected", ": expected a number"] {
+            XCTAssertFalse(Self.startsWithAKeyPath(bad), bad)
+        }
     }
 
     static let keys = ["sweep", "extraTrials", "seeds", "seed", "model", "blocks", "widths", "depth", "widthMultiplier", "head", "preset",
