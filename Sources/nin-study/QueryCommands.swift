@@ -90,11 +90,13 @@ extension NINStudyCommand {
             line("studies: \(try store.studies(containingTrial: t.id).joined(separator: ", "))")
             line("status: \(t.status.rawValue)" + (t.failureReason.map { " — \($0)" } ?? ""))
             line("swept: \(t.sweptJSON)")
+            line("precision: \(t.precision) GEMM inputs (accumulation, weights and update in fp32)")
             line("parameters: \(t.parameterCount.map(String.init) ?? "-"), multiply-adds per image: \(t.multiplyAdds.map(String.init) ?? "-")")
             if let s = t.startedAt { line("started: \(Timestamp.string(from: s))" + (t.finishedAt.map { ", finished: \(Timestamp.string(from: $0))" } ?? "")) }
             if let w = t.wallSeconds { line(String(format: "wall time: %.1f s", w)) }
             if let id = t.environmentId, let e = try store.environment(id: id) {
-                line("environment: \(e.host), \(e.cpuModel), \(e.cores) cores, \(e.threads) threads, \(e.os), \(e.swiftVersion), \(e.blas), nin-study \(e.ninStudyVersion) \(e.gitCommit ?? "")")
+                line("environment: \(e.host), \(e.cpuModel), \(e.cores) cores, \(e.threads) threads, \(e.os), \(e.swiftVersion), \(e.blas), nin-study \(e.ninStudyVersion) \(e.gitCommit ?? "")"
+                     + (e.gemm.map { "; GEMM kernels: \($0)" } ?? ""))
             }
             if let ident = t.datasetIdentity {
                 line("dataset \(t.dataset) identity \(ident):")
