@@ -1,0 +1,152 @@
+import Foundation
+import XCTest
+import NINData
+import NINEngine
+@testable import NINExport
+import NINStore
+import NINStudy
+@testable import nin_study
+
+/// `nin-study export` checked by runtimes nobody here wrote: a tiny trial of each network kind
+/// is trained on real data, exported in both formats, and `scripts/export/check.py` (in the
+/// virtual environment of `scripts/export/python-env`) runs `onnx.checker`, ONNX Runtime, the
+/// `safetensors` package and a float64 numpy forward pass of the safetensors network with
+/// PyTorch's semantics (PyTorch itself where installed) on the first 200 test images, against the
+/// engine's logits: within 1e-4 relative (per image, of its largest logit), the same classes.
+final class ExportRuntimeTests: XCTestCase {
+    static let tolerance = 1e-4
+    static let imageCount = 200
+
+    var root: URL!
+
+    override func setUpWithError() throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("nin-export-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: root)
+    }
+
+    /// mlpconv blocks with max pooling, a GAP head; MNIST 28 → 14 → 7 rounds up (⌈12.5⌉ + 1).
+    func testGAPHead() throws {
+        try check(dataset: "mnist", preprocessing: "scale", model: #"""
+            {"preset": "custom", "head": "gap", "blocks": [
+              {"channels": 8, "kernel": 5, "pad": 2, "widths": [8, 6], "pool": {"kind": "max", "size": 3, "stride": 2}},
+              {"channels": 8, "kernel": 3, "pad": 1, "widths": [8, 10]}]}
+            """#)
+    }
+
+    /// An FC head with hidden layers and dropout (absent from the graph) after a 7×7×10 map, so
+    /// the first Linear's NHWC → NCHW feature order matters; per-channel mean/std.
+    func testFCHeadWithHiddenLayers() throws {
+        try check(dataset: "mnist", preprocessing: "meanstd", model: #"""
+            {"preset": "custom", "head": "fc-dropout", "fcHidden": [24, 16], "fcDropout": 0.5, "dropout": 0.25, "blocks": [
+              {"channels": 8, "kernel": 5, "pad": 2, "widths": [8], "pool": {"kind": "max", "size": 3, "stride": 2}},
+              {"channels": 8, "kernel": 3, "pad": 1, "widths": [10], "pool": {"kind": "max", "size": 3, "stride": 2}}]}
+            """#)
+    }
+
+    /// A depth-0 network (no 1×1 layers: a conventional CNN) with padded average pooling and raw
+    /// 0–255 pixels (`none`).
+    func testDepthZero() throws {
+        try check(dataset: "mnist", preprocessing: "none", learningRate: 0.0002, model: #"""
+            {"preset": "custom", "depth": 0, "blocks": [
+              {"channels": 8, "kernel": 5, "pad": 2, "widths": [4], "pool": {"kind": "avg", "size": 3, "stride": 2, "pad": 1}},
+              {"channels": 10, "kernel": 3, "pad": 1, "widths": [10]}]}
+            """#)
+    }
+
+    /// GCN + ZCA computed in the graph (the fitted 784×784 matrix an initializer).
+    func testGCNZCA() throws {
+        try check(dataset: "mnist", preprocessing: "gcn-zca", model: #"""
+            {"preset": "custom", "blocks": [
+              {"channels": 8, "kernel": 5, "pad": 2, "widths": [8], "pool": {"kind": "max", "size": 3, "stride": 2}},
+              {"channels": 8, "kernel": 3, "pad": 1, "widths": [10]}]}
+            """#)
+    }
+
+    /// Odd map sizes where ceil pooling matters: 28 → 23 (6×6 convolution), average 3/2 pad 1 →
+    /// 12 (the last window half padding), 3×3 → 10, max 3/2 → 5 (floor: 4), an FC head on 5×5.
+    func testOddSizesWithCeilPooling() throws {
+        try check(dataset: "mnist", preprocessing: "scale", model: #"""
+            {"preset": "custom", "head": "fc", "blocks": [
+              {"channels": 8, "kernel": 6, "widths": [8], "pool": {"kind": "avg", "size": 3, "stride": 2, "pad": 1}},
+              {"channels": 8, "kernel": 3, "widths": [10], "pool": {"kind": "max", "size": 3, "stride": 2}}]}
+            """#)
+    }
+
+    /// Three colour channels (NCHW vs NHWC, per-channel mean/std), a stride-2 convolution.
+    func testCIFAR10ColourChannels() throws {
+        try check(dataset: "cifar10", preprocessing: "meanstd", model: #"""
+            {"preset": "custom", "blocks": [
+              {"channels": 8, "kernel": 5, "stride": 2, "pad": 2, "widths": [8], "pool": {"kind": "max", "size": 3, "stride": 2}},
+              {"channels": 8, "kernel": 3, "pad": 1, "widths": [8, 10]}]}
+            """#)
+    }
+
+    // MARK: - The check
+
+    /// Trains the one-trial study, exports it in both formats through the command line and runs
+    /// the check script on the engine's logits of the first `imageCount` test images.
+    func check(dataset: String, preprocessing: String, learningRate: Double = 0.05, model: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let shared = try ExportFixture.sharedData()
+        let python = try ExportFixture.python()
+        let study = root.appendingPathComponent("study.json")
+        try Data(#"""
+            {"name": "export-check", "dataset": {"name": "\#(dataset)", "preprocessing": "\#(preprocessing)", "subset": {"train": 1500, "test": 200}},
+             "model": \#(model),
+             "training": {"epochs": 1, "batchSize": 25, "learningRate": \#(learningRate), "failAtChanceAfterEpoch": 0}, "seeds": [1]}
+            """#.utf8).write(to: study)
+        let db = root.appendingPathComponent("results.sqlite").path
+        var run = try NINStudyCommand.parseAsRoot(["run", study.path, "--db", db, "--data-dir", shared, "--threads", "2", "--no-fetch"])
+        try run.run()
+        let store = try ResultsStore.openExisting(path: db)
+        let record = try XCTUnwrap(try store.trialSummaries(study: "export-check").first.flatMap { try store.trial(id: $0.trialId) })
+        XCTAssertEqual(record.status, .finished, file: file, line: line)
+        var outputs: [ExportFormat: String] = [:]
+        for format in ExportFormat.allCases {
+            let out = root.appendingPathComponent("trial.\(format.fileExtension)").path
+            var export = try NINStudyCommand.parseAsRoot(["export", String(record.id.prefix(8)), "--format", format.rawValue,
+                                                         "--db", db, "--data-dir", shared, "--out", out])
+            try export.run()
+            outputs[format] = out
+        }
+
+        // The engine's logits, as `maps` and the runner compute them.
+        let recorded = try RecordedTrial.load(record: record, store: store, databasePath: db)
+        let (fitted, _) = try recorded.fittedPreprocessing(store: store, dataDir: shared)
+        let test = try DataLocator(environment: [:], systemDirectory: nil).load(recorded.config.dataset.name, dataDir: shared).test
+        let (h, w, c) = (test.images.shape[1], test.images.shape[2], test.images.shape[3])
+        let n = Self.imageCount
+        let pixels = Array(test.images.data[0..<(n * h * w * c)])
+        var input = Tensor(shape: [n, h, w, c], data: pixels)
+        try fitted.apply(to: &input)
+        var generator = SeededGenerator(seed: 0)
+        var optimizer = SGD()
+        let network = try Network(description: recorded.modelDescription, initializer: .he, maxBatch: n, threads: 2, generator: &generator)
+        try network.restore(from: recorded.saved.checkpoint, optimizer: &optimizer, generator: &generator)
+        let logits = try input.data.withUnsafeBufferPointer { try network.logits(input: $0, batch: n) }
+
+        // The ONNX model's input: NCHW, pixels / 255.
+        var nchw = [Float](repeating: 0, count: pixels.count)
+        for i in 0..<n { for y in 0..<h { for x in 0..<w { for ch in 0..<c {
+            nchw[((i * c + ch) * h + y) * w + x] = pixels[((i * h + y) * w + x) * c + ch] / 255
+        } } } }
+        let images = root.appendingPathComponent("images.f32"), logitsFile = root.appendingPathComponent("logits.f32")
+        try ExportFixture.writeFloats(nchw, to: images)
+        try ExportFixture.writeFloats(logits.data, to: logitsFile)
+        let r = ExportFixture.run(python, [ExportFixture.packageRoot.appendingPathComponent("scripts/export/check.py").path,
+                                           "--onnx", outputs[.onnx]!, "--safetensors", outputs[.safetensors]!,
+                                           "--images", images.path, "--shape", "\(n),\(c),\(h),\(w)", "--logits", logitsFile.path,
+                                           "--tolerance", "\(Self.tolerance)"])
+        XCTAssertEqual(r.status, 0, "check.py: \(r.stderr)", file: file, line: line)
+        print("export check (\(dataset), \(preprocessing)): \(r.stdout)")
+        let summary = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], file: file, line: line)
+        XCTAssertLessThanOrEqual(try XCTUnwrap(summary["ort_relative_error"] as? Double), Self.tolerance, file: file, line: line)
+        XCTAssertLessThanOrEqual(try XCTUnwrap(summary["numpy_relative_error"] as? Double), Self.tolerance, file: file, line: line)
+        XCTAssertEqual(summary["images"] as? Int, n, file: file, line: line)
+        // A trained network, not a constant one: the images get several classes.
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(summary["classes_predicted"] as? Int), 3, file: file, line: line)
+    }
+}
