@@ -85,6 +85,53 @@ final class ExportRuntimeTests: XCTestCase {
             """#)
     }
 
+    /// docs/export.md's Python snippets, as written, on an exported MNIST trial named
+    /// `trial.onnx` / `trial.safetensors` in the folder they run in. The PyTorch one needs torch
+    /// (`NIN_EXPORT_TORCH=1`): without it, it is skipped saying so and the others still run.
+    func testDocumentedSnippetsRunAsWritten() throws {
+        let snippets = try Self.pythonBlocks(of: ExportFixture.packageRoot.appendingPathComponent("docs/export.md"))
+        XCTAssertEqual(snippets.count, 3, "docs/export.md shows the ONNX Runtime, PyTorch and numpy snippets")
+        try check(dataset: "mnist", preprocessing: "scale", model: #"""
+            {"preset": "custom", "head": "fc", "blocks": [
+              {"channels": 8, "kernel": 5, "pad": 2, "widths": [10], "pool": {"kind": "max", "size": 3, "stride": 2}}]}
+            """#)
+        let python = try ExportFixture.python()
+        let hasTorch = ExportFixture.run(python, ["-c", "import torch"]).status == 0
+        var ran = 0
+        for (index, snippet) in snippets.enumerated() {
+            if snippet.contains("import torch"), !hasTorch {
+                print("SKIPPED docs/export.md snippet \(index + 1): torch is not installed (NIN_EXPORT_TORCH=1 installs it)")
+                continue
+            }
+            let file = root.appendingPathComponent("snippet\(index + 1).py")
+            try Data(snippet.utf8).write(to: file)
+            let r = ExportFixture.run(python, [file.path], in: root)
+            XCTAssertEqual(r.status, 0, "docs/export.md snippet \(index + 1):\n\(snippet)\n\(r.stderr)")
+            XCTAssertFalse(r.stdout.isEmpty, "snippet \(index + 1) prints its result")
+            ran += 1
+        }
+        // The ONNX Runtime snippet names four digit classes.
+        let first = ExportFixture.run(python, [root.appendingPathComponent("snippet1.py").path], in: root).stdout
+        XCTAssertEqual(first.filter { $0 == "'" }.count, 8, first)
+        XCTAssertGreaterThanOrEqual(ran, 2)
+    }
+
+    /// The bodies of the ```python fenced blocks of a Markdown file.
+    static func pythonBlocks(of url: URL) throws -> [String] {
+        var blocks: [String] = [], current: [String]?
+        for line in try String(contentsOf: url, encoding: .utf8).components(separatedBy: "\n") {
+            if current == nil, line.trimmingCharacters(in: .whitespaces) == "```python" {
+                current = []
+            } else if let body = current, line.trimmingCharacters(in: .whitespaces) == "```" {
+                blocks.append(body.joined(separator: "\n") + "\n")
+                current = nil
+            } else {
+                current?.append(line)
+            }
+        }
+        return blocks
+    }
+
     // MARK: - The check
 
     /// Trains the one-trial study, exports it in both formats through the command line and runs
