@@ -4,7 +4,8 @@ import NINEngine
 
 /// `nin-study maps`: renders a stored trial's confidence maps from its checkpoint.
 public enum TrialMaps {
-    /// Renders the sheets and records them as artifacts.
+    /// Renders the sheets and records them as artifacts (not in a read-only store: the `maps`
+    /// command leaves the database as it was).
     /// - Returns: the paths written.
     /// - Throws: `MapsError` (no checkpoint, a checkpoint whose SHA-256 differs from the recorded one, unreadable configuration, an image index out of range,
     ///   dataset files whose SHA-256 differ from those the trial recorded), `DatasetError`,
@@ -34,7 +35,7 @@ public enum TrialMaps {
         var paths: [String] = []
         for (kind, path) in try MapRenderer.renderTrial(network: network, trial: trial, images: images, study: study,
                                                        folder: output ?? options.maps, topPercent: topPercent) {
-            try recorder.recordArtifact(kind, path: path)
+            if !store.isReadOnly { try recorder.recordArtifact(kind, path: path) }
             paths.append(path)
         }
         return paths
