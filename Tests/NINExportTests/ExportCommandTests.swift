@@ -4,7 +4,8 @@ import NINStore
 @testable import nin_study
 
 /// `nin-study export` through the binary: bad input gets one clear message (exit 2; an unknown
-/// format is an option error, 64) and leaves no file behind; the default output name.
+/// format is an option error, 64) and leaves no file behind; the default output name; the
+/// database is opened read-only.
 final class ExportCommandTests: XCTestCase {
     var root: URL!
 
@@ -51,6 +52,8 @@ final class ExportCommandTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("x.onnx: a folder or other non-regular file is in the way"), r.stderr)
 
         // The default: the trial id's first 10 digits, in the current folder; written again, replaced.
+        // The database is only read (its bytes stay as they were).
+        let before = try Data(contentsOf: URL(fileURLWithPath: db))
         for format in ["onnx", "safetensors", "onnx"] {
             r = export([], format: format)
             XCTAssertEqual(r.status, 0, r.stderr)
@@ -59,6 +62,7 @@ final class ExportCommandTests: XCTestCase {
         XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: out.path)),
                        ["x.onnx", "\(id.prefix(10)).onnx", "\(id.prefix(10)).safetensors"], "no temporary file is left")
         let onnx = try Data(contentsOf: out.appendingPathComponent("\(id.prefix(10)).onnx"))
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: db)), before, "export opens the database read-only")
 
         // A trial that did not finish: which state it is in, and how to get a trained one.
         try store.dbWriter.write { try $0.execute(sql: "UPDATE trials SET status = 'interrupted' WHERE id = ?", arguments: [id]) }
