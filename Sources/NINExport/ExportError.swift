@@ -12,6 +12,8 @@ public enum ExportError: Error, Equatable, CustomStringConvertible {
     case io(path: String, reason: String)
     /// The fitted preprocessing does not fit the network's input.
     case preprocessingShape(expected: [Int], found: [Int])
+    /// No ONNX pooling rounding gives the engine's pooled map size.
+    case poolingRule(input: [Int], output: [Int], size: Int, stride: Int, pad: Int)
     /// The trial is recorded as finished but its checkpoint file is gone.
     case noCheckpoint(trial: String, path: String)
     /// A safetensors file that does not decode (what is wrong).
@@ -35,6 +37,8 @@ public enum ExportError: Error, Equatable, CustomStringConvertible {
             return "trial \(t.prefix(10)) is finished but has no checkpoint at \(p), so there are no trained weights to export. "
                 + "To get one, run its study again into your own database (`nin-study run STUDY --db YOUR.sqlite`), "
                 + "which trains the trial and keeps its final checkpoint, then export from that database"
+        case let .poolingRule(i, o, k, s, p):
+            return "pooling \(k)×\(k) stride \(s) pad \(p) maps \(i) to \(o) in the engine, which neither ONNX ceil_mode gives"
         case let .badSafetensors(reason): return "not a safetensors file of float32 tensors: \(reason)"
         }
     }

@@ -11,7 +11,8 @@ import SwiftProtobuf
 /// The graph: preprocessing (below), then per layer `Conv` (+ `Relu`), `MaxPool` / `AveragePool`
 /// with `ceil_mode = 1` (the engine's rounding: ⌈(in + 2·pad − size)/stride⌉ + 1, the last window
 /// dropped when it would start beyond `in + pad`, as ONNX Runtime and PyTorch also do), then
-/// `GlobalAveragePool` + `Flatten` for a GAP head, or `Flatten` + `Gemm` (+ `Relu`) for an FC head.
+/// (`ceil_mode = 0` where opset 13's rounding up would keep a window the engine drops, see
+/// `ceilMode`), `GlobalAveragePool` + `Flatten` for a GAP head, or `Flatten` + `Gemm` (+ `Relu`) for an FC head.
 /// Dropout is the identity in inference and is left out.
 ///
 /// Preprocessing, on pixels ×255 (the engine's 0–255 scale): `none` → ×255; `scale` → nothing;
@@ -49,7 +50,7 @@ public struct ONNXExporter {
         return try exporter.model(metadata: metadata, producerVersion: producerVersion).serializedData()
     }
 
-    mutating func model(metadata: [String: String], producerVersion: String) -> Onnx_ModelProto {
+    mutating func model(metadata: [String: String], producerVersion: String) throws -> Onnx_ModelProto {
         let input = description.input
         var x = preprocess("images")
         var tensorIndex = 0
@@ -65,8 +66,10 @@ public struct ONNXExporter {
             case .relu:
                 node("Relu", [x], out)
             case let .pool(kind, k, s, p):
+                let input = i == 0 ? FeatureShape(height: description.input.height, width: description.input.width,
+                                                  channels: description.input.channels) : sequential.shapes[i - 1]
                 var attributes: [String: [Int]] = ["kernel_shape": [k, k], "strides": [s, s], "pads": [p, p, p, p]]
-                attributes["ceil_mode"] = [1]
+                attributes["ceil_mode"] = [try Self.ceilMode(input: input, output: sequential.shapes[i], size: k, stride: s, pad: p)]
                 if kind == .avg { attributes["count_include_pad"] = [p > 0 ? 1 : 0] }
                 node(kind == .max ? "MaxPool" : "AveragePool", [x], out, ints: attributes, scalars: ["ceil_mode", "count_include_pad"])
             case .dropout:
@@ -112,6 +115,26 @@ public struct ONNXExporter {
             return entry
         }
         return model
+    }
+
+    /// The `ceil_mode` that gives the engine's pooled size. Opset 13's `ceil_mode = 1` rounds up
+    /// but, unlike the engine (and PyTorch, and opset 19), keeps a last window that would start
+    /// in the right padding or beyond (8 wide, size 3, stride 4: 3 windows, the engine 2). The
+    /// engine drops it only where the size in+2·pad−size is not a multiple of the stride (else the
+    /// window would start at in + pad ≥ in + size), and there rounding down gives the engine's
+    /// size with the same windows, so `ceil_mode = 0` is exported.
+    /// - Throws: `ExportError.poolingRule` when neither rounding gives the engine's size on both
+    ///   axes (not expected: `poolingOutputSize` is one of the two on each).
+    static func ceilMode(input: FeatureShape, output: FeatureShape, size: Int, stride: Int, pad: Int) throws -> Int {
+        func onnx(_ n: Int, ceil: Bool) -> Int {
+            let span = n + 2 * pad - size
+            return (ceil ? (span + stride - 1) / stride : span / stride) + 1
+        }
+        for mode in [1, 0] where onnx(input.height, ceil: mode == 1) == output.height && onnx(input.width, ceil: mode == 1) == output.width {
+            return mode
+        }
+        throw ExportError.poolingRule(input: [input.height, input.width], output: [output.height, output.width],
+                                      size: size, stride: stride, pad: pad)
     }
 
     // MARK: - Preprocessing

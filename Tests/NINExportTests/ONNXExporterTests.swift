@@ -70,6 +70,35 @@ final class ONNXExporterTests: XCTestCase {
         XCTAssertEqual(attribute(g.node[5], "pads")?.ints, [0, 0, 0, 0])
     }
 
+    /// Opset 13's ceil_mode keeps a last window that starts in the right padding; where the
+    /// engine drops it, rounding down gives the engine's size and is exported.
+    func testCeilModeFollowsTheEnginesWindowRule() throws {
+        func mode(_ n: Int, _ k: Int, _ s: Int, _ p: Int) throws -> Int {
+            let out = poolingOutputSize(n, size: k, stride: s, pad: p)
+            return try ONNXExporter.ceilMode(input: FeatureShape(height: n, width: n, channels: 1),
+                                             output: FeatureShape(height: out, width: out, channels: 1), size: k, stride: s, pad: p)
+        }
+        XCTAssertEqual(try mode(28, 3, 2, 0), 1, "28 → 14: rounded up (floor: 13)")
+        XCTAssertEqual(try mode(14, 3, 2, 0), 1, "14 → 7 (floor: 6)")
+        XCTAssertEqual(try mode(28, 3, 2, 1), 1, "28 → 15 with a last window half padding")
+        XCTAssertEqual(poolingOutputSize(8, size: 3, stride: 4, pad: 0), 2)
+        XCTAssertEqual(try mode(8, 3, 4, 0), 0, "8 → 2: opset 13 would add a third window at 8, beyond the map")
+        XCTAssertEqual(try mode(15, 2, 4, 0), 0, "15 → 4, not 5")
+        XCTAssertThrowsError(try ONNXExporter.ceilMode(input: FeatureShape(height: 8, width: 8, channels: 1),
+                                                       output: FeatureShape(height: 5, width: 5, channels: 1), size: 3, stride: 4, pad: 0)) {
+            XCTAssertEqual($0 as? ExportError, .poolingRule(input: [8, 8], output: [5, 5], size: 3, stride: 4, pad: 0))
+        }
+        // In the graph: a 9×9 input, max 3/4 → 2×2.
+        let d = ModelDescription(name: "s", input: InputShape(height: 9, width: 9, channels: 1), classes: 2,
+                                 blocks: [MlpconvBlock(channels: 2, kernel: 2, pool: .init(kind: .max, size: 3, stride: 4))], head: .gap())
+        let count = try d.layerShapes().reduce(0) { $0 + $1.parameters }
+        let exporter = try ONNXExporter(description: d, parameters: [Float](repeating: 0.5, count: count),
+                                        preprocessing: FittedPreprocessing(preprocessing: .scale, imageShape: [9, 9, 1]))
+        let pool = try XCTUnwrap(try Onnx_ModelProto(serializedBytes: try exporter.serialized(metadata: [:], producerVersion: "v")).graph.node
+            .first { $0.opType == "MaxPool" })
+        XCTAssertEqual(attribute(pool, "ceil_mode")?.i, 0)
+    }
+
     /// The initializers are the PyTorch-layout tensors, bit for bit, little-endian raw data.
     func testInitializersAreTheTorchTensors() throws {
         let g = try model(FittedPreprocessing(preprocessing: .scale, imageShape: [9, 9, 2])).graph

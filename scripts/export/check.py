@@ -145,6 +145,8 @@ def main():
     session = ort.InferenceSession(a.onnx, providers=["CPUExecutionProvider"])
     (found,) = session.run(["logits"], {"images": images})
     summary["classes_predicted"] = len(set(ours.argmax(axis=1).tolist()))
+    # How much the logits vary between images (a network whose output is constant proves little).
+    summary["logit_spread"] = float(ours.std(axis=0).max() / max(np.abs(ours).max(), 1e-12))
     summary["ort_relative_error"] = error = relative_error(found.astype(np.float64), ours)
     if error > a.tolerance:
         fail(f"ONNX Runtime's logits differ from nin-study's: relative error {error:.3g} > {a.tolerance}")
