@@ -12,6 +12,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
+        // The ONNX protobuf encoding of `nin-study export` (runtime library only).
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // System-library shims (Debian: libdnnl-dev, libopenblas-dev, libpng-dev, zlib1g-dev).
@@ -55,9 +57,15 @@ let package = Package(
         // Markdown or text, with figures.
         .target(name: "NINReport",
                 dependencies: ["NINStore", "NINRender", "NINEngine", "NINData"]),
+        // `nin-study export`: a trained network as ONNX (preprocessing in the graph; Swift
+        // generated from ONNX's onnx.proto by scripts/generate-onnx-proto) or safetensors under
+        // the PyTorch module's names.
+        .target(name: "NINExport",
+                dependencies: ["NINStudy", "NINStore", "NINEngine", "NINData", "NINBuildInfo",
+                               .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // The command-line tool.
         .executableTarget(name: "nin-study",
-                          dependencies: ["NINStudy", "NINEngine", "NINData", "NINStore", "NINRender", "NINReport",
+                          dependencies: ["NINStudy", "NINEngine", "NINData", "NINStore", "NINRender", "NINReport", "NINExport",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "NINEngineTests", dependencies: ["NINEngine"]),
@@ -65,6 +73,8 @@ let package = Package(
         .testTarget(name: "NINStoreTests", dependencies: ["NINStore"]),
         .testTarget(name: "NINRenderTests", dependencies: ["NINRender", "CPNG"]),
         .testTarget(name: "NINStudyTests", dependencies: ["NINStudy", "nin-study"]),
+        .testTarget(name: "NINExportTests", dependencies: ["NINExport", "NINStudy", "NINStore", "NINEngine", "NINData", "nin-study",
+                                                           .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .testTarget(name: "NINReportTests", dependencies: ["NINReport", "NINStore", "NINRender", "nin-study"]),
     ],
     swiftLanguageModes: [.v5]
