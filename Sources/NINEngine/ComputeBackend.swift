@@ -25,45 +25,44 @@ public enum ComputeBackend {
     public nonisolated(unsafe) static var gemmThreading: GEMMThreading = .workers
 
     /// Which k×k convolution layers run on oneDNN's convolution primitives (read when a layer is
-    /// created). `measured` applies `convolutionAlgorithm`'s rule; the others force one path
-    /// (tests, and `nin-study bench --convolution` for measuring the rule).
+    /// created). `measured` applies the measured rule (`convolutionAlgorithm`); the others force
+    /// one path (tests, and `nin-study bench --convolution` for measuring the rule).
     public nonisolated(unsafe) static var convolutionSelection: ConvolutionSelection = .measured
 
-    /// The algorithm for a k×k convolution of `input` (per example, NHWC) with `kernel`, `stride`,
-    /// `pad`, under `convolutionSelection`.
+    /// The algorithm of every k×k convolution under `convolutionSelection`.
     ///
-    /// The measured rule is im2col + GEMM for every layer: `nin-study bench --layers` with
-    /// `--convolution primitive` against `--convolution im2col-gemm` (2 threads, batch 128, AMD
-    /// EPYC with AVX-512, two rounds) measured oneDNN's primitives slower on every k×k layer of
-    /// both NIN networks, including the padded 5×5 and 3×3 layers on 7×7 and 8×8 maps that a
-    /// direct convolution might have won (block 3: forward 1.5–2.5×, backward 1.5–2.5× slower).
-    /// The parameters stay so that a rule measured on another machine can use them.
-    public static func convolutionAlgorithm(input: FeatureShape, kernel: Int, stride: Int, pad: Int) -> ConvolutionAlgorithm {
+    /// The measured rule is im2col + GEMM for every layer, so it depends on no shape: `nin-study
+    /// bench --layers` with `--convolution primitive` against `--convolution im2col-gemm` (2
+    /// threads, batch 128, AMD EPYC with AVX-512, two rounds) measured oneDNN's primitives slower
+    /// on every k×k layer of both NIN networks, including the padded 5×5 and 3×3 layers on 7×7
+    /// and 8×8 maps that a direct convolution might have won (block 3: forward 1.5–2.5×, backward
+    /// 1.5–2.5× slower). A rule that a machine's measurements make shape-dependent takes the
+    /// layer's shape here.
+    public static var convolutionAlgorithm: ConvolutionAlgorithm {
         switch convolutionSelection {
-        case .im2colGEMM: return .im2colGEMM
+        case .im2colGEMM, .measured: return .im2colGEMM
         case .primitive: return .primitive
-        case .measured: return .im2colGEMM
         }
     }
 
-    /// Which kernel serves fp32 GEMMs (read at every `GEMM.multiply`). `measured` applies
-    /// `gemmKernel`'s rule; the others force one kernel (tests, and `nin-study bench --gemm` for
-    /// measuring the rule).
+    /// Which kernel serves fp32 GEMMs (read at every `GEMM.multiply`). `measured` applies the
+    /// measured rule (`gemmKernel`); the others force one kernel (tests, and `nin-study bench
+    /// --gemm` for measuring the rule).
     public nonisolated(unsafe) static var gemmSelection: GEMMSelection = .measured
 
-    /// The kernel of an fp32 GEMM of this shape under `gemmSelection`.
+    /// The kernel of every fp32 GEMM under `gemmSelection`.
     ///
-    /// The measured rule is `dnnl_sgemm` for every shape: on this sitting's Intel Xeon (family 6
-    /// model 207, AVX-512 with avx512_bf16, 2 cores, loaded by other builds) oneDNN 2.6.3's matmul
-    /// f32 did not beat sgemm consistently on the engine's row blocks (`bench --layers --gemm
-    /// matmul` against `--gemm sgemm`), and sgemm keeps every recorded trial's numbers. The
-    /// parameters stay so that a rule measured on a quiet machine can use them.
-    @inline(__always)
-    public static func gemmKernel(m: Int, n: Int, k: Int, transA: Bool, transB: Bool) -> GEMMKernel {
+    /// The measured rule is `dnnl_sgemm` for every shape, so it depends on no shape: `nin-study
+    /// bench --layers` timed each layer's GEMMs at the engine's row-block shapes with
+    /// `dnnl_sgemm` and oneDNN 2.6.3's matmul f32 (`brg:avx512_core`) interleaved, and matmul won
+    /// on no layer consistently (docs/benchmark.md, "GEMM kernels per layer and precision": Intel
+    /// Xeon family 6 model 207, 2 cores, measured under load). sgemm also keeps every recorded
+    /// trial's numbers. A rule that a quiet machine's measurements make shape-dependent takes the
+    /// GEMM's shape here.
+    public static var gemmKernel: GEMMKernel {
         switch gemmSelection {
-        case .sgemm: return .sgemm
+        case .sgemm, .measured: return .sgemm
         case .matmul: return .matmul
-        case .measured: return .sgemm
         }
     }
 
@@ -97,7 +96,7 @@ public enum ComputeBackend {
     /// The GEMM kernels of each precision, for the environment record: e.g. "fp32 sgemm (measured
     /// rule); bf16 matmul brg:avx512_core_bf16", or "…; bf16 unsupported: …" naming the ISA.
     public static var gemmDescription: String {
-        let fp32 = gemmSelection == .measured ? "\(GEMMKernel.sgemm.rawValue) (measured rule)" : "\(gemmSelection.rawValue) (forced)"
+        let fp32 = gemmKernel.rawValue + (gemmSelection == .measured ? " (measured rule)" : " (forced)")
         let bf16 = bf16Implementation().map { "matmul \($0)" } ?? "unsupported: " + (bf16Unsupported() ?? "")
         return "fp32 \(fp32); bf16 \(bf16)"
     }

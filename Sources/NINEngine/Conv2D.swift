@@ -85,7 +85,7 @@ public final class Conv2D: GEMMLayer {
         self.threads = max(1, threads)
         self.maxBatch = maxBatch
         let k = kernel * kernel * input.channels
-        primitives = ComputeBackend.convolutionAlgorithm(input: input, kernel: kernel, stride: stride, pad: pad) == .primitive
+        primitives = ComputeBackend.convolutionAlgorithm == .primitive
             ? ConvolutionPrimitives(input: input, output: outputShape, kernel: kernel, stride: stride, pad: pad,
                                     relu: relu, maxBatch: maxBatch, threads: self.threads)
             : nil

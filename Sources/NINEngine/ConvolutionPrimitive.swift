@@ -13,7 +13,7 @@ public enum ConvolutionAlgorithm: String, Codable, CaseIterable, Sendable {
 
 /// Which convolution layers use `ConvolutionAlgorithm.primitive`.
 public enum ConvolutionSelection: String, Codable, CaseIterable, Sendable {
-    /// The per-layer rule `ComputeBackend.convolutionAlgorithm` chose by measurement.
+    /// The rule `ComputeBackend.convolutionAlgorithm` chose by measurement.
     case measured
     /// Every k×k convolution through im2col + GEMM.
     case im2colGEMM = "im2col-gemm"

@@ -8,6 +8,10 @@ public struct BenchmarkResult: Codable, Equatable, Sendable {
     public var batch: Int
     /// Threads for GEMM and the non-GEMM kernels.
     public var threads: Int
+    /// The number format of the GEMM inputs the network ran with (`Network.setPrecision`).
+    public var precision: GEMMPrecision
+    /// Which kernel served the fp32 GEMMs (`ComputeBackend.gemmSelection`).
+    public var gemm: GEMMSelection
     /// Timed training steps and inference batches.
     public var steps: Int
     /// Weights and biases.
@@ -22,12 +26,14 @@ public struct BenchmarkResult: Codable, Equatable, Sendable {
     public var trainGFLOPS: Double
     /// Achieved inference GFLOP/s (forward MACs × 2 FLOP per image).
     public var evalGFLOPS: Double
-    /// The machine's sgemm limit: GFLOP/s of one 4096×4096×4096 row-major sgemm through the same
-    /// library with the same threads (`EngineBenchmark.sgemmLimit`).
-    public var sgemmLimitGFLOPS: Double
-    /// `trainGFLOPS / sgemmLimitGFLOPS`: how close training runs to the hardware (1 = the limit).
+    /// The machine's limit in `precision` (`EngineBenchmark.limit`): GFLOP/s of the best kernel
+    /// of that precision on one 4096³ GEMM with the same threads (fp32: the better of
+    /// `dnnl_sgemm` and matmul f32; bf16: matmul bf16), with the sgemm figure beside it.
+    public var limit: GEMMLimit
+    /// `trainGFLOPS / limit.gflops`: how close training runs to the hardware in its precision
+    /// (1 = the limit).
     public var trainFractionOfLimit: Double
-    /// `evalGFLOPS / sgemmLimitGFLOPS`.
+    /// `evalGFLOPS / limit.gflops`.
     public var evalFractionOfLimit: Double
     /// Peak resident set size of the process (bytes, `VmHWM` of /proc/self/status; nil when
     /// unavailable, e.g. on macOS).
@@ -36,9 +42,9 @@ public struct BenchmarkResult: Codable, Equatable, Sendable {
     public var backend: BackendProvenance
     /// Per-layer forward/backward times during training steps.
     public var layers: [LayerBenchmark]
-    /// The GEMMs of each convolution / Dense layer timed standalone with the BLAS library on
-    /// the same shapes: what the library itself reaches, to compare with the layer figures.
-    public var gemms: [GEMMBenchmark]
+    /// The GEMMs of each convolution / Dense layer at the engine's row-block shapes, with each
+    /// kernel interleaved (`EngineBenchmark.compareKernels`; only when asked for, else empty).
+    public var kernels: [GEMMKernelComparison]
 }
 
 /// One layer's share of a training step.
@@ -47,47 +53,40 @@ public struct LayerBenchmark: Codable, Equatable, Sendable {
     public var name: String
     /// How a k×k convolution computed (nil for other layers).
     public var algorithm: ConvolutionAlgorithm?
+    /// The layers whose forward pass `forwardMilliseconds` times: this one, or for the k×k
+    /// convolution of an mlpconv group the whole group (convolution and 1×1 layers, run block by
+    /// block as in training); empty for a 1×1 layer of a group (timed with its convolution).
+    public var forwardLayers: [String]
     /// Mean milliseconds per forward pass over the mini-batch.
     public var forwardMilliseconds: Double
     /// Mean milliseconds per backward pass over the mini-batch.
     public var backwardMilliseconds: Double
-    /// Forward GFLOP/s of the layer (2 FLOP per multiply-add; 0 for layers without MACs).
+    /// Forward GFLOP/s of `forwardLayers` (2 FLOP per multiply-add; 0 without MACs).
     public var forwardGFLOPS: Double
     /// Backward GFLOP/s (weight gradient + input gradient GEMMs: 2 × forward MACs, 1 × for the
     /// first layer whose input gradient is skipped).
     public var backwardGFLOPS: Double
 }
 
-/// One GEMM shape timed standalone: `C[m, n] = op(A)[m, k] · op(B)[k, n]`.
-public struct GEMMBenchmark: Codable, Equatable, Sendable {
-    /// Layer name.
-    public var layer: String
-    /// "forward", "weightGradient" or "inputGradient".
-    public var pass: String
-    /// GEMM sizes.
-    public var m: Int, n: Int, k: Int
-    /// Mean milliseconds per call.
-    public var milliseconds: Double
-    /// Achieved GFLOP/s (`2·m·n·k` FLOP per call).
-    public var gflops: Double
-}
-
 /// Measures the engine's training and inference speed on synthetic data.
 public enum EngineBenchmark {
-    /// Builds `model` (He init, seed 1), runs `warmup` untimed then `steps` timed training
-    /// steps and inference batches of `batch` random images, then `steps` profiled training
-    /// steps for the per-layer breakdown, then each layer's GEMM shapes standalone.
-    /// `sgemmLimitGFLOPS` is the machine's limit the achieved rates are compared with
-    /// (`sgemmLimit(threads:)`, measured once per sitting by the caller).
-    /// Run it in a release build; debug timings are meaningless.
-    /// - Throws: `ModelDescriptionError` for an invalid `model`.
+    /// Builds `model` (He init, seed 1) in `precision`, runs `warmup` untimed then `steps` timed
+    /// training steps and inference batches of `batch` random images, then `steps` profiled
+    /// training steps for the per-layer breakdown (the same forward path, `Network.profiling`),
+    /// then, with `compareKernels`, each layer's GEMM shapes with every kernel
+    /// (`compareKernels(network:batch:threads:)`). `limit` is the machine's limit in that
+    /// precision the achieved rates are compared with (`limit(precision:threads:)`, measured once
+    /// per sitting by the caller). Run it in a release build; debug timings are meaningless.
+    /// - Throws: `ModelDescriptionError` for an invalid `model`; `PrecisionError` for bf16
+    ///   where it cannot run.
     /// - Precondition: `batch, threads, steps ≥ 1`.
     public static func run(model: ModelDescription, batch: Int, threads: Int, steps: Int, warmup: Int,
-                           sgemmLimitGFLOPS: Double) throws -> BenchmarkResult {
+                           precision: GEMMPrecision = .fp32, limit: GEMMLimit, compareKernels: Bool = false) throws -> BenchmarkResult {
         precondition(batch >= 1 && threads >= 1 && steps >= 1 && warmup >= 0, "invalid benchmark parameters")
         var generator = SeededGenerator(seed: 1)
         let network = try Network(description: model, initializer: .he, maxBatch: batch, threads: threads,
                                   generator: &generator)
+        try network.setPrecision(precision)
         var input = [Float](repeating: 0, count: batch * model.input.count)
         for i in input.indices { input[i] = generator.nextGaussian() }
         let labels = (0..<batch).map { _ in Int32(generator.nextInt(below: model.classes)) }
@@ -118,12 +117,17 @@ public enum EngineBenchmark {
         }
 
         var layerFigures: [LayerBenchmark] = []
-        for (i, (layer, t)) in zip(network.layers, network.timings).enumerated() {
+        let timings = network.timings
+        for (i, (layer, t)) in zip(network.layers, timings).enumerated() {
             let fwd = t.forwardSeconds / Double(max(t.forwardCalls, 1))
             let bwd = t.backwardSeconds / Double(max(t.backwardCalls, 1))
             let flop = 2 * Double(layer.multiplyAddsPerExample * batch)
-            layerFigures.append(LayerBenchmark(name: layer.name, algorithm: (layer as? Conv2D)?.algorithm, forwardMilliseconds: fwd * 1e3, backwardMilliseconds: bwd * 1e3,
-                                               forwardGFLOPS: fwd > 0 ? flop / fwd * 1e-9 : 0,
+            let covered = timings.indices.filter { timings[$0].forwardTimedWith == i }
+            let forwardFlop = 2 * Double(covered.reduce(0) { $0 + network.layers[$1].multiplyAddsPerExample } * batch)
+            layerFigures.append(LayerBenchmark(name: layer.name, algorithm: (layer as? Conv2D)?.algorithm,
+                                               forwardLayers: covered.map { network.layers[$0].name },
+                                               forwardMilliseconds: fwd * 1e3, backwardMilliseconds: bwd * 1e3,
+                                               forwardGFLOPS: fwd > 0 ? forwardFlop / fwd * 1e-9 : 0,
                                                backwardGFLOPS: bwd > 0 ? flop * (i == 0 ? 1 : 2) / bwd * 1e-9 : 0))
         }
 
@@ -131,63 +135,15 @@ public enum EngineBenchmark {
         let trainGFLOPS = images * 3 * Double(macs) * 2 / trainSeconds * 1e-9
         let evalGFLOPS = images * Double(macs) * 2 / evalSeconds * 1e-9
         return BenchmarkResult(
-            model: model.name, batch: batch, threads: threads, steps: steps,
+            model: model.name, batch: batch, threads: threads, precision: network.precision, gemm: ComputeBackend.gemmSelection,
+            steps: steps,
             parameterCount: network.parameterCount, multiplyAddsPerImage: macs,
             trainImagesPerSecond: images / trainSeconds, evalImagesPerSecond: images / evalSeconds,
-            trainGFLOPS: trainGFLOPS, evalGFLOPS: evalGFLOPS, sgemmLimitGFLOPS: sgemmLimitGFLOPS,
-            trainFractionOfLimit: trainGFLOPS / sgemmLimitGFLOPS, evalFractionOfLimit: evalGFLOPS / sgemmLimitGFLOPS,
+            trainGFLOPS: trainGFLOPS, evalGFLOPS: evalGFLOPS, limit: limit,
+            trainFractionOfLimit: trainGFLOPS / limit.gflops, evalFractionOfLimit: evalGFLOPS / limit.gflops,
             peakRSSBytes: peakResidentSetBytes(), backend: ComputeBackend.provenance(threads: threads),
-            layers: layerFigures, gemms: standaloneGEMMs(network: network, batch: batch, threads: threads, repeats: max(2, steps)))
-    }
-
-    /// The machine's sgemm limit: GFLOP/s of a `size`³ row-major sgemm (`GEMM.multiply`) with
-    /// `threads` library threads, best of `repeats` timed calls after one warm-up (`2·size³`
-    /// FLOP per call). With the default 4096 it allocates 192 MiB for the call and frees it.
-    public static func sgemmLimit(threads: Int, size: Int = 4096, repeats: Int = 3) -> Double {
-        ComputeBackend.setThreads(threads)
-        let a = FloatBuffer(count: size * size), b = FloatBuffer(count: size * size), c = FloatBuffer(count: size * size)
-        var g = SeededGenerator(seed: 11)
-        for j in 0..<a.count { a.pointer[j] = g.nextFloat() - 0.5; b.pointer[j] = g.nextFloat() - 0.5 }
-        var best = Double.infinity
-        for r in 0...max(1, repeats) {
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            GEMM.multiply(m: size, n: size, k: size, a: a.pointer, lda: size, b: b.pointer, ldb: size, c: c.pointer, ldc: size)
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
-            if r > 0 { best = min(best, seconds) }
-        }
-        return 2 * pow(Double(size), 3) / best * 1e-9
-    }
-
-    /// Times each convolution / Dense layer's three GEMMs alone on random buffers.
-    static func standaloneGEMMs(network: Network, batch: Int, threads: Int, repeats: Int) -> [GEMMBenchmark] {
-        ComputeBackend.setThreads(threads)
-        var out: [GEMMBenchmark] = []
-        for (i, layer) in network.layers.enumerated() where layer.multiplyAddsPerExample > 0 {
-            let cout = layer.outputShape.channels
-            let rows = batch * (layer is Dense ? 1 : layer.outputShape.height * layer.outputShape.width)
-            let kdim = layer.weightCount / cout
-            var shapes: [(String, Bool, Bool, Int, Int, Int)] = [("forward", false, false, rows, cout, kdim),
-                                                                  ("weightGradient", true, false, kdim, cout, rows)]
-            if i > 0 { shapes.append(("inputGradient", false, true, rows, kdim, cout)) }
-            for (pass, ta, tb, m, n, k) in shapes {
-                let a = FloatBuffer(count: m * k), b = FloatBuffer(count: k * n), c = FloatBuffer(count: m * n)
-                var g = SeededGenerator(seed: 7)
-                for j in 0..<a.count { a.pointer[j] = g.nextFloat() - 0.5 }
-                for j in 0..<b.count { b.pointer[j] = g.nextFloat() - 0.5 }
-                let lda = ta ? m : k, ldb = tb ? k : n
-                GEMM.multiply(transA: ta, transB: tb, m: m, n: n, k: k, a: a.pointer, lda: lda, b: b.pointer, ldb: ldb,
-                              c: c.pointer, ldc: n)
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                for _ in 0..<repeats {
-                    GEMM.multiply(transA: ta, transB: tb, m: m, n: n, k: k, a: a.pointer, lda: lda, b: b.pointer, ldb: ldb,
-                                  c: c.pointer, ldc: n)
-                }
-                let s = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9 / Double(repeats)
-                out.append(GEMMBenchmark(layer: layer.name, pass: pass, m: m, n: n, k: k, milliseconds: s * 1e3,
-                                         gflops: 2 * Double(m) * Double(n) * Double(k) / s * 1e-9))
-            }
-        }
-        return out
+            layers: layerFigures,
+            kernels: compareKernels ? Self.compareKernels(network: network, batch: batch, threads: threads) : [])
     }
 
     /// Peak resident set size in bytes (`VmHWM` of /proc/self/status), nil when unavailable.

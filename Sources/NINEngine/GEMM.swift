@@ -13,7 +13,7 @@ import Accelerate
 /// calling thread, which `ComputeBackend` sets.
 public enum GEMM {
     /// The fast fp32 kernel: `dnnl_sgemm` or oneDNN's matmul primitive, as
-    /// `ComputeBackend.gemmKernel` chooses per shape (both deterministic for a fixed shape, thread
+    /// `ComputeBackend.gemmKernel` chooses (both deterministic for a fixed shape, thread
     /// count and ISA), or `cblas_sgemm` (Accelerate).
     /// - Precondition: non-negative sizes and leading dimensions large enough (programmer errors).
     @inline(__always)
@@ -26,7 +26,7 @@ public enum GEMM {
         precondition(m >= 0 && n >= 0 && k >= 0, "negative GEMM size")
         if m == 0 || n == 0 { return }
         #if canImport(CDNNL)
-        if k > 0, ComputeBackend.gemmKernel(m: m, n: n, k: k, transA: transA, transB: transB) == .matmul,
+        if k > 0, ComputeBackend.gemmKernel == .matmul,
            let cache = MatmulCache.current {
             let key = MatmulPrimitive.Key(m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc,
                                           threads: ComputeBackend.currentThreads, transA: transA, transB: transB,

@@ -12,7 +12,7 @@ public enum GEMMKernel: String, Codable, CaseIterable, Sendable {
 }
 
 /// Which kernel `GEMM.multiply` uses for fp32 products: `measured` applies
-/// `ComputeBackend.gemmKernel(m:n:k:transA:transB:)`'s rule; the others force one kernel (tests,
+/// `ComputeBackend.gemmKernel`'s measured rule; the others force one kernel (tests,
 /// and `nin-study bench --gemm` for measuring the rule).
 public enum GEMMSelection: String, Codable, CaseIterable, Sendable {
     case measured

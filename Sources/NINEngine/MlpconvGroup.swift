@@ -9,8 +9,8 @@
 /// sgemm may round a row differently depending on the row count of the call: on some shapes (the
 /// MNIST quick start) the outputs are bit-identical to running the layers one after the other, on
 /// others (the CIFAR-10 networks) they differ in low-order bits. Results stay bit-identical from
-/// run to run (the blocks depend only on the shapes and the thread count); `Network.profiling`,
-/// which times the layers one by one, runs them unblocked.
+/// run to run (the blocks depend only on the shapes and the thread count); `Network.profiling`
+/// times the group's forward pass as a whole.
 ///
 /// In training every layer's output goes to its activation buffer (backward needs them); in
 /// inference only the last one does, and the intermediate blocks live in a per-worker scratch

@@ -2,7 +2,8 @@ import Foundation
 import NINEngine
 
 /// `run --dry-run`: the selected trials with ids, sizes and an estimated time from a throughput
-/// measured on each distinct network (2 timed training steps on random data after 1 warm-up).
+/// measured on each distinct network and precision (2 timed training steps on random data after
+/// 1 warm-up).
 public enum DryRun {
     /// The table, one row per trial, and a closing line with the total estimate.
     public static func table(trials: [Trial], threads: Int) -> String {
@@ -15,13 +16,15 @@ public enum DryRun {
             let description = t.config.model.engineDescription(dataset: t.config.dataset)
             let params = (try? description.parameterCount) ?? 0
             let work = TrialWork(t.config)
-            let key = t.config.model.engineDescription(dataset: t.config.dataset, name: "m").debugKey + "|\(t.config.training.batchSize)"
+            let precision = t.config.training.gemmPrecision
+            let key = t.config.model.engineDescription(dataset: t.config.dataset, name: "m").debugKey
+                + "|\(t.config.training.batchSize)|\(precision.rawValue)"
             let batch = t.config.training.batchSize
             let ips: Double
             if let known = measured[key] {
                 ips = known
             } else if 3 * 3 * Double(work.multiplyAddsPerImage) * Double(batch) <= measurementBudget {
-                ips = measure(description, batch: batch, threads: threads)
+                ips = measure(description, batch: batch, threads: threads, precision: precision)
             } else {
                 // Too large to measure promptly: the machine's rate on a reference network.
                 referenceRate = referenceRate ?? multiplyAddRate(threads: threads)
@@ -38,7 +41,7 @@ public enum DryRun {
         let widths = rows[0].indices.map { c in rows.map { $0[c].count }.max()! }
         var out = rows.map { r in r.indices.map { r[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ") }
         out.insert(String(repeating: "-", count: out[0].count), at: 1)
-        out.append("\(trials.count) trial\(trials.count == 1 ? "" : "s"), estimated \(durationText(total)) with \(threads) thread\(threads == 1 ? "" : "s") (throughput measured on 2 training steps per distinct network\(fromRate ? "; networks too large to measure promptly: from their multiply-adds at the rate measured on the MNIST NIN" : ""))")
+        out.append("\(trials.count) trial\(trials.count == 1 ? "" : "s"), estimated \(durationText(total)) with \(threads) thread\(threads == 1 ? "" : "s") (throughput measured on 2 training steps per distinct network and precision\(fromRate ? "; networks too large to measure promptly: from their multiply-adds at the rate measured on the MNIST NIN" : ""))")
         return out.joined(separator: "\n")
     }
 
@@ -60,10 +63,12 @@ public enum DryRun {
         return measure(reference, batch: 16, threads: threads) * 3 * macs
     }
 
-    /// Training images per second of a network over 2 timed steps (after 1 warm-up) on random data.
-    static func measure(_ description: ModelDescription, batch: Int, threads: Int) -> Double {
+    /// Training images per second of a network in `precision` over 2 timed steps (after 1
+    /// warm-up) on random data; NaN when it cannot be built or run here.
+    static func measure(_ description: ModelDescription, batch: Int, threads: Int, precision: GEMMPrecision = .fp32) -> Double {
         var g = SeededGenerator(seed: 0)
-        guard let net = try? Network(description: description, initializer: .he, maxBatch: batch, threads: threads, generator: &g) else { return .nan }
+        guard let net = try? Network(description: description, initializer: .he, maxBatch: batch, threads: threads, generator: &g),
+              (try? net.setPrecision(precision)) != nil else { return .nan }
         let x = (0..<(batch * description.input.count)).map { _ in g.nextFloat() }
         let y = (0..<batch).map { _ in Int32(g.nextInt(below: description.classes)) }
         var sgd = SGD()

@@ -88,13 +88,15 @@ final class ConvolutionPrimitiveTests: XCTestCase {
 
     /// The measured rule (im2col + GEMM everywhere on the machine measured) and the forced ones.
     func testSelection() {
-        let small = FeatureShape(height: 7, width: 7, channels: 48), first = FeatureShape(height: 28, width: 28, channels: 1)
+        let saved = ComputeBackend.convolutionSelection
+        defer { ComputeBackend.convolutionSelection = saved }
         for (selection, expected) in [(ConvolutionSelection.measured, ConvolutionAlgorithm.im2colGEMM),
                                       (.im2colGEMM, .im2colGEMM), (.primitive, .primitive)] {
             ComputeBackend.convolutionSelection = selection
-            for shape in [small, first] {
-                XCTAssertEqual(ComputeBackend.convolutionAlgorithm(input: shape, kernel: 5, stride: 1, pad: 2), expected)
-            }
+            XCTAssertEqual(ComputeBackend.convolutionAlgorithm, expected)
+            let conv = Conv2D(name: "c", input: FeatureShape(height: 7, width: 7, channels: 4), outChannels: 3, kernel: 5,
+                              pad: 2, relu: false, maxBatch: 2, threads: 1)
+            XCTAssertEqual(conv.algorithm, expected, "a layer takes the rule when it is created")
         }
     }
 

@@ -2,10 +2,15 @@ import XCTest
 @testable import NINEngine
 
 final class GEMMTests: XCTestCase {
-    /// The backend's sgemm against the naive triple loop for every transpose combination, odd sizes,
-    /// padded leading dimensions, alpha and beta.
+    /// Each fp32 kernel (dnnl_sgemm, the matmul primitive, the measured rule) against the naive
+    /// triple loop for every transpose combination, odd sizes, padded leading dimensions, alpha
+    /// and beta.
     func testFastGEMMMatchesReference() {
         let (m, n, k) = (37, 29, 53)
+        let saved = ComputeBackend.gemmSelection
+        defer { ComputeBackend.gemmSelection = saved }
+        for selection in GEMMSelection.allCases {
+        ComputeBackend.gemmSelection = selection
         for transA in [false, true] {
             for transB in [false, true] {
                 let lda = (transA ? m : k) + 3, ldb = (transB ? k : n) + 2, ldc = n + 1
@@ -26,8 +31,45 @@ final class GEMMTests: XCTestCase {
                     }
                 }
                 // Float32 accumulation over k = 53 terms of magnitude ~1: error ≲ 53 · 6e-8 · 8 ≈ 3e-5.
-                assertClose(fast, ref, atol: 1e-4, rtol: 1e-5, "sgemm transA=\(transA) transB=\(transB)")
+                assertClose(fast, ref, atol: 1e-4, rtol: 1e-5, "\(selection) transA=\(transA) transB=\(transB)")
             }
+        }
+        }
+    }
+
+    /// `ComputeBackend.gemmKernel` follows a forced selection; the measured rule is sgemm.
+    func testKernelSelectionIsObeyed() {
+        let saved = ComputeBackend.gemmSelection
+        defer { ComputeBackend.gemmSelection = saved }
+        for (selection, expected) in [(GEMMSelection.measured, GEMMKernel.sgemm), (.sgemm, .sgemm), (.matmul, .matmul)] {
+            ComputeBackend.gemmSelection = selection
+            XCTAssertEqual(ComputeBackend.gemmKernel, expected)
+        }
+    }
+
+    /// The limit is the best kernel of its precision, and the kernel comparison covers every
+    /// GEMM of every GEMM layer (no input gradient for the first) with positive rates.
+    func testLimitAndKernelComparisonCoverTheirKernels() throws {
+        let fp32 = EngineBenchmark.limit(precision: .fp32, threads: 1, size: 128, repeats: 1)
+        XCTAssertGreaterThanOrEqual(fp32.gflops, fp32.sgemmGFLOPS)
+        XCTAssertTrue(["dnnl_sgemm", "matmul f32"].contains(fp32.kernel), fp32.kernel)
+        let bf16Runs = ComputeBackend.bf16Unsupported() == nil
+        if bf16Runs {
+            let bf16 = EngineBenchmark.limit(precision: .bf16, threads: 1, size: 128, repeats: 1)
+            XCTAssertEqual(bf16.kernel, "matmul bf16")
+            XCTAssertGreaterThan(bf16.gflops, 0)
+        }
+        var g = SeededGenerator(seed: 1)
+        let net = try Network(description: TrainingTests.small, initializer: .he, maxBatch: 4, threads: 2, generator: &g)
+        let rows = EngineBenchmark.compareKernels(network: net, batch: 4, threads: 2, rounds: 1, workMACs: 1e5)
+        let gemmLayers = net.layers.filter { $0.multiplyAddsPerExample > 0 }
+        XCTAssertEqual(rows.count, 3 * gemmLayers.count - 1)
+        XCTAssertEqual(Set(rows.map(\.layer)), Set(gemmLayers.map(\.name)))
+        XCTAssertFalse(rows.contains { $0.layer == gemmLayers[0].name && $0.pass == "inputGradient" })
+        for r in rows {
+            XCTAssertTrue(r.sgemmGFLOPS > 0 && r.matmulGFLOPS > 0, "\(r)")
+            XCTAssertEqual(r.bf16GFLOPS != nil, bf16Runs)
+            XCTAssertEqual(r.rule, ComputeBackend.gemmKernel)
         }
     }
 

@@ -140,7 +140,7 @@ final class TrainingTests: XCTestCase {
     }
 
     /// Each mlpconv layer (k×k convolution + its 1×1 layers) runs block by block through the whole
-    /// micro-network (`MlpconvGroup`); profiling runs the layers one by one. Both agree (to GEMM
+    /// micro-network (`MlpconvGroup`); `runsMlpconvGroups = false` runs the layers one by one. Both agree (to GEMM
     /// rounding, which may depend on a call's row count): weights after training steps (so every
     /// activation backward read was right), logits and class maps in inference, for a full and an
     /// odd mini-batch, with many small blocks.
@@ -156,7 +156,7 @@ final class TrainingTests: XCTestCase {
             var g = SeededGenerator(seed: 8)
             let net = try Network(description: d, initializer: .he, maxBatch: batch, threads: 2, generator: &g)
             XCTAssertEqual(net.mlpconvGroups.keys.sorted(), [0, 5], "one group per block")
-            net.profiling = !grouped
+            net.runsMlpconvGroups = grouped
             for group in net.mlpconvGroups.values { group.blockRows = 37 }
             var sgd = SGD(momentum: 0.9, weightDecay: 1e-4)
             try x.withUnsafeBufferPointer { xp in
@@ -174,6 +174,33 @@ final class TrainingTests: XCTestCase {
         }
         assertClose(results[1].maps, results[0].maps, atol: 1e-5, rtol: 1e-4, "class maps")
         XCTAssertNotEqual(Set(results[1].maps).count, 1)
+    }
+
+    /// `profiling` times the path training runs (issue 22): the same weight bytes with and
+    /// without it, with small mlpconv blocks (whose rounding can differ from layer by layer), and
+    /// each group's forward time is on its convolution, the 1×1 layers pointing there.
+    func testProfilingTimesTheTrainingPath() throws {
+        var bytes: [Data] = []
+        for profiling in [false, true] {
+            var (net, g) = try makeNetwork(seed: 21)
+            XCTAssertFalse(net.mlpconvGroups.isEmpty)
+            for group in net.mlpconvGroups.values { group.blockRows = min(group.blockRows, 37) }
+            net.profiling = profiling
+            var sgd = SGD(momentum: 0.9, weightDecay: 1e-4)
+            _ = try train(net, steps: 3, optimizer: &sgd, generator: &g)
+            bytes.append(weightBytes(net))
+            guard profiling else { continue }
+            for group in net.mlpconvGroups.values {
+                XCTAssertEqual(net.timings[group.first].forwardCalls, 3)
+                XCTAssertGreaterThan(net.timings[group.first].forwardSeconds, 0)
+                for j in group.layerIndices.dropFirst() {
+                    XCTAssertEqual(net.timings[j].forwardCalls, 0, net.timings[j].name)
+                    XCTAssertEqual(net.timings[j].forwardTimedWith, group.first)
+                    XCTAssertEqual(net.timings[j].backwardCalls, 3, net.timings[j].name)
+                }
+            }
+        }
+        XCTAssertEqual(bytes[0], bytes[1])
     }
 
     /// Checkpoint at step 10 written to a file, read back into a fresh network, resumed to step
@@ -218,25 +245,29 @@ final class TrainingTests: XCTestCase {
         assertClose(results[0], results[1], atol: 1e-4, rtol: 1e-3, "threads 1 vs 3")
     }
 
-    /// Both ways of sharing the cores with the GEMM library (`GEMMThreading`) are bit-identical
-    /// run to run, and agree with each other to within rounding (their summation orders differ).
-    func testEachGEMMThreadingIsBitIdenticalAcrossRuns() throws {
-        let saved = ComputeBackend.gemmThreading
-        defer { ComputeBackend.gemmThreading = saved }
+    /// Both ways of sharing the cores with the GEMM library (`GEMMThreading`), each with both
+    /// fp32 GEMM kernels (`GEMMSelection`: dnnl_sgemm, oneDNN's matmul primitive), are
+    /// bit-identical run to run, and agree with each other to within rounding (their summation
+    /// orders differ).
+    func testEachGEMMThreadingAndKernelIsBitIdenticalAcrossRuns() throws {
+        let (savedSelection, savedThreading) = (ComputeBackend.gemmSelection, ComputeBackend.gemmThreading)
+        defer { (ComputeBackend.gemmSelection, ComputeBackend.gemmThreading) = (savedSelection, savedThreading) }
         var finals: [[Float]] = []
         for threading in GEMMThreading.allCases {
-            ComputeBackend.gemmThreading = threading
-            var bytes: [Data] = []
-            for _ in 0..<2 {
-                var (net, g) = try makeNetwork(seed: 14)
-                var sgd = SGD(momentum: 0.9, weightDecay: 1e-4)
-                _ = try train(net, steps: 5, optimizer: &sgd, generator: &g)
-                bytes.append(weightBytes(net))
-                if bytes.count == 2 { finals.append(net.parameterValues()) }
+            for selection in [GEMMSelection.sgemm, .matmul] {
+                (ComputeBackend.gemmThreading, ComputeBackend.gemmSelection) = (threading, selection)
+                var bytes: [Data] = []
+                for _ in 0..<2 {
+                    var (net, g) = try makeNetwork(seed: 14)
+                    var sgd = SGD(momentum: 0.9, weightDecay: 1e-4)
+                    _ = try train(net, steps: 5, optimizer: &sgd, generator: &g)
+                    bytes.append(weightBytes(net))
+                    if bytes.count == 2 { finals.append(net.parameterValues()) }
+                }
+                XCTAssertEqual(bytes[0], bytes[1], "\(threading) \(selection)")
             }
-            XCTAssertEqual(bytes[0], bytes[1], "\(threading)")
         }
-        assertClose(finals[0], finals[1], atol: 1e-4, rtol: 1e-3, "workers vs library")
+        for other in finals.dropFirst() { assertClose(other, finals[0], atol: 1e-4, rtol: 1e-3, "against workers + sgemm") }
     }
 
     /// Bad labels, sizes and buffers are typed errors raised before any kernel runs (plain

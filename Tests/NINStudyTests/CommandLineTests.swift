@@ -2,6 +2,7 @@ import XCTest
 import ArgumentParser
 import GRDB
 import NINStore
+import NINEngine
 import NINRender
 import NINStudy
 @testable import nin_study
@@ -44,6 +45,11 @@ final class CommandLineTests: XCTestCase {
         XCTAssertThrowsError(try NINStudyCommand.parseAsRoot(["data", "fetch", "svhn"]))
         XCTAssertNoThrow(try NINStudyCommand.parseAsRoot(["data", "fetch", "fashion-mnist"]))
         XCTAssertNoThrow(try NINStudyCommand.parseAsRoot(["bench", "--model", "mnist", "--json"]))
+        let bench = try XCTUnwrap(NINStudyCommand.parseAsRoot(["bench", "--precision", "bf16", "--gemm", "matmul"]) as? NINStudyCommand.Bench)
+        XCTAssertEqual(bench.precision, .bf16)
+        XCTAssertEqual(bench.gemm, .matmul)
+        XCTAssertThrowsError(try NINStudyCommand.parseAsRoot(["bench", "--precision", "fp16"]))
+        XCTAssertThrowsError(try NINStudyCommand.parseAsRoot(["bench", "--gemm", "blas"]))
     }
 
     /// A whole study through the CLI entry point: run, list, show, maps; bad input exits 2.

@@ -29,6 +29,14 @@ final class TrialIdPinTests: XCTestCase {
             "8cf6c5a2b7dc2dda48f9349062953e2ecd3eb437c622988917f35f49cf04ab56",
             "85d8c1f1ee5f357992a8747d38341a5745de00d30277d4765ae3791296cf7a64",
         ],
+        "precision-cifar10.json": [
+            "a62cb8d09a0650aec1b4e161cc1f8e57e1d428f6f43be53f12f36837c80eeaf2",
+            "e99ac23009c5fa44147117b3d734c3b19b0e0a66c59c38cc2f3c07c2bb8db046",
+            "ee36427ec30054b813ad50179171e6f72f9ca05c94cfa2c7cea2d5f55a49fa24",
+            "e4a388c16423e1899d50abd60f5d231522873aa35f78e319d9e06216ce719ba1",
+            "6984fce403059135d3d638f32679809b22d50a62039d44a481317830a2ebb9dd",
+            "a0de2ce9a1a4e15f95e596f8b328027143607bdcf9cc7948fd7d23dbf4ab26ad",
+        ],
         "mnist-depth-sweep-small.json": [
             "2ca8b6cebf2b567f6ef0f534283406ebed778b77ac75ee8673a57c7d14f59be2",
             "440a8d8f935ba8f0dc112d4d68952f82eb13220b90004618d1c00842620ae2f8",
