@@ -29,6 +29,16 @@ public struct ClaimOwner: Equatable, Sendable {
         self.processStartTicks = processStartTicks
     }
 
+    /// Whether `row`'s claim (`pid`, `host`, `boot_id`, `process_start_ticks`) names this owner.
+    /// A boot id or start time is compared only when both sides know it (claims written by
+    /// ``ResultsStore/markRunning(trialId:pid:host:environmentId:datasetIdentity:)`` have none).
+    public func owns(_ row: TrialRecord) -> Bool {
+        guard row.status == .running, row.host == host, row.pid == pid else { return false }
+        if let a = row.bootId, let b = bootId, a != b { return false }
+        if let a = row.processStartTicks, let b = processStartTicks, a != b { return false }
+        return true
+    }
+
     /// This process.
     public static func current() -> ClaimOwner {
         let pid = getpid()

@@ -207,10 +207,10 @@ extension ResultsStore {
     /// Records that the running trial's process is alive (sets `heartbeat_at` to now).
     /// - Throws: ``StoreError/invalidTransition(trialId:action:from:allowed:)`` if the trial is no
     ///   longer running (e.g. another process recovered it as interrupted), or ``StoreError/trialNotFound(prefix:)``.
-    public func heartbeat(trialId: String) throws {
+    public func heartbeat(trialId: String, owner: ClaimOwner? = nil) throws {
         let now = nowText
         try write("heartbeat of trial \(trialId.prefix(10))") { db in
-            _ = try Self.requireStatus(db, trialId: trialId, action: "heartbeat", allowed: [.running])
+            _ = try Self.requireClaim(db, trialId: trialId, action: "heartbeat", owner: owner)
             try db.execute(sql: "UPDATE trials SET heartbeat_at = ? WHERE id = ?", arguments: [now, trialId])
         }
     }
@@ -224,7 +224,7 @@ extension ResultsStore {
     /// - Throws: ``StoreError/invalidTransition(trialId:action:from:allowed:)`` unless running,
     ///   ``StoreError/epochOutOfOrder(trialId:epoch:epochsDone:)`` for a gap,
     ///   ``StoreError/invalidValue(what:expected:found:)`` for an accuracy outside 0–100 %.
-    public func recordEpoch(_ epoch: EpochRecord) throws {
+    public func recordEpoch(_ epoch: EpochRecord, owner: ClaimOwner? = nil) throws {
         var row = epoch
         row.finishedAt = clock()
         let finite = { (x: Double?) -> Double? in x.flatMap { $0.isFinite ? $0 : nil } }
@@ -247,8 +247,7 @@ extension ResultsStore {
         row.testAccuracy = finite(row.testAccuracy)
 
         try write("record epoch \(row.epoch) of trial \(row.trialId.prefix(10))") { db in
-            let trial = try Self.requireStatus(db, trialId: row.trialId, action: "record an epoch of",
-                                               allowed: [.running])
+            let trial = try Self.requireClaim(db, trialId: row.trialId, action: "record an epoch of", owner: owner)
             guard row.epoch >= 1, row.epoch <= trial.epochsDone + 1 else {
                 throw StoreError.epochOutOfOrder(trialId: row.trialId, epoch: row.epoch, epochsDone: trial.epochsDone)
             }
@@ -274,10 +273,10 @@ extension ResultsStore {
     /// Marks a running trial finished after all its epochs. Its `wall_seconds` becomes the sum of
     /// its recorded epochs' wall times (summed here, in SQL).
     /// - Throws: ``StoreError/invalidTransition(trialId:action:from:allowed:)`` unless running.
-    public func markFinished(trialId: String) throws {
+    public func markFinished(trialId: String, owner: ClaimOwner? = nil) throws {
         let now = nowText
         try write("mark trial \(trialId.prefix(10)) finished") { db in
-            _ = try Self.requireStatus(db, trialId: trialId, action: "finish", allowed: [.running])
+            _ = try Self.requireClaim(db, trialId: trialId, action: "finish", owner: owner)
             try db.execute(
                 sql: """
                     UPDATE trials SET status = 'finished', finished_at = ?, heartbeat_at = ?,
@@ -291,11 +290,11 @@ extension ResultsStore {
     /// Marks a trial failed with a plain reason (e.g. "training loss became NaN in epoch 3"). Its
     /// `wall_seconds` becomes the sum of its recorded epochs' wall times, when it has any.
     /// - Throws: ``StoreError/invalidTransition(trialId:action:from:allowed:)`` if the trial is finished.
-    public func markFailed(trialId: String, reason: String) throws {
+    public func markFailed(trialId: String, reason: String, owner: ClaimOwner? = nil) throws {
         let now = nowText
         try write("mark trial \(trialId.prefix(10)) failed") { db in
-            _ = try Self.requireStatus(db, trialId: trialId, action: "fail",
-                                       allowed: [.pending, .running, .interrupted, .failed])
+            _ = try Self.requireClaim(db, trialId: trialId, action: "fail", owner: owner,
+                                      allowed: [.pending, .running, .interrupted, .failed])
             try db.execute(
                 sql: """
                     UPDATE trials SET status = 'failed', failure_reason = ?, finished_at = ?,
@@ -309,9 +308,9 @@ extension ResultsStore {
     /// Marks a running trial interrupted (Ctrl-C): it will resume from its last checkpoint.
     /// Its `wall_seconds` becomes the sum of its recorded epochs' wall times (training so far).
     /// - Throws: ``StoreError/invalidTransition(trialId:action:from:allowed:)`` unless running.
-    public func markInterrupted(trialId: String) throws {
+    public func markInterrupted(trialId: String, owner: ClaimOwner? = nil) throws {
         try write("mark trial \(trialId.prefix(10)) interrupted") { db in
-            _ = try Self.requireStatus(db, trialId: trialId, action: "interrupt", allowed: [.running])
+            _ = try Self.requireClaim(db, trialId: trialId, action: "interrupt", owner: owner)
             try Self.setInterrupted(db, trialId: trialId)
         }
     }
@@ -339,9 +338,10 @@ extension ResultsStore {
     /// - Throws: ``StoreError/trialNotFound(prefix:)`` or a database error.
     @discardableResult
     public func addArtifact(trialId: String, kind: ArtifactKind, path: String, sha256: String,
-                            bytes: Int64) throws -> ArtifactRecord {
+                            bytes: Int64, owner: ClaimOwner? = nil) throws -> ArtifactRecord {
         try write("add \(kind.rawValue) artifact of trial \(trialId.prefix(10))") { db in
-            try addArtifactRow(db, trialId: trialId, kind: kind, path: path, sha256: sha256, bytes: bytes)
+            if owner != nil { _ = try Self.requireClaim(db, trialId: trialId, action: "record a \(kind.rawValue) file of", owner: owner) }
+            return try addArtifactRow(db, trialId: trialId, kind: kind, path: path, sha256: sha256, bytes: bytes)
         }
     }
 
