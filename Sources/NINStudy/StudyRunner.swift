@@ -74,12 +74,17 @@ public final class StudyRunner {
     ///   `DatasetError` when a dataset cannot be read.
     public func run(stop: StopFlag) throws -> RunSummary {
         let selected = try selectedTrials()
+        // Processes of several machines sharing a database on a network filesystem can corrupt
+        // it (WAL); an --exclusive run is the database's only writer (a Slurm shard task).
+        if !options.exclusive, let network = options.networkFilesystem(options.databasePath) {
+            reporter.message(network.warning(database: options.databasePath))
+        }
         let store = try ResultsStore(path: options.databasePath)
-        let abandoned = options.checkpoints.removeAbandonedTemporaryFiles(isAlive: ResultsStore.processIsAlive)
+        let host = ProcessInfo.processInfo.hostName
+        let abandoned = options.checkpoints.removeAbandonedTemporaryFiles(trial: { try? store.trial(id: $0) }, currentHost: host)
         if !abandoned.isEmpty {
             reporter.message("deleted \(abandoned.count) temporary checkpoint file\(abandoned.count == 1 ? "" : "s") of killed runs: \(abandoned.joined(separator: ", "))")
         }
-        let host = ProcessInfo.processInfo.hostName
         let recovered = options.exclusive
             ? try store.recoverAbandonedTrials(currentHost: host, staleAfter: -1, probe: .noneAlive)
             : try store.recoverAbandonedTrials(currentHost: host, isAlive: ResultsStore.processIsAlive)
