@@ -175,38 +175,12 @@ extension ResultsStore {
         }
     }
 
-    /// Marks a pending, interrupted or failed trial as running in process `pid` on `host`.
-    ///
-    /// Sets `started_at` and `heartbeat_at` to now and clears `finished_at` and `failure_reason`.
-    /// A trial left `running` by a dead process must first go through
-    /// ``recoverAbandonedTrials(currentHost:staleAfter:isAlive:)``.
-    /// - Throws: ``StoreError/trialNotFound(prefix:)``, ``StoreError/invalidTransition(trialId:action:from:allowed:)``,
-    ///   ``StoreError/environmentNotFound(id:)``, ``StoreError/datasetNotFound(identity:)``, or a database error.
-    public func markRunning(trialId: String, pid: Int32, host: String, environmentId: Int64?,
-                            datasetIdentity: String?) throws {
-        let now = nowText
-        try write("mark trial \(trialId.prefix(10)) running") { db in
-            _ = try Self.requireStatus(db, trialId: trialId, action: "start",
-                                       allowed: [.pending, .interrupted, .failed])
-            if let environmentId, try !EnvironmentRecord.exists(db, key: environmentId) {
-                throw StoreError.environmentNotFound(id: environmentId)
-            }
-            if let datasetIdentity, try !DatasetRecord.exists(db, key: datasetIdentity) {
-                throw StoreError.datasetNotFound(identity: datasetIdentity)
-            }
-            try db.execute(
-                sql: """
-                    UPDATE trials SET status = 'running', pid = ?, host = ?, environment_id = ?, dataset_identity = ?,
-                        started_at = ?, heartbeat_at = ?, finished_at = NULL, failure_reason = NULL
-                    WHERE id = ?
-                    """,
-                arguments: [pid, host, environmentId, datasetIdentity, now, now, trialId])
-        }
-    }
-
     /// Records that the running trial's process is alive (sets `heartbeat_at` to now).
     /// - Throws: ``StoreError/invalidTransition(trialId:action:from:allowed:)`` if the trial is no
     ///   longer running (e.g. another process recovered it as interrupted), or ``StoreError/trialNotFound(prefix:)``.
+    /// - Parameter owner: the claim's owner (the runner's `TrialRecorder` always passes it): the
+    ///   write fails with ``StoreError/claimLost(trialId:action:owner:)``, changing nothing, once
+    ///   another process holds the claim; nil for a database's only writer (tools, tests).
     public func heartbeat(trialId: String, owner: ClaimOwner? = nil) throws {
         let now = nowText
         try write("heartbeat of trial \(trialId.prefix(10))") { db in
@@ -224,6 +198,9 @@ extension ResultsStore {
     /// - Throws: ``StoreError/invalidTransition(trialId:action:from:allowed:)`` unless running,
     ///   ``StoreError/epochOutOfOrder(trialId:epoch:epochsDone:)`` for a gap,
     ///   ``StoreError/invalidValue(what:expected:found:)`` for an accuracy outside 0–100 %.
+    /// - Parameter owner: the claim's owner (the runner's `TrialRecorder` always passes it): the
+    ///   write fails with ``StoreError/claimLost(trialId:action:owner:)``, changing nothing, once
+    ///   another process holds the claim; nil for a database's only writer (tools, tests).
     public func recordEpoch(_ epoch: EpochRecord, owner: ClaimOwner? = nil) throws {
         var row = epoch
         row.finishedAt = clock()
@@ -273,6 +250,9 @@ extension ResultsStore {
     /// Marks a running trial finished after all its epochs. Its `wall_seconds` becomes the sum of
     /// its recorded epochs' wall times (summed here, in SQL).
     /// - Throws: ``StoreError/invalidTransition(trialId:action:from:allowed:)`` unless running.
+    /// - Parameter owner: the claim's owner (the runner's `TrialRecorder` always passes it): the
+    ///   write fails with ``StoreError/claimLost(trialId:action:owner:)``, changing nothing, once
+    ///   another process holds the claim; nil for a database's only writer (tools, tests).
     public func markFinished(trialId: String, owner: ClaimOwner? = nil) throws {
         let now = nowText
         try write("mark trial \(trialId.prefix(10)) finished") { db in
@@ -290,6 +270,9 @@ extension ResultsStore {
     /// Marks a trial failed with a plain reason (e.g. "training loss became NaN in epoch 3"). Its
     /// `wall_seconds` becomes the sum of its recorded epochs' wall times, when it has any.
     /// - Throws: ``StoreError/invalidTransition(trialId:action:from:allowed:)`` if the trial is finished.
+    /// - Parameter owner: the claim's owner (the runner's `TrialRecorder` always passes it): the
+    ///   write fails with ``StoreError/claimLost(trialId:action:owner:)``, changing nothing, once
+    ///   another process holds the claim; nil for a database's only writer (tools, tests).
     public func markFailed(trialId: String, reason: String, owner: ClaimOwner? = nil) throws {
         let now = nowText
         try write("mark trial \(trialId.prefix(10)) failed") { db in
@@ -308,6 +291,9 @@ extension ResultsStore {
     /// Marks a running trial interrupted (Ctrl-C): it will resume from its last checkpoint.
     /// Its `wall_seconds` becomes the sum of its recorded epochs' wall times (training so far).
     /// - Throws: ``StoreError/invalidTransition(trialId:action:from:allowed:)`` unless running.
+    /// - Parameter owner: the claim's owner (the runner's `TrialRecorder` always passes it): the
+    ///   write fails with ``StoreError/claimLost(trialId:action:owner:)``, changing nothing, once
+    ///   another process holds the claim; nil for a database's only writer (tools, tests).
     public func markInterrupted(trialId: String, owner: ClaimOwner? = nil) throws {
         try write("mark trial \(trialId.prefix(10)) interrupted") { db in
             _ = try Self.requireClaim(db, trialId: trialId, action: "interrupt", owner: owner)
@@ -336,6 +322,9 @@ extension ResultsStore {
     ///   - bytes: File size in bytes.
     /// - Returns: The stored row.
     /// - Throws: ``StoreError/trialNotFound(prefix:)`` or a database error.
+    /// - Parameter owner: the claim's owner (the runner's `TrialRecorder` always passes it): the
+    ///   write fails with ``StoreError/claimLost(trialId:action:owner:)``, changing nothing, once
+    ///   another process holds the claim; nil for a database's only writer (tools, tests).
     @discardableResult
     public func addArtifact(trialId: String, kind: ArtifactKind, path: String, sha256: String,
                             bytes: Int64, owner: ClaimOwner? = nil) throws -> ArtifactRecord {
