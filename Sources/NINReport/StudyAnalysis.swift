@@ -210,6 +210,11 @@ public struct StudyAnalysis: Sendable {
     public let datasets: [(dataset: DatasetRecord, files: [DatasetFileRecord])]
     /// Confidence-map sheets per trial id (stored path, resolved against the database's folder).
     public let sheets: [String: [(kind: ArtifactKind, path: String)]]
+    /// M, the trial count of the study's definition, when the caller checked it (`report` does):
+    /// the page then says "N of M trials of the study".
+    public var definedTrials: Int?
+    /// Trials of the definition the database does not hold at all (id prefix and swept values).
+    public var missingTrials: [(id: String, label: String)] = []
 
     /// Trials that did not finish, with the reason in words.
     public var unfinished: [(trial: TrialView, reason: String)] {

@@ -127,8 +127,14 @@ public struct StudyReport {
         var blocks: [ReportBlock] = []
         if !a.study.description.isEmpty { blocks.append(.paragraph(a.study.description)) }
         let counts = Dictionary(grouping: a.trials, by: \.record.status).mapValues(\.count)
-        blocks.append(.paragraph("\(a.trials.count) trials: " + TrialStatus.allCases.compactMap { s in counts[s].map { "\($0) \(s.rawValue)" } }.joined(separator: ", ")
+        let held = a.definedTrials.map { "\(a.trials.count) of \($0) trials of the study" } ?? "\(a.trials.count) trials"
+        let missing = a.missingTrials.isEmpty ? [] : ["\(a.missingTrials.count) missing"]
+        blocks.append(.paragraph("\(held): " + (TrialStatus.allCases.compactMap { s in counts[s].map { "\($0) \(s.rawValue)" } } + missing).joined(separator: ", ")
             + ". Test error is the final epoch's, in percent; only finished trials are averaged."))
+        if !a.missingTrials.isEmpty {
+            blocks.append(.finding("\(a.missingTrials.count) trial\(a.missingTrials.count == 1 ? "" : "s") of the study \(a.missingTrials.count == 1 ? "is" : "are") in no database merged here (a shard that failed, or was never merged); the answers below lack \(a.missingTrials.count == 1 ? "it" : "them"):", kind: .warning))
+            blocks.append(.list(a.missingTrials.map { "\($0.id.prefix(10)) \($0.label)" }))
+        }
 
         blocks.append(.heading(level: 2, text: "The answer", id: "answer"))
         if let figureFontProblem {

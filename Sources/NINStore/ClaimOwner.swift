@@ -29,6 +29,16 @@ public struct ClaimOwner: Equatable, Sendable {
         self.processStartTicks = processStartTicks
     }
 
+    /// Whether `row`'s claim (`pid`, `host`, `boot_id`, `process_start_ticks`) names this owner.
+    /// A boot id or start time is compared only when both sides know it (claims written by older
+    /// versions have none).
+    public func owns(_ row: TrialRecord) -> Bool {
+        guard row.status == .running, row.host == host, row.pid == pid else { return false }
+        if let a = row.bootId, let b = bootId, a != b { return false }
+        if let a = row.processStartTicks, let b = processStartTicks, a != b { return false }
+        return true
+    }
+
     /// This process.
     public static func current() -> ClaimOwner {
         let pid = getpid()
@@ -61,6 +71,24 @@ public struct ProcessProbe {
     /// A probe that finds no process alive: with a negative `staleAfter`, every claim is dead
     /// (for a run that knows it is the database's only writer).
     public static var noneAlive: ProcessProbe { ProcessProbe(isAlive: { _ in false }, startTicks: { _ in nil }, bootId: nil) }
+
+    /// The wall-clock time at which process `pid` started, nil if unknown or gone: its start
+    /// ticks (``startTicks``) after the boot time (`btime` of `/proc/stat`), in `sysconf(_SC_CLK_TCK)`
+    /// ticks per second. Source: proc(5). Exact to about 1 s (`btime` is whole seconds).
+    public func startDate(_ pid: Int32) -> Date? {
+        guard let ticks = startTicks(pid), let boot = Self.bootTime() else { return nil }
+        let perSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
+        guard perSecond > 0 else { return nil }
+        return boot.addingTimeInterval(Double(ticks) / perSecond)
+    }
+
+    /// The boot time of this machine (`btime` of `/proc/stat`), nil where unknown.
+    public static func bootTime() -> Date? {
+        guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+              let line = stat.split(separator: "\n").first(where: { $0.hasPrefix("btime ") }),
+              let seconds = Double(line.dropFirst(6).trimmingCharacters(in: .whitespaces)) else { return nil }
+        return Date(timeIntervalSince1970: seconds)
+    }
 
     /// `/proc/sys/kernel/random/boot_id` (Linux), nil elsewhere.
     public static func bootId() -> String? {

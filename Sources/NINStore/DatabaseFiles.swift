@@ -47,6 +47,16 @@ public struct DatabaseFiles: Equatable, Sendable {
     }
 }
 
+extension DatabaseFiles {
+    /// `path` as an absolute, standardized path (`..`, `.` and doubled slashes resolved): a
+    /// relative path is taken relative to the current directory. The one normal form in which
+    /// file paths are compared (a relative folder is never a prefix of an absolute file path).
+    public static func absolute(_ path: String) -> String {
+        let joined = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        return (joined as NSString).standardizingPath
+    }
+}
+
 extension ResultsStore {
     /// The file layout of this database (``DatabaseFiles``).
     public var files: DatabaseFiles { DatabaseFiles(databasePath: path) }

@@ -25,7 +25,7 @@ extension ResultsStore {
     /// - Throws: ``StoreError/trialNotFound(prefix:)``, ``StoreError/environmentNotFound(id:)``,
     ///   ``StoreError/datasetNotFound(identity:)``, or a database error.
     public func claimTrial(_ trialId: String, owner: ClaimOwner, environmentId: Int64?, datasetIdentity: String?,
-                           retryFailed: Bool, staleAfter: TimeInterval = 15 * 60,
+                           retryFailed: Bool, staleAfter: TimeInterval = ClaimTimeout.staleAfter,
                            probe: ProcessProbe = .system) throws -> TrialClaim {
         let now = clock()
         return try write("claim trial \(trialId.prefix(10))") { db in
@@ -93,7 +93,7 @@ extension ResultsStore {
     /// - Returns: The recovered trial ids, sorted.
     /// - Throws: A database error.
     @discardableResult
-    public func recoverAbandonedTrials(currentHost: String, staleAfter: TimeInterval = 15 * 60,
+    public func recoverAbandonedTrials(currentHost: String, staleAfter: TimeInterval = ClaimTimeout.staleAfter,
                                        isAlive: @escaping (Int32) -> Bool = ResultsStore.processIsAlive) throws -> [String] {
         var probe = ProcessProbe.system
         probe.isAlive = isAlive
@@ -113,6 +113,50 @@ extension ResultsStore {
                 recovered.append(trial.id)
             }
             return recovered
+        }
+    }
+}
+
+extension ResultsStore {
+    /// Fetches a trial for a write by `owner` and checks that `owner` still holds its claim
+    /// (``ClaimOwner/owns(_:)``); without an owner (a database's only writer: tests, tools), checks
+    /// only that its status is one of `allowed`.
+    /// - Throws: ``StoreError/claimLost(trialId:action:owner:)`` when another process took the
+    ///   claim over (or recovered it as interrupted), ``StoreError/trialNotFound(prefix:)``,
+    ///   ``StoreError/invalidTransition(trialId:action:from:allowed:)``.
+    static func requireClaim(_ db: Database, trialId: String, action: String, owner: ClaimOwner?,
+                             allowed: [TrialStatus] = [.running]) throws -> TrialRecord {
+        guard let owner else { return try requireStatus(db, trialId: trialId, action: action, allowed: allowed) }
+        guard let trial = try TrialRecord.fetchOne(db, key: trialId) else { throw StoreError.trialNotFound(prefix: trialId) }
+        guard owner.owns(trial) else {
+            let now = trial.status == .running
+                ? "running in process \(trial.pid.map(String.init) ?? "?") on \(trial.host ?? "?")"
+                : trial.status.rawValue
+            throw StoreError.claimLost(trialId: trialId, action: action, owner: now)
+        }
+        return trial
+    }
+}
+
+extension ResultsStore {
+    /// Runs `body` (a trial's file write, such as renaming its new checkpoint into place) inside
+    /// one write transaction that first checks that `owner` still holds the trial's claim and
+    /// refreshes its heartbeat: no other process can take the claim over while `body` runs, so a
+    /// process that lost its claim never replaces the new owner's files.
+    /// - Throws: ``StoreError/claimLost(trialId:action:owner:)`` (then `body` does not run),
+    ///   ``StoreError/trialNotFound(prefix:)``, whatever `body` throws (the heartbeat is then not
+    ///   written), or a database error.
+    public func whileOwningClaim<T>(trialId: String, owner: ClaimOwner, action: String, _ body: () throws -> T) throws -> T {
+        let now = nowText
+        var bodyError: (any Error)?
+        do {
+            return try write("\(action) trial \(trialId.prefix(10))") { db in
+                _ = try Self.requireClaim(db, trialId: trialId, action: action, owner: owner)
+                try db.execute(sql: "UPDATE trials SET heartbeat_at = ? WHERE id = ?", arguments: [now, trialId])
+                do { return try body() } catch { bodyError = error; throw error }
+            }
+        } catch {
+            throw bodyError ?? error
         }
     }
 }

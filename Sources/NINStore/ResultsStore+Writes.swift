@@ -176,42 +176,16 @@ extension ResultsStore {
         }
     }
 
-    /// Marks a pending, interrupted or failed trial as running in process `pid` on `host`.
-    ///
-    /// Sets `started_at` and `heartbeat_at` to now and clears `finished_at` and `failure_reason`.
-    /// A trial left `running` by a dead process must first go through
-    /// ``recoverAbandonedTrials(currentHost:staleAfter:isAlive:)``.
-    /// - Throws: ``StoreError/trialNotFound(prefix:)``, ``StoreError/invalidTransition(trialId:action:from:allowed:)``,
-    ///   ``StoreError/environmentNotFound(id:)``, ``StoreError/datasetNotFound(identity:)``, or a database error.
-    public func markRunning(trialId: String, pid: Int32, host: String, environmentId: Int64?,
-                            datasetIdentity: String?) throws {
-        let now = nowText
-        try write("mark trial \(trialId.prefix(10)) running") { db in
-            _ = try Self.requireStatus(db, trialId: trialId, action: "start",
-                                       allowed: [.pending, .interrupted, .failed])
-            if let environmentId, try !EnvironmentRecord.exists(db, key: environmentId) {
-                throw StoreError.environmentNotFound(id: environmentId)
-            }
-            if let datasetIdentity, try !DatasetRecord.exists(db, key: datasetIdentity) {
-                throw StoreError.datasetNotFound(identity: datasetIdentity)
-            }
-            try db.execute(
-                sql: """
-                    UPDATE trials SET status = 'running', pid = ?, host = ?, environment_id = ?, dataset_identity = ?,
-                        started_at = ?, heartbeat_at = ?, finished_at = NULL, failure_reason = NULL
-                    WHERE id = ?
-                    """,
-                arguments: [pid, host, environmentId, datasetIdentity, now, now, trialId])
-        }
-    }
-
     /// Records that the running trial's process is alive (sets `heartbeat_at` to now).
     /// - Throws: ``StoreError/invalidTransition(trialId:action:from:allowed:)`` if the trial is no
     ///   longer running (e.g. another process recovered it as interrupted), or ``StoreError/trialNotFound(prefix:)``.
-    public func heartbeat(trialId: String) throws {
+    /// - Parameter owner: the claim's owner (the runner's `TrialRecorder` always passes it): the
+    ///   write fails with ``StoreError/claimLost(trialId:action:owner:)``, changing nothing, once
+    ///   another process holds the claim; nil for a database's only writer (tools, tests).
+    public func heartbeat(trialId: String, owner: ClaimOwner? = nil) throws {
         let now = nowText
         try write("heartbeat of trial \(trialId.prefix(10))") { db in
-            _ = try Self.requireStatus(db, trialId: trialId, action: "heartbeat", allowed: [.running])
+            _ = try Self.requireClaim(db, trialId: trialId, action: "heartbeat", owner: owner)
             try db.execute(sql: "UPDATE trials SET heartbeat_at = ? WHERE id = ?", arguments: [now, trialId])
         }
     }
@@ -225,7 +199,10 @@ extension ResultsStore {
     /// - Throws: ``StoreError/invalidTransition(trialId:action:from:allowed:)`` unless running,
     ///   ``StoreError/epochOutOfOrder(trialId:epoch:epochsDone:)`` for a gap,
     ///   ``StoreError/invalidValue(what:expected:found:)`` for an accuracy outside 0–100 %.
-    public func recordEpoch(_ epoch: EpochRecord) throws {
+    /// - Parameter owner: the claim's owner (the runner's `TrialRecorder` always passes it): the
+    ///   write fails with ``StoreError/claimLost(trialId:action:owner:)``, changing nothing, once
+    ///   another process holds the claim; nil for a database's only writer (tools, tests).
+    public func recordEpoch(_ epoch: EpochRecord, owner: ClaimOwner? = nil) throws {
         var row = epoch
         row.finishedAt = clock()
         let finite = { (x: Double?) -> Double? in x.flatMap { $0.isFinite ? $0 : nil } }
@@ -248,8 +225,7 @@ extension ResultsStore {
         row.testAccuracy = finite(row.testAccuracy)
 
         try write("record epoch \(row.epoch) of trial \(row.trialId.prefix(10))") { db in
-            let trial = try Self.requireStatus(db, trialId: row.trialId, action: "record an epoch of",
-                                               allowed: [.running])
+            let trial = try Self.requireClaim(db, trialId: row.trialId, action: "record an epoch of", owner: owner)
             guard row.epoch >= 1, row.epoch <= trial.epochsDone + 1 else {
                 throw StoreError.epochOutOfOrder(trialId: row.trialId, epoch: row.epoch, epochsDone: trial.epochsDone)
             }
@@ -275,10 +251,13 @@ extension ResultsStore {
     /// Marks a running trial finished after all its epochs. Its `wall_seconds` becomes the sum of
     /// its recorded epochs' wall times (summed here, in SQL).
     /// - Throws: ``StoreError/invalidTransition(trialId:action:from:allowed:)`` unless running.
-    public func markFinished(trialId: String) throws {
+    /// - Parameter owner: the claim's owner (the runner's `TrialRecorder` always passes it): the
+    ///   write fails with ``StoreError/claimLost(trialId:action:owner:)``, changing nothing, once
+    ///   another process holds the claim; nil for a database's only writer (tools, tests).
+    public func markFinished(trialId: String, owner: ClaimOwner? = nil) throws {
         let now = nowText
         try write("mark trial \(trialId.prefix(10)) finished") { db in
-            _ = try Self.requireStatus(db, trialId: trialId, action: "finish", allowed: [.running])
+            _ = try Self.requireClaim(db, trialId: trialId, action: "finish", owner: owner)
             try db.execute(
                 sql: """
                     UPDATE trials SET status = 'finished', finished_at = ?, heartbeat_at = ?,
@@ -292,11 +271,14 @@ extension ResultsStore {
     /// Marks a trial failed with a plain reason (e.g. "training loss became NaN in epoch 3"). Its
     /// `wall_seconds` becomes the sum of its recorded epochs' wall times, when it has any.
     /// - Throws: ``StoreError/invalidTransition(trialId:action:from:allowed:)`` if the trial is finished.
-    public func markFailed(trialId: String, reason: String) throws {
+    /// - Parameter owner: the claim's owner (the runner's `TrialRecorder` always passes it): the
+    ///   write fails with ``StoreError/claimLost(trialId:action:owner:)``, changing nothing, once
+    ///   another process holds the claim; nil for a database's only writer (tools, tests).
+    public func markFailed(trialId: String, reason: String, owner: ClaimOwner? = nil) throws {
         let now = nowText
         try write("mark trial \(trialId.prefix(10)) failed") { db in
-            _ = try Self.requireStatus(db, trialId: trialId, action: "fail",
-                                       allowed: [.pending, .running, .interrupted, .failed])
+            _ = try Self.requireClaim(db, trialId: trialId, action: "fail", owner: owner,
+                                      allowed: [.pending, .running, .interrupted, .failed])
             try db.execute(
                 sql: """
                     UPDATE trials SET status = 'failed', failure_reason = ?, finished_at = ?,
@@ -310,9 +292,12 @@ extension ResultsStore {
     /// Marks a running trial interrupted (Ctrl-C): it will resume from its last checkpoint.
     /// Its `wall_seconds` becomes the sum of its recorded epochs' wall times (training so far).
     /// - Throws: ``StoreError/invalidTransition(trialId:action:from:allowed:)`` unless running.
-    public func markInterrupted(trialId: String) throws {
+    /// - Parameter owner: the claim's owner (the runner's `TrialRecorder` always passes it): the
+    ///   write fails with ``StoreError/claimLost(trialId:action:owner:)``, changing nothing, once
+    ///   another process holds the claim; nil for a database's only writer (tools, tests).
+    public func markInterrupted(trialId: String, owner: ClaimOwner? = nil) throws {
         try write("mark trial \(trialId.prefix(10)) interrupted") { db in
-            _ = try Self.requireStatus(db, trialId: trialId, action: "interrupt", allowed: [.running])
+            _ = try Self.requireClaim(db, trialId: trialId, action: "interrupt", owner: owner)
             try Self.setInterrupted(db, trialId: trialId)
         }
     }
@@ -338,11 +323,15 @@ extension ResultsStore {
     ///   - bytes: File size in bytes.
     /// - Returns: The stored row.
     /// - Throws: ``StoreError/trialNotFound(prefix:)`` or a database error.
+    /// - Parameter owner: the claim's owner (the runner's `TrialRecorder` always passes it): the
+    ///   write fails with ``StoreError/claimLost(trialId:action:owner:)``, changing nothing, once
+    ///   another process holds the claim; nil for a database's only writer (tools, tests).
     @discardableResult
     public func addArtifact(trialId: String, kind: ArtifactKind, path: String, sha256: String,
-                            bytes: Int64) throws -> ArtifactRecord {
+                            bytes: Int64, owner: ClaimOwner? = nil) throws -> ArtifactRecord {
         try write("add \(kind.rawValue) artifact of trial \(trialId.prefix(10))") { db in
-            try addArtifactRow(db, trialId: trialId, kind: kind, path: path, sha256: sha256, bytes: bytes)
+            if owner != nil { _ = try Self.requireClaim(db, trialId: trialId, action: "record a \(kind.rawValue) file of", owner: owner) }
+            return try addArtifactRow(db, trialId: trialId, kind: kind, path: path, sha256: sha256, bytes: bytes)
         }
     }
 

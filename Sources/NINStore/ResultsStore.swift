@@ -163,22 +163,17 @@ public final class ResultsStore {
     /// absolute, standardized path, or `nil` for an in-memory store.
     public var artifactBase: String? {
         guard path != ":memory:" else { return nil }
-        return ((Self.absolute(path) as NSString).deletingLastPathComponent as NSString).standardizingPath
+        return (DatabaseFiles.absolute(path) as NSString).deletingLastPathComponent
     }
 
     /// The form of `filePath` stored in `artifacts.path`: relative to ``artifactBase`` when the file
     /// lies inside that folder (so a results folder can be moved or committed whole), else absolute.
     /// A relative `filePath` is taken relative to the current directory.
     public func storedArtifactPath(_ filePath: String) -> String {
-        let absolute = (Self.absolute(filePath) as NSString).standardizingPath
+        let absolute = DatabaseFiles.absolute(filePath)
         guard let base = artifactBase else { return absolute }
         let prefix = base.hasSuffix("/") ? base : base + "/"
         return absolute.hasPrefix(prefix) ? String(absolute.dropFirst(prefix.count)) : absolute
-    }
-
-    /// `path` made absolute against the current directory (not standardized).
-    private static func absolute(_ path: String) -> String {
-        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
     }
 
     /// The absolute path of a stored `artifacts.path` (the inverse of ``storedArtifactPath(_:)``).

@@ -34,6 +34,9 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, LocalizedErro
     case newerSchema(path: String, unknownMigrations: [String])
     /// A read-only store (``ResultsStore/openReadOnly(path:busyTimeout:)``) was asked to write.
     case readOnly(path: String, operation: String)
+    /// A write for a claimed trial by a process that no longer owns its claim: `owner` is who
+    /// holds it now (`host` and `pid`, or the trial's status when nobody does).
+    case claimLost(trialId: String, action: String, owner: String)
     /// A value failed validation (`what` names the field, e.g. `trial_params["model.depth"]`).
     case invalidValue(what: String, expected: String, found: String)
 
@@ -69,6 +72,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, LocalizedErro
             return "\(path) was written by a newer nin-study (schema migrations \(unknown.joined(separator: ", ")) are unknown to this version \(Schema.migrationNames.last ?? "")); open it with that version or a newer one"
         case let .readOnly(path, operation):
             return "results database \(path) is open read-only: cannot \(operation)"
+        case let .claimLost(trialId, action, owner):
+            return "trial \(trialId.prefix(10)): this process no longer owns its claim (now \(owner)); it cannot \(action) it and stops training it"
         case let .invalidValue(what, expected, found):
             return "\(what): expected \(expected), found \(found)"
         }

@@ -62,23 +62,48 @@ public struct CheckpointStore: Sendable {
     }
 
     /// Deletes the temporary files of checkpoint writes that never reached their rename (a kill
-    /// between the two): `.<trial-id>.ckpt.tmp-<pid>` whose writer is not a live process on this
-    /// host and that nothing has written to for `staleAfter` seconds (a folder shared with
-    /// another host keeps that host's writes in progress: they are never that old).
+    /// between the two), `.<trial-id>.ckpt.tmp-<pid>`, at once unless their writer may still be
+    /// writing (``temporaryWriterMayBeLive(trial:pid:modified:currentHost:now:probe:)``, given
+    /// the trial's record in this database by `trial`).
     /// - Returns: the names of the files deleted.
     @discardableResult
-    public func removeAbandonedTemporaryFiles(isAlive: (Int32) -> Bool, staleAfter: TimeInterval = 60,
-                                              now: Date = Date()) -> [String] {
+    public func removeAbandonedTemporaryFiles(trial: (String) -> TrialRecord?, currentHost: String,
+                                              now: Date = Date(), probe: ProcessProbe = .system) -> [String] {
         let fm = FileManager.default
         guard let names = try? fm.contentsOfDirectory(atPath: directory) else { return [] }
         var removed: [String] = []
         for name in names.sorted() {
-            guard let (target, pid) = Checkpoint.parseTemporaryName(name), target.hasSuffix(".ckpt"), !isAlive(pid) else { continue }
+            guard let (target, pid) = Checkpoint.parseTemporaryName(name), target.hasSuffix(".ckpt") else { continue }
             let path = (directory as NSString).appendingPathComponent(name)
-            guard let modified = (try? fm.attributesOfItem(atPath: path))?[.modificationDate] as? Date,
-                  now.timeIntervalSince(modified) >= staleAfter else { continue }
+            guard let modified = (try? fm.attributesOfItem(atPath: path))?[.modificationDate] as? Date else { continue }
+            let trialId = String(target.dropLast(".ckpt".count))
+            if Self.temporaryWriterMayBeLive(trial: trial(trialId), pid: pid, modified: modified, currentHost: currentHost,
+                                             now: now, probe: probe) { continue }
             if (try? fm.removeItem(atPath: path)) != nil { removed.append(name) }
         }
         return removed
+    }
+
+    /// Whether the writer of a temporary checkpoint file of `trial` named with process id `pid`,
+    /// last written at `modified`, may still be writing it. Only the owner of a trial's claim
+    /// writes its checkpoint, so the writer is identified as claims are (``ClaimOwner``: pid and
+    /// process start time, not by the file's age):
+    /// - the trial is `running` under a live claim of process `pid` (on any host: a claim
+    ///   elsewhere is live while its heartbeat is fresh); or
+    /// - process `pid` is alive on this machine and started before the file was last written
+    ///   (a process that started later reused the id and is not the writer), or its start time
+    ///   cannot be read.
+    /// Any other file's writer is gone (or lost its claim, and stops at its next write) and the
+    /// file is deleted by the next run, however soon it starts.
+    public static func temporaryWriterMayBeLive(trial: TrialRecord?, pid: Int32, modified: Date, currentHost: String,
+                                                now: Date, probe: ProcessProbe) -> Bool {
+        if let trial, trial.status == .running, trial.pid == pid,
+           ResultsStore.claimIsLive(trial, now: now, currentHost: currentHost, staleAfter: ClaimTimeout.staleAfter, probe: probe) {
+            return true
+        }
+        guard probe.isAlive(pid) else { return false }
+        guard let started = probe.startDate(pid) else { return true }
+        // `btime` is whole seconds: a writer started up to 1 s after the write still counts.
+        return started <= modified.addingTimeInterval(1)
     }
 }

@@ -32,14 +32,16 @@ struct DetachedTrialFiles {
         }
         guard !candidates.isEmpty else { return result }
         let fm = FileManager.default
-        let roots = [checkpoints.directory, mapsFolder].map { (($0 as NSString).standardizingPath as String) + "/" }
+        // Every path in one normal form (absolute, standardized): with a relative --db the folders
+        // are relative while the artifact paths are absolute, and no prefix test would match.
+        let roots = [checkpoints.directory, mapsFolder].map { DatabaseFiles.absolute($0) + "/" }
         for id in candidates {
             var paths = Set([checkpoints.url(trialId: id).path])
             for artifact in try store.artifacts(trialId: id) where artifact.kind != .learningCurve {
                 paths.insert(store.resolvedArtifactPath(artifact.path))
             }
             for path in paths.sorted() {
-                let standard = (path as NSString).standardizingPath
+                let standard = DatabaseFiles.absolute(path)
                 guard roots.contains(where: { standard.hasPrefix($0) }), fm.fileExists(atPath: standard) else { continue }
                 if (try? fm.removeItem(atPath: standard)) != nil { result.removedFiles.append(standard) }
                 // The trial's own maps folder (`maps/NAME/<study>/<trial-id>/`) goes with what else

@@ -27,6 +27,9 @@ public struct RunOptions: Sendable {
     /// `--exclusive`: this run is the database's only writer (a Slurm array task on its shard's
     /// database), so every claim left `running` is an earlier attempt's and is taken over at once.
     public var exclusive: Bool = false
+    /// The network filesystem holding a path, if any (``NetworkFilesystem/holding(_:)``;
+    /// injectable for tests): `run` warns about a database on one unless it is `exclusive`.
+    public var networkFilesystem: @Sendable (String) -> NetworkFilesystem? = { NetworkFilesystem.holding($0) }
 
     public init() {}
 

@@ -54,6 +54,22 @@ public struct SlurmArrayJob: Equatable, Sendable {
         }
     }
 
+    /// A warning when some of `tasks` array tasks get no trial of a study with these trial ids
+    /// (``Shard/assignment(trialId:count:)``), else nil. The job is still written as asked (the
+    /// shard count fixes every trial's shard, so it is not silently changed): such tasks run
+    /// nothing and end at once.
+    public static func emptyTasksWarning(trialIds: [String], tasks: Int) -> String? {
+        let trials = trialIds.count
+        if tasks > trials {
+            return "--tasks \(tasks) is more than its \(trials) trial\(trials == 1 ? "" : "s"): at least \(tasks - trials) array tasks get no trial and end at once (use --tasks \(max(1, trials)) or fewer)"
+        }
+        // Exact count while cheap (trials × tasks hashes): rendezvous hashing can leave a shard empty.
+        guard trials * tasks <= 1_000_000 else { return nil }
+        let used = Set(trialIds.map { Shard.assignment(trialId: $0, count: tasks) })
+        guard used.count < tasks else { return nil }
+        return "\(tasks - used.count) of the \(tasks) array tasks get no trial of its \(trials) (shards are assigned by trial id) and end at once"
+    }
+
     public init(study: String, tasks: Int, cpusPerTask: Int, partition: String?, time: String?, memory: String?,
                 executable: String, mergedDatabase: String, dataDir: String?, fetchMissing: Bool,
                 workingDirectory: String) throws {

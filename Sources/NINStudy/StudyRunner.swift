@@ -74,12 +74,17 @@ public final class StudyRunner {
     ///   `DatasetError` when a dataset cannot be read.
     public func run(stop: StopFlag) throws -> RunSummary {
         let selected = try selectedTrials()
+        // Processes of several machines sharing a database on a network filesystem can corrupt
+        // it (WAL); an --exclusive run is the database's only writer (a Slurm shard task).
+        if !options.exclusive, let network = options.networkFilesystem(options.databasePath) {
+            reporter.message(network.warning(database: options.databasePath))
+        }
         let store = try ResultsStore(path: options.databasePath)
-        let abandoned = options.checkpoints.removeAbandonedTemporaryFiles(isAlive: ResultsStore.processIsAlive)
+        let host = ProcessInfo.processInfo.hostName
+        let abandoned = options.checkpoints.removeAbandonedTemporaryFiles(trial: { try? store.trial(id: $0) }, currentHost: host)
         if !abandoned.isEmpty {
             reporter.message("deleted \(abandoned.count) temporary checkpoint file\(abandoned.count == 1 ? "" : "s") of killed runs: \(abandoned.joined(separator: ", "))")
         }
-        let host = ProcessInfo.processInfo.hostName
         let recovered = options.exclusive
             ? try store.recoverAbandonedTrials(currentHost: host, staleAfter: -1, probe: .noneAlive)
             : try store.recoverAbandonedTrials(currentHost: host, isAlive: ResultsStore.processIsAlive)
@@ -149,10 +154,19 @@ public final class StudyRunner {
                 continue
             }
             let remainingMultiplyAdds = work[(index + 1)...].reduce(0) { $0 + $1.multiplyAdds }
-            let outcome = try train(trial, claimed: claimed, data: data, position: position, index: index, count: selected.count,
+            let outcome: TrialOutcome
+            do {
+                outcome = try train(trial, claimed: claimed, data: data, position: position, index: index, count: selected.count,
                                     store: store,
                                     multiplyAddsPerImage: Double(work[index].multiplyAddsPerImage),
                                     remainingMultiplyAdds: remainingMultiplyAdds, stop: stop)
+            } catch let error as StoreError {
+                guard case .claimLost = error else { throw error }
+                // Another process took the trial over: it is theirs now; nothing more is written.
+                reporter.message("\(position) \(trial.label): \(error); its results and files are the other process's")
+                if let current = try store.trial(id: trial.id) { summary.noteTakenElsewhere(current, label: trial.label) }
+                continue
+            }
             switch outcome {
             case .finished: summary.finished.append(trial.id)
             case .failed(let reason): summary.failed.append((trial.id, trial.label, reason))
@@ -207,7 +221,8 @@ public final class StudyRunner {
             resume = nil
         }
         let trainer = try TrialTrainer(trial: trial, data: data, threads: options.threads, resume: resume, checkpoints: checkpoints)
-        let recorder = TrialRecorder(store: store, trialId: trial.id)
+        let recorder = TrialRecorder(store: store, trialId: trial.id, warn: reporter.message)
+        trainer.guardCheckpointWrite = { write in try recorder.whileOwningClaim("write the checkpoint of", write) }
         reporter.trialStarted(index: index + 1, count: count, trial: trial,
                               resumedFromEpoch: trainer.resumedFromEpoch, epochs: trainer.plannedEpochs)
         let batchSize = Double(trial.config.training.batchSize)
@@ -218,15 +233,18 @@ public final class StudyRunner {
                 let trialETA = remainingImages / max(p.imagesPerSecond, 1e-9)
                 let studyETA = trialETA + remainingMultiplyAdds / max(p.imagesPerSecond * multiplyAddsPerImage, 1e-9)
                 self.reporter.batch(p, trialETA: trialETA, studyETA: studyETA)
-                recorder.heartbeatIfDue()
+                try recorder.heartbeatIfDue()
             }, epochFinished: { m in
                 try recorder.record(m)
                 self.reporter.epochFinished(m, trial: trial)
             })
         } catch {
-            try? store.markInterrupted(trialId: trial.id)
+            // Only while this process owns the claim (a lost claim is the new owner's to record).
+            try? recorder.record(TrialOutcome.interrupted)
             throw error
         }
+        // The claim is checked again before any file of the trial is recorded or rendered.
+        try recorder.heartbeat()
         // Every outcome keeps the checkpoint of its last finished epoch, recorded with its SHA-256:
         // an interrupted trial resumes from it (also after `merge`), and `nin-study maps` can show
         // what a failed network learned (--retry-failed starts the trial again from scratch).
@@ -253,7 +271,7 @@ public final class StudyRunner {
         do {
             if let path = try MapRenderer.renderLearningCurves(store: store, study: study.name, folder: options.maps) {
                 for t in try store.trialSummaries(study: study.name) where t.epochsDone > 0 {
-                    try TrialRecorder(store: store, trialId: t.trialId).recordArtifact(.learningCurve, path: path)
+                    try TrialRecorder.recordArtifact(.learningCurve, path: path, trialId: t.trialId, store: store, owner: nil)
                 }
                 reporter.message("learning curves: \(path)")
             }

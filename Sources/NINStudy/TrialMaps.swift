@@ -4,8 +4,8 @@ import NINEngine
 
 /// `nin-study maps`: renders a stored trial's confidence maps from its checkpoint.
 public enum TrialMaps {
-    /// Renders the sheets and records them as artifacts (not in a read-only store: the `maps`
-    /// command leaves the database as it was).
+    /// Renders the sheets; nothing is recorded (the `maps` command opens the database read-only:
+    /// the database holds the files `run` produced).
     /// - Returns: the paths written.
     /// - Throws: `MapsError` (no checkpoint, a checkpoint whose SHA-256 differs from the recorded one, unreadable configuration, an image index out of range,
     ///   dataset files whose SHA-256 differ from those the trial recorded), `DatasetError`,
@@ -30,12 +30,10 @@ public enum TrialMaps {
                                   initializer: .he, maxBatch: max(1, min(images.indices.count, config.training.batchSize)),
                                   threads: threads, generator: &generator)
         try network.restore(from: saved.checkpoint, optimizer: &optimizer, generator: &generator)
-        let recorder = TrialRecorder(store: store, trialId: record.id)
         let study = try store.studies(containingTrial: record.id).first ?? "trials"
         var paths: [String] = []
-        for (kind, path) in try MapRenderer.renderTrial(network: network, trial: trial, images: images, study: study,
+        for (_, path) in try MapRenderer.renderTrial(network: network, trial: trial, images: images, study: study,
                                                        folder: output ?? options.maps, topPercent: topPercent) {
-            if !store.isReadOnly { try recorder.recordArtifact(kind, path: path) }
             paths.append(path)
         }
         return paths

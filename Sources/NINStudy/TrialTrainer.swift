@@ -14,6 +14,11 @@ public final class TrialTrainer {
     public let threads: Int
     /// Where the end-of-epoch checkpoints are written.
     public let checkpoints: CheckpointStore
+    /// Runs each checkpoint write (the closure it is given): the runner runs it while this
+    /// process holds the trial's claim (``ResultsStore/whileOwningClaim(trialId:owner:action:_:)``),
+    /// so a process that lost the claim never replaces the new owner's checkpoint. By default
+    /// the write just runs.
+    public var guardCheckpointWrite: (_ write: () throws -> Void) throws -> Void = { try $0() }
     public private(set) var network: Network
     private var optimizer: SGD
     private var generator: SeededGenerator
@@ -62,11 +67,12 @@ public final class TrialTrainer {
     /// Trains the remaining epochs.
     /// - Parameters:
     ///   - stop: checked once per mini-batch; when set, returns `.interrupted` at once.
-    ///   - progress: live progress, once per mini-batch.
+    ///   - progress: live progress, once per mini-batch; an error it throws (a lost claim) ends
+    ///     training at once, before any further checkpoint.
     ///   - epochFinished: called with each epoch's metrics BEFORE its checkpoint is written, so a
     ///     kill between the two redoes the epoch (with identical metrics) instead of losing it.
-    /// - Throws: whatever `epochFinished` throws, and checkpoint write errors.
-    public func run(stop: StopFlag, progress: (BatchProgress) -> Void,
+    /// - Throws: whatever `progress` or `epochFinished` throws, and checkpoint write errors.
+    public func run(stop: StopFlag, progress: (BatchProgress) throws -> Void,
                     epochFinished: (EpochMetrics) throws -> Void) throws -> TrialOutcome {
         let t = trial.config.training
         let schedule = LearningRateSchedule(base: t.learningRate, spec: t.schedule)
@@ -100,7 +106,7 @@ public final class TrialTrainer {
                 correct += result.correct
                 seen += indices.count
                 let elapsed = Date().timeIntervalSince(start)
-                progress(BatchProgress(epoch: epoch, epochs: epochs, batch: i + 1, batches: order.count,
+                try progress(BatchProgress(epoch: epoch, epochs: epochs, batch: i + 1, batches: order.count,
                                        loss: lossSum / Double(seen), accuracy: 100 * Double(correct) / Double(seen),
                                        imagesPerSecond: Double(seen) / max(elapsed, 1e-9)))
             }
@@ -186,6 +192,7 @@ public final class TrialTrainer {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys] // same state, same bytes
         let metadata = try encoder.encode(state)
-        try checkpoints.save(network.checkpoint(optimizer: optimizer, generator: generator, metadata: metadata), trialId: trial.id)
+        let checkpoint = network.checkpoint(optimizer: optimizer, generator: generator, metadata: metadata)
+        try guardCheckpointWrite { try checkpoints.save(checkpoint, trialId: trial.id) }
     }
 }

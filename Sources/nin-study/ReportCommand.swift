@@ -28,8 +28,18 @@ extension NINStudyCommand {
                 let parent = out.map { URL(fileURLWithPath: $0) }
                     ?? URL(fileURLWithPath: store.files.reportsFolder)
                 // Every study is read before any report is written: an unknown name writes nothing.
-                let analyses = try names.map {
-                    try StudyAnalysis.load(store: store, study: $0, databasePath: database.databasePath)
+                let analyses = try names.map { name in
+                    var analysis = try StudyAnalysis.load(store: store, study: name, databasePath: database.databasePath)
+                    // The study's full trial set, from its recorded definition (a merged database
+                    // may lack a failed shard's trials).
+                    do {
+                        let completeness = try StudyCompleteness.check(store: store, study: name)
+                        analysis.definedTrials = completeness.total
+                        analysis.missingTrials = completeness.gaps.filter { $0.status == nil }.map { (id: $0.id, label: $0.label) }
+                    } catch {
+                        FileHandle.standardError.write(Data("warning: \(error); the report counts only the trials the database holds\n".utf8))
+                    }
+                    return analysis
                 }
                 let fontProblem = format == .text ? nil : FigureFont.problem()
                 if let fontProblem { FileHandle.standardError.write(Data("warning: \(fontProblem)\n".utf8)) }

@@ -13,7 +13,8 @@ extension NINStudyCommand {
             trial atomically before training it, so no trial is trained twice. \
             Exit status: 0 when every selected trial is finished; 1 when some failed, the run was \
             interrupted, or finished ones read other dataset files; 3 when nothing was left for this run but other live processes still run some \
-            selected trials; 2 for bad input (study file, dataset, results database, an --only filter \
+            selected trials (0 instead inside a Slurm array task, where SLURM_ARRAY_TASK_ID is set, so a \
+            pool of array workers sharing one database does not end as FAILED tasks); 2 for bad input (study file, dataset, results database, an --only filter \
             that matches nothing); 64 for invalid command-line options. A dataset found \
             nowhere is downloaded (into --data-dir when given) unless --no-fetch.
             """)
@@ -45,7 +46,9 @@ extension NINStudyCommand {
         @Flag(help: "Run trials that failed before again.")
         var retryFailed = false
 
-        @Option(help: "Run only shard K of N (e.g. 2/8): a stable assignment by trial id, for splitting a study across machines; give each shard its own --db, then `nin-study merge`.")
+        // `.unconditional`: a value that starts with a dash (`--shard -1/4`) is the option's value,
+        // checked by `validate()`, not a missing one.
+        @Option(parsing: .unconditional, help: "Run only shard K of N (e.g. 2/8): a stable assignment by trial id, for splitting a study across machines; give each shard its own --db, then `nin-study merge`.")
         var shard: String?
 
         @Flag(help: "This run is the database's only writer (as each Slurm array task is for its shard's database): trials left running by an earlier attempt, on any host, are taken over at once instead of after 15 minutes without a heartbeat.")
@@ -85,7 +88,15 @@ extension NINStudyCommand {
             defer { signals.cancel() }
             let summary = try reportingErrors { try runner.run(stop: stop) }
             print(summaryText(summary, study: definition))
-            if summary.leftToOtherProcesses { throw ExitCode(3) }
+            if summary.leftToOtherProcesses {
+                // A worker of a Slurm array sharing one database: the others train what is left;
+                // Slurm would record 3 as a FAILED task, so this is a success there.
+                if ProcessInfo.processInfo.environment["SLURM_ARRAY_TASK_ID"] != nil {
+                    print("nothing left for this array task: the other workers run the rest (exit 0 as a Slurm array task; 3 elsewhere)")
+                    return
+                }
+                throw ExitCode(3)
+            }
             if !summary.succeeded { throw ExitCode(1) }
         }
 

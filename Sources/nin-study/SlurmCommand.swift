@@ -54,6 +54,9 @@ extension NINStudyCommand {
         func run() throws {
             try reportingErrors {
                 let definition = try StudyDefinition.load(path: study)
+                if let warning = SlurmArrayJob.emptyTasksWarning(trialIds: definition.trials.map(\.id), tasks: tasks) {
+                    FileHandle.standardError.write(Data("warning: study \(definition.name): \(warning)\n".utf8))
+                }
                 let cwd = FileManager.default.currentDirectoryPath
                 let absolute = { (p: String) in ((p.hasPrefix("/") ? p : cwd + "/" + p) as NSString).standardizingPath }
                 let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))

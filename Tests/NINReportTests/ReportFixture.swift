@@ -57,8 +57,8 @@ enum ReportFixture {
                                                   multiplyAdds: 55_625_000),
                                       params: ["model.head": "\"\(head)\"", "seed": "\(seed)"], study: study)
                 let other = mixedEnvironments && seed == 3 && head != "fc-dropout"
-                try store.markRunning(trialId: id, pid: 1, host: other ? "fixture-node-2" : "fixture-host",
-                                      environmentId: other ? avx2 : environment, datasetIdentity: identity)
+                _ = try store.claimTrial(id, owner: ClaimOwner(host: other ? "fixture-node-2" : "fixture-host", pid: 1, bootId: nil, processStartTicks: nil),
+                    environmentId: other ? avx2 : environment, datasetIdentity: identity, retryFailed: false)
                 guard let final = finalErrors[head]?[seed] else {
                     try store.recordEpoch(EpochRecord(trialId: id, epoch: 1, trainLoss: 2.1, trainAccuracy: 20, testLoss: 2.0,
                                                       testAccuracy: 25, learningRate: 0.02, wallSeconds: 90, imagesPerSecond: 555))

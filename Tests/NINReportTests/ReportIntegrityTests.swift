@@ -168,7 +168,8 @@ final class ReportIntegrityTests: XCTestCase {
             try store.upsertTrial(TrialRecord(id: id, configJSON: ReportFixture.config(head: "gap", seed: Int64(seed)), sweptJSON: "{}",
                                               dataset: "cifar10", head: "gap", seed: Int64(seed), epochsPlanned: 3),
                                   params: ["training.learningRate": "\(lr)", "seed": "\(seed)"], study: "lr")
-            try store.markRunning(trialId: id, pid: 1, host: "h", environmentId: nil, datasetIdentity: nil)
+            _ = try store.claimTrial(id, owner: ClaimOwner(host: "h", pid: 1, bootId: nil, processStartTicks: nil),
+                environmentId: nil, datasetIdentity: nil, retryFailed: false)
             let losses = lr == 0.3 && seed == 2 ? [2.2, 4e18, 6.3e35] : [1.9, 1.2, 0.8 + 0.1 * Double(seed)]
             for (e, loss) in losses.enumerated() {
                 try store.recordEpoch(EpochRecord(trialId: id, epoch: e + 1, trainLoss: loss, trainAccuracy: 50, testLoss: 1,

@@ -188,7 +188,8 @@ extension ReportTests {
             try store.upsertTrial(TrialRecord(id: id, configJSON: "{not json", sweptJSON: "{}", dataset: "cifar10", head: head, seed: 1),
                                   params: ["model.head": "\"\(head)\"", "seed": "1"], study: "nothing-yet")
             if i == 1 {
-                try store.markRunning(trialId: id, pid: 1, host: "h", environmentId: nil, datasetIdentity: nil)
+                _ = try store.claimTrial(id, owner: ClaimOwner(host: "h", pid: 1, bootId: nil, processStartTicks: nil),
+                    environmentId: nil, datasetIdentity: nil, retryFailed: false)
                 try store.markFailed(trialId: id, reason: "accuracy at chance after epoch 1")
             }
         }

@@ -122,7 +122,8 @@ final class ClaimTests: XCTestCase {
         // 4: same host name but another boot (another machine, or before a reboot): the heartbeat decides.
         XCTAssertTrue(try claim(ids[4], owner(500, ticks: 1_000, bootId: "boot-old")))
         // 5: an old claim without a start time whose process id exists: trusted while its heartbeat is fresh.
-        try store.markRunning(trialId: ids[5], pid: 500, host: testHost, environmentId: nil, datasetIdentity: nil)
+        _ = try store.claimTrial(ids[5], owner: ClaimOwner(host: testHost, pid: 500, bootId: nil, processStartTicks: nil),
+            environmentId: nil, datasetIdentity: nil, retryFailed: false)
 
         let next = owner(600, ticks: 5)
         XCTAssertFalse(try claim(ids[0], next))

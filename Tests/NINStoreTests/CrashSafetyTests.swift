@@ -34,7 +34,8 @@ final class CrashSafetyTests: XCTestCase {
         }
         let store = try ResultsStore(path: path)
         let id = Self.childTrialId
-        try store.markRunning(trialId: id, pid: getpid(), host: testHost, environmentId: nil, datasetIdentity: nil)
+        _ = try store.claimTrial(id, owner: ClaimOwner(host: testHost, pid: getpid(), bootId: nil, processStartTicks: nil),
+            environmentId: nil, datasetIdentity: nil, retryFailed: false)
         let deadline = Date().addingTimeInterval(60)  // the parent kills us long before
         var epoch = 1
         while Date() < deadline {
@@ -101,8 +102,8 @@ final class CrashSafetyTests: XCTestCase {
             let reopened = try ResultsStore(path: path)
             XCTAssertEqual(try reopened.recoverAbandonedTrials(currentHost: testHost), [Self.childTrialId])
             let done = try XCTUnwrap(reopened.trial(id: Self.childTrialId)).epochsDone
-            try reopened.markRunning(trialId: Self.childTrialId, pid: getpid(), host: testHost, environmentId: nil,
-                                     datasetIdentity: nil)
+            _ = try reopened.claimTrial(Self.childTrialId, owner: ClaimOwner(host: testHost, pid: getpid(), bootId: nil, processStartTicks: nil),
+                environmentId: nil, datasetIdentity: nil, retryFailed: false)
             try reopened.recordEpoch(EpochRecord(trialId: Self.childTrialId, epoch: done + 1, testAccuracy: 99))
             XCTAssertEqual(try reopened.trial(id: Self.childTrialId)?.epochsDone, done + 1)
         }

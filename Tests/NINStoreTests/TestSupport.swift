@@ -112,8 +112,8 @@ func populate(_ store: ResultsStore, clock: TestClock) throws -> [String] {
                                           params: sampleParams(head: head, depth: depth, seed: seed),
                                           study: "depth-sweep")
                 }
-                try store.markRunning(trialId: id, pid: 4242, host: testHost, environmentId: environmentId,
-                                      datasetIdentity: testDatasetIdentity)
+                _ = try store.claimTrial(id, owner: ClaimOwner(host: testHost, pid: 4242, bootId: nil, processStartTicks: nil),
+                    environmentId: environmentId, datasetIdentity: testDatasetIdentity, retryFailed: false)
                 for epoch in 1...3 {
                     clock.advance(by: 10 * Double(depth) + Double(seed))
                     let accuracy = sampleTestAccuracy(head: head, depth: depth, seed: seed, epoch: epoch)
@@ -133,8 +133,8 @@ func populate(_ store: ResultsStore, clock: TestClock) throws -> [String] {
     let failedId = hexId(77)
     try store.upsertTrial(sampleTrial(id: failedId, head: "fc", depth: 3, seed: 1),
                           params: sampleParams(head: "fc", depth: 3, seed: 1), study: "table5-gap-vs-fc-cifar10")
-    try store.markRunning(trialId: failedId, pid: 4243, host: testHost, environmentId: environmentId,
-                          datasetIdentity: testDatasetIdentity)
+    _ = try store.claimTrial(failedId, owner: ClaimOwner(host: testHost, pid: 4243, bootId: nil, processStartTicks: nil),
+        environmentId: environmentId, datasetIdentity: testDatasetIdentity, retryFailed: false)
     try store.recordEpoch(EpochRecord(trialId: failedId, epoch: 1, trainLoss: .nan, trainAccuracy: 10,
                                       testLoss: .nan, testAccuracy: 10, learningRate: 0.1, wallSeconds: 12,
                                       imagesPerSecond: 300))
@@ -143,7 +143,7 @@ func populate(_ store: ResultsStore, clock: TestClock) throws -> [String] {
     let runningId = hexId(78)
     try store.upsertTrial(sampleTrial(id: runningId, head: "gap", depth: 3, seed: 1),
                           params: sampleParams(head: "gap", depth: 3, seed: 1), study: "depth-sweep")
-    try store.markRunning(trialId: runningId, pid: 4244, host: testHost, environmentId: environmentId,
-                          datasetIdentity: testDatasetIdentity)
+    _ = try store.claimTrial(runningId, owner: ClaimOwner(host: testHost, pid: 4244, bootId: nil, processStartTicks: nil),
+        environmentId: environmentId, datasetIdentity: testDatasetIdentity, retryFailed: false)
     return finished
 }

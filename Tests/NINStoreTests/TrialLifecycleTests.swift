@@ -22,9 +22,16 @@ final class TrialLifecycleTests: XCTestCase {
                               params: sampleParams(head: "gap", depth: 2, seed: 7), study: "study")
     }
 
+    /// Claims the trial as process `pid` on `host` (a claim without boot id or start time),
+    /// throwing `invalidTransition` when it is not claimable (finished, or running in a live claim).
     private func start(_ id: String? = nil, pid: Int32 = 100, host: String = testHost) throws {
-        try store.markRunning(trialId: id ?? trialId, pid: pid, host: host, environmentId: environmentId,
-                              datasetIdentity: testDatasetIdentity)
+        let owner = ClaimOwner(host: host, pid: pid, bootId: nil, processStartTicks: nil)
+        let claim = try store.claimTrial(id ?? trialId, owner: owner, environmentId: environmentId,
+                                         datasetIdentity: testDatasetIdentity, retryFailed: true)
+        if case .notClaimable(let current) = claim {
+            throw StoreError.invalidTransition(trialId: current.id, action: "claim", from: current.status,
+                                               allowed: [.pending, .interrupted, .failed])
+        }
     }
 
     private func epoch(_ n: Int, test: Double?, train: Double = 50, id: String? = nil) -> EpochRecord {
@@ -178,17 +185,18 @@ final class TrialLifecycleTests: XCTestCase {
         XCTAssertNil(trial.finishedAt)
     }
 
-    func testMarkRunningChecksTheEnvironmentAndDataset() throws {
-        XCTAssertThrowsError(try store.markRunning(trialId: trialId, pid: 1, host: testHost, environmentId: 999,
-                                                   datasetIdentity: nil)) { error in
+    func testAClaimChecksTheEnvironmentAndDataset() throws {
+        let owner = ClaimOwner(host: testHost, pid: 1, bootId: nil, processStartTicks: nil)
+        XCTAssertThrowsError(try store.claimTrial(trialId, owner: owner, environmentId: 999, datasetIdentity: nil,
+                                                  retryFailed: false)) { error in
             XCTAssertEqual(error as? StoreError, .environmentNotFound(id: 999))
         }
-        XCTAssertThrowsError(try store.markRunning(trialId: trialId, pid: 1, host: testHost, environmentId: nil,
-                                                   datasetIdentity: hexId(5))) { error in
+        XCTAssertThrowsError(try store.claimTrial(trialId, owner: owner, environmentId: nil, datasetIdentity: hexId(5),
+                                                  retryFailed: false)) { error in
             XCTAssertEqual(error as? StoreError, .datasetNotFound(identity: hexId(5)))
         }
-        XCTAssertThrowsError(try store.markRunning(trialId: hexId(404), pid: 1, host: testHost, environmentId: nil,
-                                                   datasetIdentity: nil)) { error in
+        XCTAssertThrowsError(try store.claimTrial(hexId(404), owner: owner, environmentId: nil, datasetIdentity: nil,
+                                                  retryFailed: false)) { error in
             XCTAssertEqual(error as? StoreError, .trialNotFound(prefix: hexId(404)))
         }
         XCTAssertEqual(try store.trial(id: trialId)?.status, .pending)

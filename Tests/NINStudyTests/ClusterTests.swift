@@ -212,4 +212,86 @@ final class ClusterTests: XCTestCase {
         let resumed = log.components(separatedBy: "resuming after epoch ").dropFirst().first.map { Int($0.prefix { $0.isNumber }) ?? 0 } ?? 0
         XCTAssertTrue((1..<5).contains(resumed), "the requeued task resumed mid-trial: \(log)")
     }
+
+    /// Item 1 of issue 21: in a 4-task array one task is SIGKILLed mid-trial (Slurm records it
+    /// FAILED). The merge job merges what the shards hold, names every trial of the study that is
+    /// not finished, by shard, and ends FAILED (exit 1); `report` counts "N of M trials of the study".
+    func testASlurmTaskKilledMidTrialFailsTheMergeJobNamingItsTrials() throws {
+        let environment = try startCluster()
+        let study = try studyFile("killed", seeds: Array(1...8), epochs: 3)
+        let definition = try StudyDefinition.load(path: study)
+        let merged = root.appendingPathComponent("slurm-killed/results.sqlite").path
+        let job = try submit(study, tasks: 4, db: merged, environment)
+        // A shard with a trial running that has recorded an epoch: its process is the task's (the script execs).
+        var victim: (shard: Int, trial: TrialRecord)?
+        let deadline = Date().addingTimeInterval(120)
+        while victim == nil, Date() < deadline {
+            for k in 1...4 {
+                let path = job.folder + "/shard-\(k)-of-4.sqlite"
+                if FileManager.default.fileExists(atPath: path),
+                   let trial = try? ResultsStore.openReadOnly(path: path).trials().first(where: { $0.status == .running && $0.epochsDone >= 1 }) {
+                    victim = (k, trial)
+                    break
+                }
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        let (shard, trial) = try XCTUnwrap(victim, "no shard trained a trial within 2 minutes")
+        XCTAssertEqual(kill(try XCTUnwrap(trial.pid), SIGKILL), 0)
+        try wait(job: "\(job.array)_\(shard)", state: "FAILED", environment)
+        try wait(job: job.merge, state: "FAILED", environment, timeout: 600)
+        let mergeLog = try FileManager.default.contentsOfDirectory(atPath: job.folder + "/logs").filter { $0.hasPrefix("merge-") }
+            .map { try String(contentsOfFile: job.folder + "/logs/" + $0, encoding: .utf8) }.joined()
+        let killed = try XCTUnwrap(definition.trials.first { $0.id == trial.id })
+        XCTAssertTrue(mergeLog.contains("  shard \(shard)/4: \(trial.id.prefix(10)) \(killed.label): interrupted"), mergeLog)
+        let ended = try ResultsStore.openReadOnly(path: merged).trials(study: "killed").filter { $0.status == .finished }.count
+        XCTAssertLessThan(ended, 8)
+        XCTAssertTrue(mergeLog.contains("study killed: \(ended) of 8 trials of the study ended (\(ended) finished, 0 failed, \(8 - ended) unfinished"), mergeLog)
+        // Every trial not finished is named, each under the shard that runs it.
+        let gaps = mergeLog.components(separatedBy: "\n").filter { $0.hasPrefix("  shard ") }
+        XCTAssertEqual(gaps.count, 8 - ended, mergeLog)
+        for line in gaps {
+            let t = try XCTUnwrap(definition.trials.first { line.contains(" \($0.id.prefix(10)) ") }, line)
+            XCTAssertTrue(line.hasPrefix("  shard \(Shard.assignment(trialId: t.id, count: 4))/4: "), line)
+        }
+        let (status, text) = try runProcess(binary, ["report", "--db", merged, "--format", "text"])
+        XCTAssertEqual(status, 0, text)
+        let counts = try XCTUnwrap(text.components(separatedBy: "\n").first { $0.hasPrefix("8 of 8 trials of the study: ") }, text)
+        XCTAssertTrue(counts.contains(" \(ended) finished") && counts.contains("1 interrupted"), counts)
+    }
+
+    /// Item 1 of issue 21, without a cluster: a shard whose run died on a bad --data-dir leaves a
+    /// database without the study; merge still knows the study's full trial set from the other
+    /// shard's definition, names each missing trial under its shard, and exits 1.
+    func testMergeNamesTheMissingTrialsOfAShardThatRecordedNothing() throws {
+        let study = try studyFile("split", seeds: [1, 2, 3, 4, 5, 6], epochs: 1)
+        let definition = try StudyDefinition.load(path: study)
+        let shards = (1...2).map { root.appendingPathComponent("split/shard-\($0)-of-2.sqlite").path }
+        let (ok, okOutput) = try runProcess(binary, runArguments(study, db: shards[0]) + ["--shard", "1/2"])
+        XCTAssertEqual(ok, 0, okOutput)
+        let empty = root.appendingPathComponent("no-data")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        let (bad, badOutput) = try runProcess(binary, ["run", study, "--shard", "2/2", "--db", shards[1], "--data-dir", empty.path,
+                                                       "--no-fetch", "--no-maps"], environment: ["NIN_DATA_DIR": empty.path])
+        XCTAssertEqual(bad, 2, badOutput)
+        if !FileManager.default.fileExists(atPath: shards[1]) { _ = try ResultsStore(path: shards[1]) }
+        let merged = root.appendingPathComponent("split/merged.sqlite").path
+        let (status, output) = try runProcess(binary, ["merge", "--into", merged] + shards)
+        XCTAssertEqual(status, 1, output)
+        let missing = definition.trials.filter { Shard.assignment(trialId: $0.id, count: 2) == 2 }
+        XCTAssertFalse(missing.isEmpty)
+        XCTAssertTrue(output.contains("study split: \(6 - missing.count) of 6 trials of the study ended (\(6 - missing.count) finished, 0 failed, \(missing.count) missing); not ended:"), output)
+        for t in missing {
+            XCTAssertTrue(output.contains("  shard 2/2: \(t.id.prefix(10)) \(t.label): missing (in no database"), output)
+        }
+        XCTAssertFalse(output.contains("shard 1/2:"), output)
+        let (_, text) = try runProcess(binary, ["report", "--db", merged, "--format", "text"])
+        XCTAssertTrue(text.contains("\(6 - missing.count) of 6 trials of the study: \(6 - missing.count) finished, \(missing.count) missing"), text)
+        // Both shards complete: exit 0.
+        let (again, againOutput) = try runProcess(binary, runArguments(study, db: shards[1]) + ["--shard", "2/2"])
+        XCTAssertEqual(again, 0, againOutput)
+        let (complete, completeOutput) = try runProcess(binary, ["merge", "--into", merged] + shards)
+        XCTAssertEqual(complete, 0, completeOutput)
+        XCTAssertTrue(completeOutput.contains("study split: 6 of 6 trials of the study ended (6 finished, 0 failed)"), completeOutput)
+    }
 }

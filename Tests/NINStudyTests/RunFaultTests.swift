@@ -153,9 +153,11 @@ final class RunFaultTests: XCTestCase {
         XCTAssertEqual(again.skipped, [study.trials[0].id])
     }
 
-    /// Item 14 of issue 13: the temporary file of a checkpoint write killed before its rename is
-    /// deleted by the next run once its writer is gone; a live writer's file and another
-    /// trial's real checkpoint stay.
+    /// Item 14 of issue 13 and item 5 of issue 21: the temporary file of a checkpoint write killed
+    /// before its rename is deleted by the next run, however soon it starts (a file written a
+    /// second ago by a dead process); the file of a live writer (this process, which started before
+    /// writing it) and another trial's real checkpoint stay; a file named with a live pid that
+    /// started after the file was written (a reused pid) is deleted.
     func testAbandonedTemporaryCheckpointsAreDeleted() throws {
         let o = options(db: "tmp")
         let folder = o.checkpoints.directory
@@ -167,16 +169,37 @@ final class RunFaultTests: XCTestCase {
             try FileManager.default.setAttributes([.modificationDate: modified], ofItemAtPath: path)
             return path
         }
+        let started = try XCTUnwrap(ProcessProbe.system.startDate(getpid()))
+        XCTAssertLessThan(abs(started.timeIntervalSinceNow), 24 * 3600, "the start time of this process is read")
         let dead = try place(".abc.ckpt.tmp-2147483000", modified: old)
-        let live = try place(".abd.ckpt.tmp-\(getpid())", modified: old)
-        let fresh = try place(".abe.ckpt.tmp-2147483001", modified: Date())
+        let live = try place(".abd.ckpt.tmp-\(getpid())", modified: Date())
+        let immediate = try place(".abe.ckpt.tmp-2147483001", modified: Date())
+        let reused = try place(".abg.ckpt.tmp-\(getpid())", modified: started.addingTimeInterval(-120))
         let checkpoint = try place("abf.ckpt", modified: old)
         let study = try StudyDefinition(data: SyntheticDigits.study(epochs: 1), file: "tiny")
         let (_, reporter) = try run(study, o)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: dead))
-        XCTAssertTrue(reporter.messages.contains { $0.contains("deleted 1 temporary checkpoint file of killed runs: .abc.ckpt.tmp-2147483000") },
+        for gone in [dead, immediate, reused] { XCTAssertFalse(FileManager.default.fileExists(atPath: gone), gone) }
+        XCTAssertTrue(reporter.messages.contains { $0.contains("deleted 3 temporary checkpoint files of killed runs: .abc.ckpt.tmp-2147483000, .abe.ckpt.tmp-2147483001, .abg.ckpt.tmp-\(getpid())") },
                       "\(reporter.messages)")
-        for kept in [live, fresh, checkpoint] { XCTAssertTrue(FileManager.default.fileExists(atPath: kept), kept) }
+        for kept in [live, checkpoint] { XCTAssertTrue(FileManager.default.fileExists(atPath: kept), kept) }
+    }
+
+    /// Item 5 of issue 21: the writer of a trial's temporary checkpoint is the owner of its claim:
+    /// while that claim is live, even on another host (whose processes cannot be checked), its
+    /// file stays; once the claim is gone the file goes at once.
+    func testATemporaryCheckpointOfALiveClaimElsewhereStays() throws {
+        var trial = TrialRecord(id: String(repeating: "a", count: 64), configJSON: "{}", sweptJSON: "{}", dataset: "mnist", seed: 1)
+        trial.status = .running
+        trial.pid = 77
+        trial.host = "other-node"
+        trial.heartbeatAt = Date()
+        let probe = ProcessProbe.noneAlive
+        XCTAssertTrue(CheckpointStore.temporaryWriterMayBeLive(trial: trial, pid: 77, modified: Date(), currentHost: "here", now: Date(), probe: probe))
+        XCTAssertFalse(CheckpointStore.temporaryWriterMayBeLive(trial: trial, pid: 78, modified: Date(), currentHost: "here", now: Date(), probe: probe),
+                       "another pid is not the claim's owner")
+        trial.heartbeatAt = Date().addingTimeInterval(-2 * ClaimTimeout.staleAfter)
+        XCTAssertFalse(CheckpointStore.temporaryWriterMayBeLive(trial: trial, pid: 77, modified: Date(), currentHost: "here", now: Date(), probe: probe),
+                       "a stale claim elsewhere")
     }
 
     /// Item 14 of issue 13: the checkpoints and maps of trials a changed study detached are
@@ -212,6 +235,34 @@ final class RunFaultTests: XCTestCase {
         XCTAssertEqual(try store.trial(id: gone.id)?.status, .finished, "its results stay")
         XCTAssertTrue(FileManager.default.fileExists(atPath: othersCheckpoint), "the other database's files stay")
         for t in v2.trials + keeper.trials { XCTAssertTrue(o.checkpoints.exists(trialId: t.id), t.label) }
+    }
+
+    /// Item 4 of issue 21: with a relative `--db` (as the default `results/results.sqlite` is),
+    /// the checkpoint and maps of a trial a changed study dropped are deleted as with an absolute
+    /// one (the folders were compared relative, the artifact paths absolute, so nothing matched).
+    func testFilesOfDetachedTrialsAreDeletedWithARelativeDatabasePath() throws {
+        let v1 = try StudyDefinition(data: SyntheticDigits.study(epochs: 1, extra: #""seeds": [1, 2]"#), file: "v1")
+        let v2 = try StudyDefinition(data: SyntheticDigits.study(epochs: 1, extra: #""seeds": [2]"#), file: "v2")
+        let fm = FileManager.default
+        let previous = fm.currentDirectoryPath
+        XCTAssertTrue(fm.changeCurrentDirectoryPath(root.path))
+        defer { fm.changeCurrentDirectoryPath(previous) }
+        var o = options(db: "unused")
+        o.databasePath = "results/results.sqlite"
+        o.dataDir = "."
+        o.renderMaps = true
+        _ = try run(v1, o)
+        let gone = v1.trials.first { $0.label == "seed=1" }!
+        let store = try ResultsStore(path: o.databasePath)
+        let files = try store.artifacts(trialId: gone.id).filter { $0.kind != .learningCurve }.map { store.resolvedArtifactPath($0.path) }
+        XCTAssertTrue(files.contains { $0.hasSuffix("/checkpoints/results/\(gone.id).ckpt") }, "\(files)")
+        XCTAssertTrue(files.contains { $0.contains("/maps/results/tiny/\(gone.id)/") }, "\(files)")
+        for f in files { XCTAssertTrue(fm.fileExists(atPath: f), f) }
+        let (_, r2) = try run(v2, o)
+        XCTAssertTrue(r2.messages.contains { $0.contains("checkpoint and map files of trials no study contains any more") },
+                      "\(r2.messages)")
+        for f in files { XCTAssertFalse(fm.fileExists(atPath: f), f) }
+        XCTAssertTrue(o.checkpoints.exists(trialId: v2.trials[0].id), "the kept trial's checkpoint stays")
     }
 
     /// Item 11 of issue 13: a subset the dataset files found cannot give (the synthetic test set

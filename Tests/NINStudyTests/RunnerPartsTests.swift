@@ -75,6 +75,64 @@ final class RunnerPartsTests: XCTestCase {
         XCTAssertEqual(TrialDecision(stored: r, retryFailed: true), .runningElsewhere(pid: "42", host: "h"))
     }
 
+    /// Item 5b of issue 21: a heartbeat fires once its interval has passed (`heartbeat_at`
+    /// moves to the store's clock), and after another process took the claim over every write
+    /// of the old owner fails with a typed error and changes nothing.
+    func testAHeartbeatFiresAndWritesOfALostClaimFail() throws {
+        let dir = try SyntheticDigits.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        final class Clock: @unchecked Sendable { var now = Date(timeIntervalSince1970: 1_800_000_000) }
+        let clock = Clock()
+        let store = try ResultsStore(path: dir.appendingPathComponent("h.sqlite").path, clock: { clock.now })
+        try store.upsertStudy(name: "s", description: "", definitionJSON: "{}", definitionSHA256: "0")
+        let id = String(repeating: "ef", count: 32)
+        try store.upsertTrial(TrialRecord(id: id, configJSON: "{}", sweptJSON: "{}", dataset: "mnist", seed: 1), params: [:], study: "s")
+        let environment = try store.registerEnvironment(EnvironmentProbe.current(threads: 1))
+        let identity = String(repeating: "cd", count: 32)
+        try store.registerDataset(identity: identity, name: "mnist", files: [DatasetFileRecord(file: "f", bytes: 1, sha256: "00")])
+        var warnings: [String] = []
+        let recorder = TrialRecorder(store: store, trialId: id, heartbeatInterval: 30, warn: { warnings.append($0) })
+        guard case .claimed = try recorder.claim(environmentId: environment, datasetIdentity: identity, retryFailed: false) else {
+            return XCTFail("a pending trial is claimable")
+        }
+        XCTAssertEqual(try store.trial(id: id)?.heartbeatAt, clock.now)
+        clock.now = clock.now.addingTimeInterval(45)
+        XCTAssertTrue(try recorder.heartbeatIfDue(now: Date().addingTimeInterval(31)), "due after 30 s")
+        XCTAssertEqual(try store.trial(id: id)?.heartbeatAt, clock.now, "the heartbeat reached the database")
+        try recorder.record(EpochMetrics(epoch: 1, trainLoss: 1, trainAccuracy: 50, testLoss: 1, testAccuracy: 40,
+                                         learningRate: 0.1, wallSeconds: 1, imagesPerSecond: 10))
+
+        // Another process (here: another pid on this host) takes the claim over, as `--exclusive` does.
+        try store.recoverAbandonedTrials(currentHost: ProcessInfo.processInfo.hostName, staleAfter: -1, probe: .noneAlive)
+        let winner = ClaimOwner(host: ProcessInfo.processInfo.hostName, pid: 1, bootId: nil, processStartTicks: nil)
+        guard case .claimed = try store.claimTrial(id, owner: winner, environmentId: environment, datasetIdentity: identity,
+                                                   retryFailed: false) else { return XCTFail("the take-over claims the trial") }
+        let before = try XCTUnwrap(store.trial(id: id))
+        let file = dir.appendingPathComponent("a.png")
+        try Data([1]).write(to: file)
+        let writes: [(String, () throws -> Void)] = [
+            ("heartbeat", { _ = try recorder.heartbeatIfDue(now: Date().addingTimeInterval(1000)) }),
+            ("epoch", { try recorder.record(EpochMetrics(epoch: 2, trainLoss: 1, trainAccuracy: 50, testLoss: 1, testAccuracy: 40,
+                                                           learningRate: 0.1, wallSeconds: 1, imagesPerSecond: 10)) }),
+            ("artifact", { try recorder.recordArtifact(.checkpoint, path: file.path) }),
+            ("finish", { try recorder.record(TrialOutcome.finished) }),
+            ("interrupt", { try recorder.record(TrialOutcome.interrupted) }),
+            ("fail", { try recorder.record(TrialOutcome.failed("x")) }),
+        ]
+        for (name, write) in writes {
+            XCTAssertThrowsError(try write(), name) { error in
+                guard case .claimLost(let trial, _, let owner)? = error as? StoreError else { return XCTFail("\(name): \(error)") }
+                XCTAssertEqual(trial, id)
+                XCTAssertEqual(owner, "running in process 1 on \(ProcessInfo.processInfo.hostName)")
+                XCTAssertTrue("\(error)".contains("this process no longer owns its claim"), "\(error)")
+            }
+        }
+        XCTAssertEqual(try store.trial(id: id), before, "the loser changed the winner's trial")
+        XCTAssertEqual(try store.artifacts(trialId: id), [])
+        XCTAssertEqual(try store.epochs(trialId: id).count, 1)
+        XCTAssertEqual(warnings, [], "a lost claim is an error, not a warning")
+    }
+
     /// The recorder claims, records epochs, beats at its interval and ends the trial with the
     /// wall time the store sums from the recorded epochs.
     func testRecorderRecordsATrialsRun() throws {
@@ -100,7 +158,7 @@ final class RunnerPartsTests: XCTestCase {
                                              learningRate: 0.1, wallSeconds: seconds, imagesPerSecond: 10))
         }
         let before = try XCTUnwrap(store.trial(id: id)?.heartbeatAt)
-        recorder.heartbeatIfDue(now: Date().addingTimeInterval(10))
+        XCTAssertFalse(try recorder.heartbeatIfDue(now: Date().addingTimeInterval(10)))
         XCTAssertEqual(try store.trial(id: id)?.heartbeatAt, before, "not due yet")
         let file = dir.appendingPathComponent("a.png")
         try Data([1, 2, 3]).write(to: file)

@@ -223,7 +223,8 @@ final class StudyRunnerTests: XCTestCase {
         try store.upsertStudy(name: study.name, description: "", definitionJSON: "{}", definitionSHA256: String(repeating: "0", count: 64))
         let (record, params) = StudyRunner.record(for: study.trials[0], epochs: 1)
         try store.upsertTrial(record, params: params, study: study.name)
-        try store.markRunning(trialId: record.id, pid: 999_999_999, host: ProcessInfo.processInfo.hostName, environmentId: nil, datasetIdentity: nil)
+        _ = try store.claimTrial(record.id, owner: ClaimOwner(host: ProcessInfo.processInfo.hostName, pid: 999_999_999, bootId: nil, processStartTicks: nil),
+            environmentId: nil, datasetIdentity: nil, retryFailed: false)
         let (summary, reporter) = try run(study, db: "r")
         XCTAssertTrue(reporter.messages.contains { $0.contains("abandoned") }, "\(reporter.messages)")
         XCTAssertEqual(summary.finished, [record.id])
@@ -236,7 +237,8 @@ final class StudyRunnerTests: XCTestCase {
         try store.upsertStudy(name: study.name, description: "", definitionJSON: "{}", definitionSHA256: String(repeating: "0", count: 64))
         let (record, params) = StudyRunner.record(for: study.trials[0], epochs: 1)
         try store.upsertTrial(record, params: params, study: study.name)
-        try store.markRunning(trialId: record.id, pid: getpid(), host: ProcessInfo.processInfo.hostName, environmentId: nil, datasetIdentity: nil)
+        _ = try store.claimTrial(record.id, owner: ClaimOwner(host: ProcessInfo.processInfo.hostName, pid: getpid(), bootId: nil, processStartTicks: nil),
+            environmentId: nil, datasetIdentity: nil, retryFailed: false)
         let (summary, reporter) = try run(study, db: "l")
         XCTAssertEqual(summary.runningElsewhere, [record.id])
         XCTAssertTrue(summary.notRun.isEmpty)
