@@ -33,10 +33,7 @@ public final class TrialRecorder {
 
     /// Records a finished epoch's metrics. - Throws: `StoreError`.
     public func record(_ m: EpochMetrics) throws {
-        try store.recordEpoch(EpochRecord(trialId: trialId, epoch: m.epoch, trainLoss: m.trainLoss,
-                                          trainAccuracy: m.trainAccuracy, valLoss: m.valLoss, valAccuracy: m.valAccuracy,
-                                          testLoss: m.testLoss, testAccuracy: m.testAccuracy, learningRate: m.learningRate,
-                                          wallSeconds: m.wallSeconds, imagesPerSecond: m.imagesPerSecond))
+        try store.recordEpoch(m.record(trialId: trialId))
     }
 
     /// Writes a heartbeat when `heartbeatInterval` has passed since the last one (a failed
