@@ -37,22 +37,19 @@ public struct TrialVerifier {
     ///   - reporter: receives the re-run's progress, as `run`'s does.
     ///   - stop: a stop request (a signal) ends the re-run after its mini-batch; then
     ///     ``VerifyError/interrupted`` is thrown.
-    /// - Throws: ``VerifyError`` (trial running or never trained, configuration this build resolves
+    /// - Throws: `MapsError.badConfig` (a configuration this build cannot decode), ``VerifyError`` (trial running or never trained, configuration this build resolves
     ///   to another id, dataset files other than the recorded ones, interrupted), `StoreError`
     ///   (unreadable database, unknown or ambiguous trial), `DatasetError`, `CheckpointError`.
     public func verify(trial trialPrefix: String, in scratch: ScratchFolder, reporter: RunReporter,
                        stop: StopFlag) throws -> TrialVerification {
-        let store = try ResultsStore.openExisting(path: databasePath)
+        let store = try ResultsStore.openReadOnly(path: databasePath)
         let record = try store.trial(idPrefix: trialPrefix)
         if record.status == .running {
             throw VerifyError.running(trial: record.id, pid: record.pid, host: record.host)
         }
         let recorded = try store.epochs(trialId: record.id).sorted { $0.epoch < $1.epoch }
         guard !recorded.isEmpty else { throw VerifyError.nothingRecorded(trial: record.id, status: record.status) }
-        let config: TrialConfig
-        do { config = try JSONDecoder().decode(TrialConfig.self, from: Data(record.configJSON.utf8)) } catch {
-            throw VerifyError.badConfig(trial: record.id, reason: "\(error)")
-        }
+        let config = try RecordedTrial.config(of: record)
         guard config.id == record.id else { throw VerifyError.configurationChanged(trial: record.id, resolvedId: config.id) }
         let toCompare = min(epochs ?? recorded.count, recorded.count)
         let recordedEnvironment = try record.environmentId.flatMap { try store.environment(id: $0) }
@@ -71,7 +68,7 @@ public struct TrialVerifier {
         let summary = try runner.run(stop: stop)
         if summary.interrupted && !watcher.stoppedByVerifier { throw VerifyError.interrupted(trial: record.id) }
 
-        let scratchStore = try ResultsStore.openExisting(path: runner.options.databasePath)
+        let scratchStore = try ResultsStore.openReadOnly(path: runner.options.databasePath)
         let rerun = try scratchStore.epochs(trialId: record.id).sorted { $0.epoch < $1.epoch }
         let rerunRecord = try scratchStore.trial(id: record.id)
         let currentEnvironment = try rerunRecord?.environmentId.flatMap { try scratchStore.environment(id: $0) }

@@ -6,8 +6,6 @@ public enum VerifyError: Error, Equatable, CustomStringConvertible {
     case running(trial: String, pid: Int32?, host: String?)
     /// The trial has no recorded epoch to compare with.
     case nothingRecorded(trial: String, status: TrialStatus)
-    /// The stored configuration cannot be decoded by this build.
-    case badConfig(trial: String, reason: String)
     /// This build resolves the stored configuration to another trial id (the configuration format
     /// changed since the record was made), so it would not train the recorded trial.
     case configurationChanged(trial: String, resolvedId: String)
@@ -22,8 +20,6 @@ public enum VerifyError: Error, Equatable, CustomStringConvertible {
             return "trial \(t.prefix(10)) is running (process \(pid.map(String.init) ?? "?") on \(host ?? "?")); verify it when it has finished or was stopped"
         case let .nothingRecorded(t, status):
             return "trial \(t.prefix(10)) is \(status.rawValue) with no recorded epoch: there is nothing to compare with (run its study first)"
-        case let .badConfig(t, r):
-            return "trial \(t.prefix(10)): its stored configuration cannot be read by this build: \(r)"
         case let .configurationChanged(t, id):
             return "trial \(t.prefix(10)): this build resolves its stored configuration to trial id \(id.prefix(10)) (the configuration format changed since it was recorded), so it cannot re-run it; check out the commit it was recorded with"
         case let .datasetFilesDiffer(t, d):

@@ -48,9 +48,10 @@ final class TrialVerifierTests: XCTestCase {
         return (try v.verify(trial: String(trial.prefix(12)), in: scratch, reporter: reporter, stop: stop), reporter)
     }
 
-    /// The bytes of the user's database files (main file and WAL), to show verify writes nothing.
-    func databaseBytes() -> [Data?] {
-        [db, db + "-wal"].map { FileManager.default.contents(atPath: $0) }
+    /// The bytes of the user's database files (main file and WAL; a missing WAL reads as empty, since
+    /// SQLite may create an empty one for a reader), to show verify writes nothing.
+    func databaseBytes() -> [Data] {
+        [db, db + "-wal"].map { FileManager.default.contents(atPath: $0) ?? Data() }
     }
 
     func alter(_ trial: String, epoch: Int, column: String, to value: Double) throws {
