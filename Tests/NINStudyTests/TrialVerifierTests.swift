@@ -21,7 +21,11 @@ final class TrialVerifierTests: XCTestCase {
 
     /// Records the tiny study's one trial (2 epochs, 2 threads); returns its id.
     func record(epochs: Int = 2) throws -> String {
-        let study = try StudyDefinition(data: SyntheticDigits.study(epochs: epochs), file: "tiny")
+        try record(SyntheticDigits.study(epochs: epochs))
+    }
+
+    func record(_ definition: Data) throws -> String {
+        let study = try StudyDefinition(data: definition, file: "tiny")
         var o = RunOptions()
         o.databasePath = db
         o.dataDir = root.path
@@ -30,7 +34,8 @@ final class TrialVerifierTests: XCTestCase {
         o.renderMaps = false
         o.cacheDirectory = root.appendingPathComponent("cache").path
         let stop = StopFlag()
-        XCTAssertTrue(try StudyRunner(study: study, options: o, reporter: RecordingReporter(stop: stop)).run(stop: stop).succeeded)
+        let summary = try StudyRunner(study: study, options: o, reporter: RecordingReporter(stop: stop)).run(stop: stop)
+        XCTAssertTrue(summary.succeeded, "\(summary.failed.map(\.reason))")
         return study.trials[0].id
     }
 
@@ -186,6 +191,50 @@ final class TrialVerifierTests: XCTestCase {
             XCTAssertThrowsError(try NINStudyCommand.parseAsRoot(bad)) {
                 XCTAssertEqual(NINStudyCommand.exitCode(for: $0).rawValue, 64, "\(bad)")
             }
+        }
+    }
+
+    /// The built binary stopped by SIGTERM while it trains the trial again exits 3 (nothing
+    /// concluded) and leaves no scratch folder; so does a second signal, which quits at once.
+    func testASignalStopsVerifyAndRemovesItsScratchFolder() throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("nin-study")
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path), "no nin-study binary beside the test bundle")
+        // Enough images that the re-run's epoch is still going when the signal comes.
+        try SyntheticDigits.write(to: root, train: 3_000, test: 100)
+        let id = try record(SyntheticDigits.study(epochs: 1))
+        for signals in [[SIGTERM], [SIGTERM, SIGTERM]] {
+            let p = Process()
+            p.executableURL = binary
+            p.arguments = ["verify", String(id.prefix(10)), "--db", db, "--data-dir", root.path]
+            p.environment = ProcessInfo.processInfo.environment.merging(["TMPDIR": scratchParent]) { $1 }
+            let log = root.appendingPathComponent("verify.log")
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+            let handle = try FileHandle(forWritingTo: log)
+            p.standardOutput = handle
+            p.standardError = handle
+            try p.run()
+            // Wait until the re-run is training (its scratch database records the trial running).
+            let deadline = Date().addingTimeInterval(60)
+            var training = false
+            while !training, Date() < deadline, p.isRunning {
+                Thread.sleep(forTimeInterval: 0.1)
+                let folders = (try? FileManager.default.contentsOfDirectory(atPath: scratchParent)) ?? []
+                training = folders.contains { folder in
+                    let scratchDb = (scratchParent as NSString).appendingPathComponent("\(folder)/results.sqlite")
+                    return (try? ResultsStore.openReadOnly(path: scratchDb).trial(id: id)?.status) == .running
+                }
+            }
+            XCTAssertTrue(training, "the re-run did not start within a minute")
+            for number in signals {
+                kill(p.processIdentifier, number)
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            p.waitUntilExit()
+            try handle.close()
+            let output = try String(contentsOf: log, encoding: .utf8)
+            XCTAssertEqual(p.terminationStatus, signals.count == 1 ? 3 : 128 + SIGTERM, output)
+            if signals.count == 1 { XCTAssertTrue(output.contains("nothing was concluded"), output) }
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratchParent), [], "scratch folder left behind: \(output)")
         }
     }
 }
