@@ -59,6 +59,11 @@ final class TrialIdPinTests: XCTestCase {
             "cabeb4bc15424b14bbc54dd2eef0b08b0f80cde43bf96c045438618162471812",
             "27a67da938325f8e778ab4191e0dd8b11e9a05ca398d0551642732c683557493",
         ],
+        "table4-mnist.json": [
+            "95a5764235dab38fe68c581b3b37bd01832e7cd21100640d720978b486e73ca5",
+            "892012262d4cabb64017d49872841c5fde81af2624019a2e538e093f72ee9077",
+            "cf318d183788628ec7b3406bde71ba3fc274c040d488a6a47523769e63879c18",
+        ],
         "table5-gap-vs-fc-cifar10-2h.json": [
             "c836674f24614cc05ee14225035fd6786c1285a9eb5f8d12d3428b7aefab5542",
             "e621e0f9b7e0b4a8d619e2172f960be8a74f69e183c1e2b0283e68d752243dad",
