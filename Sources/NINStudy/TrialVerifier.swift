@@ -54,11 +54,10 @@ public struct TrialVerifier {
         let toCompare = min(epochs ?? recorded.count, recorded.count)
         let recordedEnvironment = try record.environmentId.flatMap { try store.environment(id: $0) }
 
+        let watcher = VerificationReporter(forwardingTo: reporter, recorded: recorded, epochsToCompare: toCompare, stop: stop)
         let runner = try scratchRunner(record: record, config: config, store: store, scratch: scratch,
                                        threads: threads ?? recordedEnvironment?.threads ?? ProcessInfo.processInfo.activeProcessorCount,
-                                       reporter: VerificationReporter(forwardingTo: reporter, recorded: recorded,
-                                                                      epochsToCompare: toCompare, stop: stop))
-        let watcher = runner.reporter as! VerificationReporter
+                                       reporter: watcher)
         // The dataset first: other files than the recorded ones are not worth training on.
         let data = try runner.prepare(config.dataset)
         if let identity = record.datasetIdentity, identity != data.identity.combined {
