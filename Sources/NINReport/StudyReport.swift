@@ -352,6 +352,10 @@ public struct StudyReport {
             + (threads.map { " --threads \($0)" } ?? "") + " --data-dir DATA_DIR"
         blocks.append(.paragraph("To reproduce the study, from a checkout of nin-study (REPORT_DIR is this report's folder, which holds study.json, the definition below; DATA_DIR holds the dataset files listed above; a new database, because the one reported here, \(databasePath), would skip every finished trial; the same thread count and BLAS kernels give bit-identical results):"))
         blocks.append(.code(command))
+        // One trial checked against this record: `verify` trains it again into a scratch database.
+        let example = a.trials.first { $0.record.status == .finished }?.record.shortId ?? "TRIAL"
+        blocks.append(.paragraph("To check one trial against this record instead, without a new database (it trains the trial again into a scratch database and compares every epoch's metrics and the final checkpoint's SHA-256; exit status 0 when identical, 1 when not, and it names the environment fields that differ):"))
+        blocks.append(.code("swift run -c release nin-study verify \(example) --db \(databasePath) --data-dir DATA_DIR"))
         blocks.append(.details(summary: "Study definition (study.json, SHA-256 \(a.study.definitionSHA256))", blocks: [.code(Self.pretty(a.study.definitionJSON))]))
         blocks.append(.details(summary: "Each trial's id and configuration", blocks: a.trials.flatMap { t -> [ReportBlock] in
             [.paragraph("\(t.record.id) (\(sweptText(t)), \(t.record.status.rawValue))" + (t.setupProblem.map { ": \($0)" } ?? "")),

@@ -1,3 +1,5 @@
+import NINStore
+
 /// The metrics of one finished epoch. Accuracies in percent, losses in nats per image.
 public struct EpochMetrics: Equatable, Sendable {
     public var epoch: Int
@@ -13,4 +15,13 @@ public struct EpochMetrics: Equatable, Sendable {
     public var wallSeconds: Double
     /// Training throughput, images per second.
     public var imagesPerSecond: Double
+}
+
+extension EpochMetrics {
+    /// The store row of these metrics for `trialId` (the `epochs` table).
+    public func record(trialId: String) -> EpochRecord {
+        EpochRecord(trialId: trialId, epoch: epoch, trainLoss: trainLoss, trainAccuracy: trainAccuracy,
+                    valLoss: valLoss, valAccuracy: valAccuracy, testLoss: testLoss, testAccuracy: testAccuracy,
+                    learningRate: learningRate, wallSeconds: wallSeconds, imagesPerSecond: imagesPerSecond)
+    }
 }

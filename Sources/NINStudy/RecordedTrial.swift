@@ -21,10 +21,7 @@ public struct RecordedTrial {
     ///   whose SHA-256 differs from the recorded one; a running trial's, rewritten every epoch, is
     ///   not checked), `CheckpointError`, `StoreError`.
     public static func load(record: TrialRecord, store: ResultsStore, databasePath: String) throws -> RecordedTrial {
-        let config: TrialConfig
-        do { config = try JSONDecoder().decode(TrialConfig.self, from: Data(record.configJSON.utf8)) } catch {
-            throw MapsError.badConfig(trial: record.id, reason: "\(error)")
-        }
+        let config = try Self.config(of: record)
         var options = RunOptions()
         options.databasePath = databasePath
         let checkpoints = options.checkpoints
@@ -37,6 +34,14 @@ public struct RecordedTrial {
             throw MapsError.checkpointMismatch(trial: record.id, path: path, recorded: recorded.sha256, found: found)
         }
         return RecordedTrial(record: record, config: config, saved: saved, checkpointPath: path)
+    }
+
+    /// A trial's resolved configuration, decoded from its record (`verify` needs no checkpoint file).
+    /// - Throws: `MapsError.badConfig`.
+    public static func config(of record: TrialRecord) throws -> TrialConfig {
+        do { return try JSONDecoder().decode(TrialConfig.self, from: Data(record.configJSON.utf8)) } catch {
+            throw MapsError.badConfig(trial: record.id, reason: "\(error)")
+        }
     }
 
     /// The engine's model description of the trial (named by the trial id).

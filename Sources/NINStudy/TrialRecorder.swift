@@ -49,10 +49,7 @@ public final class TrialRecorder {
     /// Records a finished epoch's metrics.
     /// - Throws: ``StoreError/claimLost(trialId:action:owner:)``, other `StoreError`s.
     public func record(_ m: EpochMetrics) throws {
-        try store.recordEpoch(EpochRecord(trialId: trialId, epoch: m.epoch, trainLoss: m.trainLoss,
-                                          trainAccuracy: m.trainAccuracy, valLoss: m.valLoss, valAccuracy: m.valAccuracy,
-                                          testLoss: m.testLoss, testAccuracy: m.testAccuracy, learningRate: m.learningRate,
-                                          wallSeconds: m.wallSeconds, imagesPerSecond: m.imagesPerSecond), owner: owner)
+        try store.recordEpoch(m.record(trialId: trialId), owner: owner)
     }
 
     /// Writes a heartbeat now, which also checks that this process still owns the claim.

@@ -9,7 +9,7 @@ struct NINStudyCommand: ParsableCommand {
         abstract: "A reproducible benchmark harness for Network In Network (Lin, Chen, Yan, ICLR 2014).",
         discussion: "Run a study (a sweep over micro-network depth, 1×1 widths and head type), query results/results.sqlite with SQL, open the confidence-map PNGs.",
         version: ninStudyVersion,
-        subcommands: [Run.self, List.self, Show.self, Maps.self, Export.self, Report.self, Merge.self, Slurm.self, Bench.self, DataCommand.self, Schema.self])
+        subcommands: [Run.self, VerifyTrial.self, List.self, Show.self, Maps.self, Export.self, Report.self, Merge.self, Slurm.self, Bench.self, DataCommand.self, Schema.self])
 }
 
 /// Turns library errors into one clear message and a non-zero exit status.

@@ -18,13 +18,14 @@ final class StopSignals {
     static let handled: [(number: Int32, name: String)] = [(SIGINT, "Ctrl-C"), (SIGTERM, "SIGTERM"), (SIGHUP, "SIGHUP")]
     private var sources: [DispatchSourceSignal] = []
 
-    /// Installs the handlers; they set `stop`.
-    init(_ stop: StopFlag) {
+    /// Installs the handlers; they set `stop`. `beforeForcedExit` runs before a second signal
+    /// exits (`verify` removes its scratch folder there).
+    init(_ stop: StopFlag, beforeForcedExit: @escaping @Sendable () -> Void = {}) {
         for (number, name) in Self.handled {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
-                if stop.isSet { _exit(128 + number) }
+                if stop.isSet { beforeForcedExit(); _exit(128 + number) }
                 FileHandle.standardError.write(Data("\n\(name): stopping after this mini-batch (a second signal quits at once)…\n".utf8))
                 stop.set()
             }

@@ -234,6 +234,11 @@ extension ReportTests {
         XCTAssertTrue(markdown.contains("gone-top10.png"), markdown)
         // The reproduction writes a new database: the reported one would skip every finished trial.
         XCTAssertTrue(markdown.contains("git checkout 1f726b2\nswift run -c release nin-study run REPORT_DIR/study.json --db reproduced/results.sqlite --threads 2 --data-dir DATA_DIR"), markdown)
+        // One trial is checked against the record with `verify`, named by a finished trial's short id.
+        let finished = Set(try store.trials(study: ReportFixture.study).filter { $0.status == .finished }.map(\.shortId))
+        let verify = try XCTUnwrap(markdown.range(of: "swift run -c release nin-study verify "), markdown)
+        XCTAssertTrue(finished.contains(String(markdown[verify.upperBound...].prefix(10))), markdown)
+        XCTAssertTrue(markdown[verify.upperBound...].dropFirst(10).hasPrefix(" --db \(try XCTUnwrap(db)) --data-dir DATA_DIR"), markdown)
     }
 }
 

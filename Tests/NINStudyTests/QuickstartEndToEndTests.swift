@@ -29,6 +29,8 @@ final class QuickstartEndToEndTests: XCTestCase {
         study["model"] = model
         var training = try XCTUnwrap(study["training"] as? [String: Any])
         training["epochs"] = 1
+        // The quick start's learning-rate cut (after epoch 2) lies past the trimmed single epoch.
+        training["schedule"] = nil
         training["batchSize"] = 20
         // A GAP head this small can still sit near chance after 50 updates (NIN.md): the check
         // is off here, and only the best trial is held to an accuracy below.
