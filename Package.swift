@@ -52,9 +52,10 @@ let package = Package(
                 dependencies: ["NINEngine", "NINData", "NINStore", "NINRender", "NINBuildInfo",
                                .product(name: "Crypto", package: "swift-crypto")]),
         // `nin-study report`: a study's answer with uncertainty, beside the paper, as HTML,
-        // Markdown or text, with figures.
+        // Markdown or text, with figures. It reads each trial's stored configuration with
+        // NINStudy's own TrialConfig (NINStudy does not depend on the report).
         .target(name: "NINReport",
-                dependencies: ["NINStore", "NINRender", "NINEngine", "NINData"]),
+                dependencies: ["NINStudy", "NINStore", "NINRender", "NINEngine", "NINData"]),
         // The command-line tool.
         .executableTarget(name: "nin-study",
                           dependencies: ["NINStudy", "NINEngine", "NINData", "NINStore", "NINRender", "NINReport",
@@ -65,7 +66,7 @@ let package = Package(
         .testTarget(name: "NINStoreTests", dependencies: ["NINStore"]),
         .testTarget(name: "NINRenderTests", dependencies: ["NINRender", "CPNG"]),
         .testTarget(name: "NINStudyTests", dependencies: ["NINStudy", "nin-study"]),
-        .testTarget(name: "NINReportTests", dependencies: ["NINReport", "NINStore", "NINRender", "nin-study"]),
+        .testTarget(name: "NINReportTests", dependencies: ["NINReport", "NINStudy", "NINStore", "NINRender", "nin-study"]),
     ],
     swiftLanguageModes: [.v5]
 )

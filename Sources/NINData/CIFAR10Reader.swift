@@ -11,8 +11,10 @@ import NINEngine
 /// which it streams through zlib and a ustar parser in memory (no extraction to disk).
 /// Output images are `[N, 32, 32, 3]` NHWC Float32 with values 0–255.
 public enum CIFAR10Reader {
+    /// The image shape `[32, 32, 3]` (`DatasetName.cifar10.imageShape`).
+    static let shape = DatasetName.cifar10.imageShape
     /// Bytes per record: 1 label + 3·32·32 pixels.
-    public static let recordBytes = 1 + 3 * 32 * 32
+    public static let recordBytes = 1 + shape.reduce(1, *)
     /// Training batch file names, in the order their records are concatenated.
     public static let trainBatchNames = (1...5).map { "data_batch_\($0).bin" }
     /// Test batch file name.
@@ -156,7 +158,7 @@ public enum CIFAR10Reader {
             precondition(data.count % recordBytes == 0, "batch sizes are checked by checkBatches")
             total += data.count / recordBytes
         }
-        let plane = 32 * 32
+        let plane = shape[0] * shape[1], classes = DatasetName.cifar10.classCount
         // Every element is written below (or the function throws): no zero-fill pass needed.
         var pixels = [Float](unsafeUninitializedCapacity: total * 3 * plane) { _, n in n = total * 3 * plane }
         var labels = [Int32](repeating: 0, count: total)
@@ -169,8 +171,8 @@ public enum CIFAR10Reader {
                     for r in 0..<n {
                         let record = src + r * recordBytes
                         let label = Int(record[0])
-                        guard label < 10 else {
-                            throw DatasetError.labelOutOfRange(path: path, index: r, label: label, classCount: 10)
+                        guard label < classes else {
+                            throw DatasetError.labelOutOfRange(path: path, index: r, label: label, classCount: classes)
                         }
                         labels[first + r] = Int32(label)
                         let out = dst.baseAddress! + (first + r) * 3 * plane
@@ -185,7 +187,7 @@ public enum CIFAR10Reader {
             }
             first += n
         }
-        return LabeledImages(images: Tensor(shape: [total, 32, 32, 3], data: pixels), labels: labels)
+        return LabeledImages(images: Tensor(shape: [total] + shape, data: pixels), labels: labels)
     }
 
     /// Parses `batches.meta.txt`: one class name per line (UTF-8; a leading byte-order mark is

@@ -1,4 +1,5 @@
 import Foundation
+import NINEngine
 
 /// The datasets nin-study can read: MNIST, Fashion-MNIST and CIFAR-10 (binary version).
 ///
@@ -30,12 +31,15 @@ public enum DatasetName: String, Codable, CaseIterable, Sendable {
     /// Number of classes (10 for all three).
     public var classCount: Int { classNames.count }
 
-    /// Image shape `[H, W, C]` (NHWC without the batch axis), in pixels and channels.
+    /// Image shape `[H, W, C]` (NHWC without the batch axis), in pixels and channels (the
+    /// engine's `FeatureShape.cifar10Image` and `.mnistImage`).
     public var imageShape: [Int] {
+        let s: FeatureShape
         switch self {
-        case .mnist, .fashionMNIST: return [28, 28, 1]
-        case .cifar10: return [32, 32, 3]
+        case .mnist, .fashionMNIST: s = .mnistImage
+        case .cifar10: s = .cifar10Image
         }
+        return [s.height, s.width, s.channels]
     }
 
     /// Number of training and test images in the official release.

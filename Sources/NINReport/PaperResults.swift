@@ -3,16 +3,7 @@
 
 import NINData
 import NINEngine
-
-/// A classifier head as the paper's Table 5 names them; raw values are the `trials.head` column's.
-public enum ClassifierHead: String, Codable, CaseIterable, Sendable {
-    /// Global average pooling of the class maps.
-    case gap
-    /// Fully connected layers on the flattened maps.
-    case fc
-    /// Fully connected layers with dropout.
-    case fcDropout = "fc-dropout"
-}
+import NINStudy
 
 /// One test error the paper reports, with the setting it belongs to.
 public struct PaperResult: Equatable, Sendable {
@@ -23,7 +14,7 @@ public struct PaperResult: Equatable, Sendable {
     /// Test error, percent.
     public let testError: Double
     public let dataset: DatasetName
-    public let head: ClassifierHead
+    public let head: HeadKind
     /// Depth 0: a conventional CNN (the paper's §4.6 comparison) rather than NIN.
     public let conventionalCNN: Bool
     /// Trained with translation and horizontal flipping (Table 1's 8.81 %).
@@ -71,8 +62,9 @@ public enum Paper {
     public static func recipe(for dataset: DatasetName) -> PaperRecipe? {
         switch dataset {
         case .cifar10:
-            // The Caffe model-zoo solver: 120k iterations of batch 128 over 50,000 images.
-            return PaperRecipe(dataset: .cifar10, network: .ninCIFAR10, epochs: 120_000.0 * 128 / 50_000,
+            // The Caffe model-zoo solver: 120k iterations of batch 128 over the 50,000 training images.
+            return PaperRecipe(dataset: .cifar10, network: .ninCIFAR10,
+                               epochs: 120_000.0 * 128 / Double(DatasetName.cifar10.officialCounts.train),
                                epochsSource: "model-zoo solver, 120k iterations of 128", preprocessing: .gcnZCA())
         case .mnist:
             return PaperRecipe(dataset: .mnist, network: .ninMNIST, epochs: nil, epochsSource: "not stated",
@@ -86,7 +78,7 @@ public enum Paper {
     /// micro-network depth: 0 (no 1×1 layers) is §4.6's conventional CNN; NIN numbers belong only
     /// to the paper's own depth (`microNetworkDepth`, 2), not to other points of a depth sweep.
     /// Nil when the paper has no such number (or `depth` is unknown).
-    public static func result(dataset: DatasetName, head: ClassifierHead, depth: Int?, augmented: Bool) -> PaperResult? {
+    public static func result(dataset: DatasetName, head: HeadKind, depth: Int?, augmented: Bool) -> PaperResult? {
         guard let depth, depth == 0 || depth == microNetworkDepth(for: dataset) else { return nil }
         return results.first {
             $0.dataset == dataset && $0.head == head && $0.conventionalCNN == (depth == 0) && $0.augmented == augmented

@@ -5,6 +5,7 @@ import Foundation
 import NINData
 import NINEngine
 import NINStore
+import NINStudy
 
 /// An error of `nin-study report`.
 public enum ReportError: Error, Equatable, CustomStringConvertible {
@@ -21,42 +22,6 @@ public enum ReportError: Error, Equatable, CustomStringConvertible {
         case let .noStudies(database):
             return "no studies in \(database) (run a study first, or pass --db)"
         }
-    }
-}
-
-/// The parts of a trial's stored configuration (`trials.config_json`) the report reads: dataset,
-/// preprocessing, augmentation, subsets and the training budget. Keys as in docs/study-format.md.
-struct TrialSetup: Decodable {
-    struct Dataset: Decodable {
-        var name: DatasetName
-        var preprocessing: Preprocessing.Kind
-        var gcnScale: Double?
-        var zcaFilterBias: Double?
-        var translate: Int
-        var horizontalFlip: Bool
-        var trainSubset: Int?
-        var trainPerClass: Int?
-        var validation: Int
-    }
-    struct Training: Decodable {
-        var epochs: Int?
-        var iterations: Int?
-        var batchSize: Int
-    }
-    var dataset: Dataset
-    var training: Training
-
-    /// The preprocessing as NINData names it.
-    var preprocessing: Preprocessing? {
-        Preprocessing(kind: dataset.preprocessing, gcnScale: dataset.gcnScale.map(Float.init),
-                      zcaFilterBias: dataset.zcaFilterBias.map(Float.init))
-    }
-
-    /// Training images per epoch: the subset (or the whole training split) less the validation hold-out.
-    var trainingImagesPerEpoch: Int {
-        let total = dataset.trainSubset ?? dataset.trainPerClass.map { $0 * dataset.name.classCount }
-            ?? dataset.name.officialCounts.train
-        return max(0, total - dataset.validation)
     }
 }
 
@@ -253,25 +218,25 @@ public struct StudyAnalysis: Sendable {
 
     static func makeView(record: TrialRecord, params: [String: String], epochs: [EpochRecord]) -> TrialView {
         let swept = params.mapValues(displayValue)
-        var setup: TrialSetup?, problem: String?
-        do { setup = try JSONDecoder().decode(TrialSetup.self, from: Data(record.configJSON.utf8)) } catch {
+        // The stored configuration is read with the type that wrote it (NINStudy's TrialConfig).
+        var setup: TrialConfig?, problem: String?
+        do { setup = try JSONDecoder().decode(TrialConfig.self, from: Data(record.configJSON.utf8)) } catch {
             problem = "its stored configuration cannot be read: \(error)"
         }
         var imagesSeen: Int?
         if let setup {
-            imagesSeen = record.epochsDone * setup.trainingImagesPerEpoch
+            imagesSeen = record.epochsDone * TrialWork(setup).trainImagesPerEpoch
             if let iterations = setup.training.iterations { imagesSeen = min(imagesSeen!, iterations * setup.training.batchSize) }
         }
         var paper: PaperComparison?
-        if let setup, let head = record.head.flatMap(ClassifierHead.init(rawValue:)),
-           let recipe = Paper.recipe(for: setup.dataset.name),
-           let result = Paper.result(dataset: setup.dataset.name, head: head, depth: record.depth,
+        if let setup, let recipe = Paper.recipe(for: setup.dataset.name),
+           let result = Paper.result(dataset: setup.dataset.name, head: setup.model.head, depth: record.depth,
                                      augmented: setup.dataset.translate > 0 || setup.dataset.horizontalFlip) {
             let paperMACs = try? recipe.network.multiplyAddsPerImage
             paper = PaperComparison(result: result,
                                     multiplyAddRatio: both(record.multiplyAdds, paperMACs).map { Double($0) / Double($1) },
                                     epochRatio: recipe.epochs.map { Double(record.epochsDone) / $0 },
-                                    preprocessing: (setup.preprocessing, recipe.preprocessing),
+                                    preprocessing: (setup.dataset.preprocessingMethod, recipe.preprocessing),
                                     trialDropout: record.dropout, recipe: recipe)
         }
         var divergence: String?

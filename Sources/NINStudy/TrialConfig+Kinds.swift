@@ -7,7 +7,8 @@ public enum HeadKind: String, Codable, CaseIterable, Sendable {
     case gap
     /// Flatten, `fcHidden` fully connected layers, then a fully connected layer to the classes.
     case fc
-    /// The same with dropout `fcDropout` before each fully connected layer.
+    /// The same with dropout `fcDropout` after each hidden fully connected layer, or on the
+    /// flattened maps when there is none (the engine's `Head.hiddenDropout`).
     case fcDropout = "fc-dropout"
 }
 

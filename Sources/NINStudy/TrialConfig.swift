@@ -86,7 +86,9 @@ public struct ResolvedModel: Codable, Equatable, Sendable {
     public var finalReLU: Bool
     /// Hidden fully connected widths of an FC head (ReLU after each).
     public var fcHidden: [Int]
-    /// Dropout rate before each fully connected layer of an `fc-dropout` head.
+    /// Dropout rate of an `fc-dropout` head, where the engine's `Head.hiddenDropout` puts it:
+    /// after each hidden fully connected layer, or on the flattened maps when there is none (so
+    /// always before the final fully connected layer, never before the first hidden one).
     public var fcDropout: Double?
 
     /// The micro-network depth if every block has the same number of 1×1 layers, else nil.
