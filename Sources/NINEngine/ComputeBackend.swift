@@ -46,6 +46,62 @@ public enum ComputeBackend {
         }
     }
 
+    /// Which kernel serves fp32 GEMMs (read at every `GEMM.multiply`). `measured` applies
+    /// `gemmKernel`'s rule; the others force one kernel (tests, and `nin-study bench --gemm` for
+    /// measuring the rule).
+    public nonisolated(unsafe) static var gemmSelection: GEMMSelection = .measured
+
+    /// The kernel of an fp32 GEMM of this shape under `gemmSelection`.
+    ///
+    /// The measured rule is `dnnl_sgemm` for every shape: on this sitting's Intel Xeon (family 6
+    /// model 207, AVX-512 with avx512_bf16, 2 cores, loaded by other builds) oneDNN 2.6.3's matmul
+    /// f32 did not beat sgemm consistently on the engine's row blocks (`bench --layers --gemm
+    /// matmul` against `--gemm sgemm`), and sgemm keeps every recorded trial's numbers. The
+    /// parameters stay so that a rule measured on a quiet machine can use them.
+    @inline(__always)
+    public static func gemmKernel(m: Int, n: Int, k: Int, transA: Bool, transB: Bool) -> GEMMKernel {
+        switch gemmSelection {
+        case .sgemm: return .sgemm
+        case .matmul: return .matmul
+        case .measured: return .sgemm
+        }
+    }
+
+    /// Whether bf16 GEMMs run here: nil when they do, else why not, naming the ISA oneDNN
+    /// dispatches to. Checked by creating one bf16 matmul primitive (oneDNN 2.6.3 has bf16 matmul
+    /// kernels only from `avx512_core` up; with `ONEDNN_MAX_CPU_ISA=AVX2` it offers none but its
+    /// reference kernel, which `MatmulPrimitive` refuses).
+    public static func bf16Unsupported() -> String? {
+        #if canImport(CDNNL)
+        guard bf16Implementation() == nil else { return nil }
+        let v = dnnl_version()!.pointee
+        return "oneDNN \(v.major).\(v.minor).\(v.patch) has no bf16 matmul kernel for the ISA it dispatches to here, "
+            + "\(isaName(dnnl_get_effective_cpu_isa())) (it needs avx512_core or newer; ONEDNN_MAX_CPU_ISA may limit it)"
+        #else
+        return "bf16 GEMMs need oneDNN (Linux)"
+        #endif
+    }
+
+    /// oneDNN's implementation of a bf16 matmul here (e.g. "brg:avx512_core_bf16"), nil when it
+    /// has none but its reference kernel.
+    static func bf16Implementation() -> String? {
+        #if canImport(CDNNL)
+        let key = MatmulPrimitive.Key(m: 16, n: 16, k: 16, lda: 16, ldb: 16, ldc: 16, threads: currentThreads,
+                                      transA: false, transB: false, alpha: 1, beta: 0, precision: .bf16)
+        return MatmulCache.current?.primitive(key)?.implementation
+        #else
+        return nil
+        #endif
+    }
+
+    /// The GEMM kernels of each precision, for the environment record: e.g. "fp32 sgemm (measured
+    /// rule); bf16 matmul brg:avx512_core_bf16", or "…; bf16 unsupported: …" naming the ISA.
+    public static var gemmDescription: String {
+        let fp32 = gemmSelection == .measured ? "\(GEMMKernel.sgemm.rawValue) (measured rule)" : "\(gemmSelection.rawValue) (forced)"
+        let bf16 = bf16Implementation().map { "matmul \($0)" } ?? "unsupported: " + (bf16Unsupported() ?? "")
+        return "fp32 \(fp32); bf16 \(bf16)"
+    }
+
     /// Sets the thread count of library calls made from the calling thread (OpenMP for oneDNN,
     /// and OpenBLAS's global count when it changes). Call it on the thread that will call the
     /// library; worker threads set their own with `setWorkerThreads`.

@@ -71,6 +71,8 @@ final class MlpconvGroup {
         let (convolution, micro, block, width, scratch, channels) = (self.convolution, self.micro, blockRows, self.width,
                                                                      self.scratch.pointer, self.channels)
         let pixels = convolution.outputShape.height * convolution.outputShape.width
+        convolution.prepareWeights()
+        for layer in micro { layer.prepareWeights() }
         RowBlocks.run(count: batch, threads: convolution.threads) { worker, examples in
             let pingPong = (scratch + worker * 2 * block * width, scratch + (worker * 2 + 1) * block * width)
             var p = examples.lowerBound * pixels

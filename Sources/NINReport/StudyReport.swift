@@ -166,16 +166,17 @@ public struct StudyReport {
         }
 
         blocks.append(.heading(level: 2, text: "Convergence and budget", id: "budget"))
-        blocks.append(.paragraph("Trend: the least-squares slope of test error over the last (up to \(Convergence.window)) epochs; \"still falling\" when it drops by more than 1 % of the last test error per epoch, \"rising\" when it climbs by more, \"levelled\" otherwise. Multiply-adds are one image's forward pass; images seen are epochs done × training images per epoch."))
+        blocks.append(.paragraph("Trend: the least-squares slope of test error over the last (up to \(Convergence.window)) epochs; \"still falling\" when it drops by more than 1 % of the last test error per epoch, \"rising\" when it climbs by more, \"levelled\" otherwise. Multiply-adds are one image's forward pass; images seen are epochs done × training images per epoch; precision is the number format of the GEMM inputs (`training.precision`; accumulation, weights and updates are fp32 in both)."))
         blocks.append(.table(ReportTable(id: "budget-table",
             columns: [("trial", "trial"), ("values", "swept values"), ("status", "status"), ("epochs", "epochs done / planned"),
                       ("error", "test error %"), ("trend", "test error trend"), ("macs", "multiply-adds / image"),
-                      ("images", "images seen"), ("wall", "wall time")],
+                      ("images", "images seen"), ("precision", "precision"), ("wall", "wall time")],
             rows: a.trials.map { t in
                 .init(cells: ["trial": t.record.shortId, "values": sweptText(t), "status": t.record.status.rawValue,
                               "epochs": epochsText(t), "error": t.testError.map { String(format: "%.2f", $0) } ?? "-",
                               "trend": t.convergence.words, "macs": t.record.multiplyAdds.map { Self.mega($0) } ?? "-",
                               "images": t.imagesSeen.map { Self.grouped($0) } ?? "-",
+                              "precision": t.record.precision,
                               "wall": t.record.wallSeconds.map { Self.duration($0) } ?? "-"],
                       data: ["trial": t.record.id])
             })))
@@ -311,12 +312,12 @@ public struct StudyReport {
         }
         blocks.append(.table(ReportTable(id: "environments",
             columns: [("trials", "trials"), ("host", "host"), ("cpu", "CPU"), ("cores", "cores / threads"), ("os", "OS"), ("swift", "Swift"),
-                      ("blas", "BLAS"), ("version", "nin-study"), ("commit", "commit")],
+                      ("blas", "BLAS"), ("gemm", "GEMM kernels"), ("version", "nin-study"), ("commit", "commit")],
             rows: a.environments.map { e in
                 let trials = a.trials.filter { $0.record.environmentId == e.id }
                 return .init(cells: ["trials": "\(trials.count): " + trials.map(\.record.shortId).joined(separator: ", "),
                                      "host": e.host, "cpu": e.cpuModel, "cores": "\(e.cores) / \(e.threads)", "os": e.os, "swift": e.swiftVersion,
-                                     "blas": e.blas, "version": e.ninStudyVersion, "commit": e.gitCommit ?? "unknown"],
+                                     "blas": e.blas, "gemm": e.gemm ?? "-", "version": e.ninStudyVersion, "commit": e.gitCommit ?? "unknown"],
                              data: ["environment": e.id.map(String.init) ?? ""])
             })))
         for (dataset, files) in a.datasets {

@@ -115,11 +115,15 @@ public struct EnvironmentRecord: StoreRecord, Equatable, Sendable {
     public var gitCommit: String?
     /// When this environment was first registered.
     public var createdAt: Date
+    /// The GEMM kernels of each `training.precision` here, e.g. `fp32 sgemm (measured rule); bf16
+    /// matmul brg:avx512_core_bf16`, or why bf16 cannot run (naming the ISA); nil for an
+    /// environment recorded before the column existed.
+    public var gemm: String?
 
     /// Creates a record; an empty `fingerprint` is replaced by ``makeFingerprint()``.
     public init(id: Int64? = nil, fingerprint: String = "", host: String, cpuModel: String, cores: Int,
                 threads: Int, os: String, swiftVersion: String, blas: String, ninStudyVersion: String,
-                gitCommit: String?, createdAt: Date = Date()) {
+                gitCommit: String?, gemm: String? = nil, createdAt: Date = Date()) {
         self.id = id
         self.fingerprint = fingerprint
         self.host = host
@@ -131,6 +135,7 @@ public struct EnvironmentRecord: StoreRecord, Equatable, Sendable {
         self.blas = blas
         self.ninStudyVersion = ninStudyVersion
         self.gitCommit = gitCommit
+        self.gemm = gemm
         self.createdAt = createdAt
         if fingerprint.isEmpty { self.fingerprint = makeFingerprint() }
     }
@@ -141,7 +146,7 @@ public struct EnvironmentRecord: StoreRecord, Equatable, Sendable {
             "host=\(host)", "cpu=\(cpuModel)", "cores=\(cores)", "threads=\(threads)", "os=\(os)",
             "swift=\(swiftVersion)", "blas=\(blas)", "nin-study=\(ninStudyVersion)",
             "commit=\(gitCommit ?? "")",
-        ].joined(separator: ";")
+        ].joined(separator: ";") + (gemm.map { ";gemm=\($0)" } ?? "")
     }
 
     enum CodingKeys: String, CodingKey {
@@ -153,6 +158,7 @@ public struct EnvironmentRecord: StoreRecord, Equatable, Sendable {
         case ninStudyVersion = "nin_study_version"
         case gitCommit = "git_commit"
         case createdAt = "created_at"
+        case gemm
     }
 }
 
@@ -230,6 +236,8 @@ public struct TrialRecord: StoreRecord, Equatable, Sendable {
     public var seed: Int64?
     /// Epochs the trial is configured to train.
     public var epochsPlanned: Int?
+    /// The number format of its GEMM inputs (`training.precision`): `fp32` or `bf16`.
+    public var precision: String
     /// Life-cycle state.
     public var status: TrialStatus
     /// Why the trial failed, in plain words (only when `status == .failed`).
@@ -282,7 +290,7 @@ public struct TrialRecord: StoreRecord, Equatable, Sendable {
     /// Creates a pending trial with the descriptive fields; state and metrics start empty.
     public init(id: String, configJSON: String, sweptJSON: String, dataset: String, head: String? = nil,
                 depth: Int? = nil, widths: String? = nil, widthMultiplier: Double? = nil,
-                dropout: Double? = nil, seed: Int64? = nil, epochsPlanned: Int? = nil,
+                dropout: Double? = nil, seed: Int64? = nil, epochsPlanned: Int? = nil, precision: String = "fp32",
                 parameterCount: Int64? = nil, multiplyAdds: Int64? = nil, createdAt: Date = Date()) {
         self.id = id
         self.configJSON = configJSON
@@ -295,6 +303,7 @@ public struct TrialRecord: StoreRecord, Equatable, Sendable {
         self.dropout = dropout
         self.seed = seed
         self.epochsPlanned = epochsPlanned
+        self.precision = precision
         self.status = .pending
         self.parameterCount = parameterCount
         self.multiplyAdds = multiplyAdds
@@ -313,6 +322,7 @@ public struct TrialRecord: StoreRecord, Equatable, Sendable {
         case widthMultiplier = "width_multiplier"
         case dropout, seed
         case epochsPlanned = "epochs_planned"
+        case precision
         case status
         case failureReason = "failure_reason"
         case pid, host

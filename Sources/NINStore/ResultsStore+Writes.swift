@@ -153,6 +153,7 @@ extension ResultsStore {
                 stored.dropout = trial.dropout
                 stored.seed = trial.seed
                 stored.epochsPlanned = trial.epochsPlanned
+                stored.precision = trial.precision
                 stored.parameterCount = trial.parameterCount ?? stored.parameterCount
                 stored.multiplyAdds = trial.multiplyAdds ?? stored.multiplyAdds
                 try stored.update(db)
@@ -160,7 +161,7 @@ extension ResultsStore {
                 var fresh = TrialRecord(
                     id: trial.id, configJSON: trial.configJSON, sweptJSON: trial.sweptJSON, dataset: trial.dataset,
                     head: trial.head, depth: trial.depth, widths: trial.widths, widthMultiplier: trial.widthMultiplier,
-                    dropout: trial.dropout, seed: trial.seed, epochsPlanned: trial.epochsPlanned,
+                    dropout: trial.dropout, seed: trial.seed, epochsPlanned: trial.epochsPlanned, precision: trial.precision,
                     parameterCount: trial.parameterCount, multiplyAdds: trial.multiplyAdds, createdAt: now)
                 fresh.status = .pending
                 try fresh.insert(db)

@@ -25,17 +25,25 @@ public final class ResultsStore {
     public let path: String
     /// The clock that stamps every timestamp the store writes (injectable for tests).
     public let clock: @Sendable () -> Date
+    /// Whether this store reads a snapshot and refuses every write (``openReadOnly(path:busyTimeout:)``).
+    public internal(set) var isReadOnly = false
 
-    /// Opens (creating if needed) the results database at `path` and applies pending migrations.
+    /// Opens (creating if needed) the results database at `path` and applies pending migrations:
+    /// the opening of `run` and `merge --into`, the only ones that create a schema.
     ///
-    /// Creates the parent folder, opens a `DatabasePool` (WAL journal mode), waits up to
-    /// `busyTimeout` seconds for another process's write lock, and runs ``Schema/migrator``.
+    /// A schema is created only in a new file (missing, 0 bytes, or an SQLite database without
+    /// tables) and migrated only in a nin-study database (``DatabaseFileKind``, checked through a
+    /// read-only connection first); any other file is refused untouched. Creates the parent
+    /// folder, opens a `DatabasePool` (WAL journal mode), waits up to `busyTimeout` seconds for
+    /// another process's write lock, and runs ``Schema/migrator``.
     /// Opening an up-to-date database changes no data (GRDB's WAL bootstrap does rewrite the file;
     /// ``openExisting(path:busyTimeout:)`` does not).
-    /// - Throws: ``StoreError/cannotCreateDirectory(path:reason:)`` or
+    /// - Throws: ``StoreError/notAResultsDatabase(path:)``, ``StoreError/newerSchema(path:unknownMigrations:)``,
+    ///   ``StoreError/cannotCreateDirectory(path:reason:)`` or
     ///   ``StoreError/database(operation:path:message:)`` (also when `path` is a folder).
     public convenience init(path: String, busyTimeout: TimeInterval = 10,
                             clock: @escaping @Sendable () -> Date = { Date() }) throws {
+        try DatabaseFileKind.inspect(path: path, busyTimeout: busyTimeout).requireWritable(path: path)
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty {
             do {
@@ -78,20 +86,22 @@ public final class ResultsStore {
         }
     }
 
-    /// Opens an existing results database for the query commands (`list`, `show`, `maps`) through
-    /// one serial connection (a `DatabaseQueue`) that keeps the file's journal mode.
+    /// Opens an existing results database for writing through one serial connection (a
+    /// `DatabaseQueue`) that keeps the file's journal mode: for tools and tests that change a
+    /// database in place. The commands that only read use ``openReadOnly(path:busyTimeout:)``.
     ///
     /// Unlike ``init(path:busyTimeout:clock:)`` it creates no folder, and it does not bootstrap a
     /// WAL file: GRDB's `DatabasePool` does that by creating and dropping a table, which rewrites
-    /// the file even when nothing else changes. Reading a committed database (such as
-    /// `results/reference/`) through this store leaves its bytes as they were; writes (recovering
-    /// abandoned trials) still work and wait up to `busyTimeout` seconds for another process.
-    /// - Throws: ``StoreError/database(operation:path:message:)`` if the file is missing, is not
-    ///   an SQLite database, or a migration fails.
+    /// the file even when nothing else changes. Like it, it refuses a file that is not a
+    /// nin-study database (``DatabaseFileKind``) untouched; writes wait up to `busyTimeout`
+    /// seconds for another process.
+    /// - Throws: ``StoreError/notAResultsDatabase(path:)``, ``StoreError/newerSchema(path:unknownMigrations:)``,
+    ///   ``StoreError/database(operation:path:message:)`` if the file is missing or a migration fails.
     public static func openExisting(path: String, busyTimeout: TimeInterval = 10) throws -> ResultsStore {
         guard FileManager.default.fileExists(atPath: path) else {
             throw StoreError.database(operation: "open", path: path, message: "no such file")
         }
+        try DatabaseFileKind.inspect(path: path, busyTimeout: busyTimeout).requireWritable(path: path)
         let queue = try connect(path, busyTimeout: busyTimeout) { try DatabaseQueue(path: $0, configuration: $1) }
         return try ResultsStore(dbWriter: queue, path: path)
     }
@@ -182,6 +192,7 @@ public final class ResultsStore {
 
     /// Runs `body` in one write transaction, wrapping SQLite errors with `operation` and the path.
     func write<T>(_ operation: String, _ body: (Database) throws -> T) throws -> T {
+        if isReadOnly { throw StoreError.readOnly(path: path, operation: operation) }
         do {
             return try dbWriter.write(body)
         } catch let error as StoreError {

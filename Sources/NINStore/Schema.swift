@@ -8,7 +8,7 @@ import GRDB
 public enum Schema {
     /// Names of the migrations, in the order they apply.
     public static let migrationNames = ["v1-tables", "v1-views", "v2-dataset-class-names", "v2-claim-owner",
-                                        "v3-trials-dropout-between-blocks"]
+                                        "v3-trials-dropout-between-blocks", "v4-precision"]
 
     /// The migrator that brings any database to the current schema.
     public static var migrator: DatabaseMigrator {
@@ -29,8 +29,19 @@ public enum Schema {
         migrator.registerMigration("v3-trials-dropout-between-blocks") { db in
             try db.execute(sql: v3DropoutBetweenBlocks)
         }
+        migrator.registerMigration("v4-precision") { db in
+            try db.execute(sql: v4Precision)
+        }
         return migrator
     }
+
+    /// `training.precision`: `trials.precision` is the number format of the trial's GEMM inputs
+    /// (every trial before this migration ran fp32), `environments.gemm` the GEMM kernels each
+    /// precision runs on there (NULL for environments recorded before).
+    static let v4Precision = """
+        ALTER TABLE trials ADD COLUMN precision TEXT NOT NULL DEFAULT 'fp32' CHECK (precision IN ('fp32', 'bf16'));
+        ALTER TABLE environments ADD COLUMN gemm TEXT;
+        """
 
     /// `trials.dropout` is the dropout between mlpconv blocks (the first block's rate that is
     /// set, 0 when none), as documented. Before this migration an `fc-dropout` trial without

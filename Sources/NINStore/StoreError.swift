@@ -27,6 +27,13 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, LocalizedErro
     case datasetMismatch(identity: String, file: String, expected: String, found: String)
     /// An epoch was recorded out of order (epochs are numbered 1, 2, … with no gaps).
     case epochOutOfOrder(trialId: String, epoch: Int, epochsDone: Int)
+    /// The file is not a nin-study results database (not SQLite, or another program's tables);
+    /// it was left untouched.
+    case notAResultsDatabase(path: String)
+    /// The database was written by a newer nin-study: it has migrations this binary does not know.
+    case newerSchema(path: String, unknownMigrations: [String])
+    /// A read-only store (``ResultsStore/openReadOnly(path:busyTimeout:)``) was asked to write.
+    case readOnly(path: String, operation: String)
     /// A value failed validation (`what` names the field, e.g. `trial_params["model.depth"]`).
     case invalidValue(what: String, expected: String, found: String)
 
@@ -56,6 +63,12 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, LocalizedErro
         case let .epochOutOfOrder(trialId, epoch, epochsDone):
             return "trial \(trialId.prefix(10)): cannot record epoch \(epoch) after \(epochsDone) recorded epoch(s); "
                 + "expected an epoch in 1...\(epochsDone + 1)"
+        case let .notAResultsDatabase(path):
+            return "\(path) is not a nin-study results database"
+        case let .newerSchema(path, unknown):
+            return "\(path) was written by a newer nin-study (schema migrations \(unknown.joined(separator: ", ")) are unknown to this version \(Schema.migrationNames.last ?? "")); open it with that version or a newer one"
+        case let .readOnly(path, operation):
+            return "results database \(path) is open read-only: cannot \(operation)"
         case let .invalidValue(what, expected, found):
             return "\(what): expected \(expected), found \(found)"
         }

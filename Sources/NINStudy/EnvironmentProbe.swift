@@ -7,7 +7,7 @@ import NINStore
 public let ninStudyVersion = "0.1.0"
 
 /// Reads the facts recorded with every trial: host, CPU model, cores, thread count, OS, Swift
-/// version, BLAS library, nin-study version and git commit.
+/// version, BLAS library, nin-study version, git commit and the GEMM kernels of each precision.
 public enum EnvironmentProbe {
     /// The environment of this process for a run with `threads` threads. Sets the compute
     /// backend to `threads` first (as the trials will), so `blas` records the thread count, ISA
@@ -16,7 +16,7 @@ public enum EnvironmentProbe {
         EnvironmentRecord(host: ProcessInfo.processInfo.hostName, cpuModel: cpuModel(),
                           cores: ProcessInfo.processInfo.activeProcessorCount, threads: threads,
                           os: osName(), swiftVersion: swiftVersion, blas: ComputeBackend.provenance(threads: threads).description,
-                          ninStudyVersion: ninStudyVersion, gitCommit: gitCommit())
+                          ninStudyVersion: ninStudyVersion, gitCommit: gitCommit(), gemm: ComputeBackend.gemmDescription)
     }
 
     /// The CPU model name (`/proc/cpuinfo` on Linux), or the architecture when unknown.

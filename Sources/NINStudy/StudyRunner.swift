@@ -62,7 +62,7 @@ public final class StudyRunner {
         var r = TrialRecord(id: trial.id, configJSON: c.canonicalJSON, sweptJSON: swept, dataset: c.dataset.name.rawValue,
                             head: c.model.head.rawValue, depth: c.model.uniformDepth, widths: c.model.widthsText,
                             widthMultiplier: trial.widthMultiplier, dropout: dropout ?? 0, seed: Int64(c.seed),
-                            epochsPlanned: epochs)
+                            epochsPlanned: epochs, precision: c.training.gemmPrecision.rawValue)
         r.parameterCount = (try? description.parameterCount).map(Int64.init)
         r.multiplyAdds = (try? description.multiplyAddsPerImage).map(Int64.init)
         let params = Dictionary(trial.swept.map { ($0.path, $0.value.canonicalText) }, uniquingKeysWith: { a, _ in a })
@@ -88,11 +88,14 @@ public final class StudyRunner {
         }
         // Read (or fetch) the data of the first trial to run before registering anything, so a
         // missing or corrupt dataset leaves no study with pending trials behind.
-        let toRun = try selected.first { trial in
+        let toTrain = try selected.filter { trial in
             guard let stored = try store.trial(id: trial.id) else { return true }
             return TrialDecision(stored: stored, retryFailed: options.retryFailed) == .train
         }
-        if let toRun { _ = try prepare(toRun.config.dataset) }
+        if let toRun = toTrain.first { _ = try prepare(toRun.config.dataset) }
+        if let bf16 = toTrain.first(where: { $0.config.training.gemmPrecision == .bf16 }), let reason = ComputeBackend.bf16Unsupported() {
+            throw RunError.precisionUnsupported(trial: "\(bf16.id.prefix(10)) \(bf16.label)", reason: reason)
+        }
         let environmentId = try register(in: store)
 
         var summary = RunSummary()

@@ -219,6 +219,7 @@ enum StudySchema {
             "bias": .number(min: nil, max: nil, minExclusive: false, maxExclusive: false),
         ], required: ["kind"])),
         "failAtChanceAfterEpoch": .integer(min: 0, max: nil),
+        "precision": .string(oneOf: names(GEMMPrecision.self)),
     ], required: ["learningRate"])
 
     /// Keys of a resolved trial configuration: the base keys plus `seed`.

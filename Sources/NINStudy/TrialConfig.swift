@@ -163,6 +163,12 @@ public struct ResolvedTraining: Codable, Equatable, Sendable {
     /// A trial whose training accuracy is still at chance after this epoch is recorded as failed
     /// (the known NIN failure, NIN.md "Known pitfalls"); 0 disables the check.
     public var failAtChanceAfterEpoch: Int
+    /// The number format of the GEMM inputs (`training.precision`), bf16 only: nil is fp32, so
+    /// the canonical JSON (hence the id) of every fp32 trial is what it was before the key.
+    public var precision: GEMMPrecision? = nil
+
+    /// The number format of the GEMM inputs: fp32 unless the study asks for bf16.
+    public var gemmPrecision: GEMMPrecision { precision ?? .fp32 }
 }
 
 extension ResolvedBlock {

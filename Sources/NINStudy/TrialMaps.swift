@@ -4,42 +4,29 @@ import NINEngine
 
 /// `nin-study maps`: renders a stored trial's confidence maps from its checkpoint.
 public enum TrialMaps {
-    /// Renders the sheets and records them as artifacts.
+    /// Renders the sheets and records them as artifacts (not in a read-only store: the `maps`
+    /// command leaves the database as it was).
     /// - Returns: the paths written.
     /// - Throws: `MapsError` (no checkpoint, a checkpoint whose SHA-256 differs from the recorded one, unreadable configuration, an image index out of range,
     ///   dataset files whose SHA-256 differ from those the trial recorded), `DatasetError`,
     ///   `CheckpointError`, `RenderError`, `StoreError`.
     public static func render(record: TrialRecord, store: ResultsStore, databasePath: String, dataDir: String?,
                               indices: [Int]?, topPercent: Double, output: String?, threads: Int) throws -> [String] {
-        let config: TrialConfig
-        do { config = try JSONDecoder().decode(TrialConfig.self, from: Data(record.configJSON.utf8)) } catch {
-            throw MapsError.badConfig(trial: record.id, reason: "\(error)")
-        }
+        let recorded = try RecordedTrial.load(record: record, store: store, databasePath: databasePath)
+        let (config, saved) = (recorded.config, recorded.saved)
         var options = RunOptions()
         options.databasePath = databasePath
-        let checkpoints = options.checkpoints
-        let checkpointPath = checkpoints.url(trialId: record.id).path
-        guard let saved = try checkpoints.load(trialId: record.id) else {
-            throw MapsError.noCheckpoint(trial: record.id, path: checkpointPath)
-        }
-        // A running trial rewrites its checkpoint every epoch; any other's is the one recorded last.
-        if record.status != .running, let recorded = try store.checkpointArtifact(trialId: record.id, at: checkpointPath),
-           case .differs(let found) = store.fileState(of: recorded) {
-            throw MapsError.checkpointMismatch(trial: record.id, path: checkpointPath, recorded: recorded.sha256, found: found)
-        }
         let params = try store.params(trialId: record.id)
         let swept = params.keys.sorted().compactMap { k in (try? JSONValue.parse(Data(params[k]!.utf8), file: k)).map { (path: k, value: $0) } }
         let trial = Trial(config: config, swept: swept)
         let images = try MapImages.load(config.dataset, dataDir: dataDir, cacheDirectory: options.cache, indices: indices) { identity in
-            guard let recorded = record.datasetIdentity, recorded != identity.combined else { return }
-            let differences = DatasetFileDifferences.list(recorded: try store.datasetFiles(identity: recorded), found: identity)
-            throw MapsError.datasetMismatch(trial: record.id, differences: differences)
+            try recorded.checkDataset(identity, store: store)
         }
         // The trained weights only: the network is built for the images drawn and restored from
         // the checkpoint (the optimizer and generator state it also holds are not needed).
         var generator = SeededGenerator(seed: 0)
         var optimizer = SGD()
-        let network = try Network(description: config.model.engineDescription(dataset: config.dataset, name: record.id),
+        let network = try Network(description: recorded.modelDescription,
                                   initializer: .he, maxBatch: max(1, min(images.indices.count, config.training.batchSize)),
                                   threads: threads, generator: &generator)
         try network.restore(from: saved.checkpoint, optimizer: &optimizer, generator: &generator)
@@ -48,7 +35,7 @@ public enum TrialMaps {
         var paths: [String] = []
         for (kind, path) in try MapRenderer.renderTrial(network: network, trial: trial, images: images, study: study,
                                                        folder: output ?? options.maps, topPercent: topPercent) {
-            try recorder.recordArtifact(kind, path: path)
+            if !store.isReadOnly { try recorder.recordArtifact(kind, path: path) }
             paths.append(path)
         }
         return paths

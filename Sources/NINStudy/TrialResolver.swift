@@ -232,7 +232,8 @@ enum TrialResolver {
                     biasDecay: num("training.multipliers.last.biasDecay") ?? zooLast.biasDecay)),
             schedule: schedule,
             initializer: ResolvedInitializer(kind: initKind, std: std, bias: num("training.initializer.bias") ?? 0),
-            failAtChanceAfterEpoch: int("training.failAtChanceAfterEpoch") ?? 1)
+            failAtChanceAfterEpoch: int("training.failAtChanceAfterEpoch") ?? 1,
+            precision: typed("training.precision").flatMap { (p: GEMMPrecision) in p == .fp32 ? nil : p })
 
         guard problems.isEmpty else { throw Problems(list: problems) }
         return TrialConfig(dataset: dataset, model: model, training: training, seed: int("seed") ?? 1)

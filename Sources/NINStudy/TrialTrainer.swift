@@ -24,7 +24,7 @@ public final class TrialTrainer {
     /// Builds and initialises the network from the trial's seed, then restores it from `resume`
     /// when given (a checkpoint `CheckpointStore.load` read for this trial). No file is read.
     /// - Throws: `ModelDescriptionError` for an impossible model; `CheckpointError.mismatch` for a
-    ///   checkpoint of another network.
+    ///   checkpoint of another network; `PrecisionError` for bf16 where it cannot run.
     public init(trial: Trial, data: PreparedData, threads: Int, resume: TrialCheckpoint?, checkpoints: CheckpointStore) throws {
         self.trial = trial
         self.data = data
@@ -36,6 +36,7 @@ public final class TrialTrainer {
                               initializer: t.engineInitializer, multipliers: t.engineMultipliers,
                               maxBatch: t.batchSize, threads: threads, biasValue: Float(t.initializer.bias),
                               generator: &generator)
+        try network.setPrecision(t.gemmPrecision)
         var optimizer = SGD(momentum: Float(t.momentum), weightDecay: Float(t.weightDecay))
         var state = ResumeState(trialId: trial.id, epoch: 0, iterationsDone: 0,
                                 schedule: LearningRateSchedule(base: t.learningRate, spec: t.schedule).initialState)

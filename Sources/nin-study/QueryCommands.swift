@@ -14,17 +14,14 @@ func textTable(_ rows: [[String]]) -> String {
 
 func fmt(_ v: Double?, _ f: String = "%.2f") -> String { v.map { String(format: f, $0) } ?? "-" }
 
-/// Opens an existing results database (a missing file is an error, not a new empty database) and,
-/// as `run` does first, marks trials left `running` by a process that is gone as `interrupted`, so a
-/// listing never shows a killed run as still running. Where the database is read-only, that step
-/// is skipped and the stored state is shown as it is.
+/// Opens an existing results database read-only (``ResultsStore/openReadOnly(path:busyTimeout:)``):
+/// a missing file is an error, not a new empty database; a file without nin-study's schema is
+/// refused untouched; trials left `running` by a process that is gone show as `interrupted`.
 func openExisting(_ path: String, hint: String = "run a study first, or pass --db") throws -> ResultsStore {
     guard FileManager.default.fileExists(atPath: path) else {
         throw ValidationError("no results database at \(path) (\(hint))")
     }
-    let store = try ResultsStore.openExisting(path: path)
-    _ = try? store.recoverAbandonedTrials(currentHost: ProcessInfo.processInfo.hostName)
-    return store
+    return try ResultsStore.openReadOnly(path: path)
 }
 
 extension NINStudyCommand {
@@ -93,11 +90,13 @@ extension NINStudyCommand {
             line("studies: \(try store.studies(containingTrial: t.id).joined(separator: ", "))")
             line("status: \(t.status.rawValue)" + (t.failureReason.map { " — \($0)" } ?? ""))
             line("swept: \(t.sweptJSON)")
+            line("precision: \(t.precision) GEMM inputs (accumulation, weights and update in fp32)")
             line("parameters: \(t.parameterCount.map(String.init) ?? "-"), multiply-adds per image: \(t.multiplyAdds.map(String.init) ?? "-")")
             if let s = t.startedAt { line("started: \(Timestamp.string(from: s))" + (t.finishedAt.map { ", finished: \(Timestamp.string(from: $0))" } ?? "")) }
             if let w = t.wallSeconds { line(String(format: "wall time: %.1f s", w)) }
             if let id = t.environmentId, let e = try store.environment(id: id) {
-                line("environment: \(e.host), \(e.cpuModel), \(e.cores) cores, \(e.threads) threads, \(e.os), \(e.swiftVersion), \(e.blas), nin-study \(e.ninStudyVersion) \(e.gitCommit ?? "")")
+                line("environment: \(e.host), \(e.cpuModel), \(e.cores) cores, \(e.threads) threads, \(e.os), \(e.swiftVersion), \(e.blas), nin-study \(e.ninStudyVersion) \(e.gitCommit ?? "")"
+                     + (e.gemm.map { "; GEMM kernels: \($0)" } ?? ""))
             }
             if let ident = t.datasetIdentity {
                 line("dataset \(t.dataset) identity \(ident):")

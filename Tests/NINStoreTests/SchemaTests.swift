@@ -10,7 +10,7 @@ final class SchemaTests: XCTestCase {
     static let documentedColumns: [String: [String]] = [
         "studies": ["name", "description", "definition_json", "definition_sha256", "created_at", "updated_at"],
         "environments": ["id", "fingerprint", "host", "cpu_model", "cores", "threads", "os", "swift_version", "blas",
-                         "nin_study_version", "git_commit", "created_at"],
+                         "nin_study_version", "git_commit", "created_at", "gemm"],
         "datasets": ["identity", "name", "created_at", "class_names_json"],
         "dataset_files": ["identity", "file", "bytes", "sha256"],
         "trials": ["id", "config_json", "swept_json", "dataset", "head", "depth", "widths", "width_multiplier",
@@ -18,7 +18,7 @@ final class SchemaTests: XCTestCase {
                    "dataset_identity", "parameter_count", "multiply_adds", "created_at", "started_at", "finished_at",
                    "heartbeat_at", "wall_seconds", "epochs_done", "final_train_loss", "final_train_accuracy",
                    "final_val_accuracy", "final_test_loss", "final_test_accuracy", "best_test_accuracy", "best_epoch",
-                   "boot_id", "process_start_ticks"],
+                   "boot_id", "process_start_ticks", "precision"],
         "study_trials": ["study", "trial_id", "added_at"],
         "trial_params": ["trial_id", "key", "value_json"],
         "epochs": ["trial_id", "epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "test_loss",
@@ -37,7 +37,7 @@ final class SchemaTests: XCTestCase {
     /// The migrations released so far, in order. Written here, not read from `Schema`: a database
     /// in the field has applied these, so each must keep its name and place.
     static let releasedMigrations = ["v1-tables", "v1-views", "v2-dataset-class-names", "v2-claim-owner",
-                                     "v3-trials-dropout-between-blocks"]
+                                     "v3-trials-dropout-between-blocks", "v4-precision"]
 
     /// A released migration must also keep what it does: the schema (every table, view, index and
     /// trigger as SQLite stores its SQL; GRDB's own `grdb_migrations` aside) after the released
@@ -52,7 +52,8 @@ final class SchemaTests: XCTestCase {
         }.joined(separator: "\n")
         var digest: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in schema.utf8 { digest = (digest ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-        XCTAssertEqual(String(digest, radix: 16), "fb9ed6485752dbc8", "a released migration changed what it does; add a new migration instead:\n\(schema)")
+        // fb9ed6485752dbc8 through v3-trials-dropout-between-blocks; v4-precision added two columns.
+        XCTAssertEqual(String(digest, radix: 16), "c52989ef4699dc37", "a released migration changed what it does; add a new migration instead:\n\(schema)")
     }
 
     func testMigrationsApplyOnEmptyInMemoryDatabase() throws {
@@ -62,7 +63,7 @@ final class SchemaTests: XCTestCase {
         XCTAssertEqual(Schema.migrator.migrations, Schema.migrationNames, "the migrator registers exactly the listed migrations")
         XCTAssertEqual(Array(Schema.migrator.migrations.prefix(Self.releasedMigrations.count)), Self.releasedMigrations,
                        "migrations must only ever be appended: a released one was renamed, removed or moved")
-        XCTAssertTrue(Schema.migrationNames.allSatisfy { ["v1-", "v2-", "v3-"].contains(String($0.prefix(3))) })
+        XCTAssertTrue(Schema.migrationNames.allSatisfy { ["v1-", "v2-", "v3-", "v4-"].contains(String($0.prefix(3))) })
 
         let objects = try store.dbWriter.read { db in
             try Row.fetchAll(db, sql: "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
@@ -100,6 +101,28 @@ final class SchemaTests: XCTestCase {
                 XCTAssertTrue(section.contains("| `\(column)` |"),
                               "docs/results-schema.md section \(name) does not describe column \(column)")
             }
+        }
+    }
+
+    /// Migration `v4-precision`: a trial recorded before it ran fp32 and says so; an environment
+    /// recorded before it has no GEMM description; a precision that is not one is refused.
+    func testPrecisionMigrationMarksEarlierTrialsFP32() throws {
+        let queue = try DatabaseQueue()
+        try Schema.migrator.migrate(queue, upTo: "v3-trials-dropout-between-blocks")
+        try queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO environments (fingerprint, host, cpu_model, cores, threads, os, swift_version, blas, nin_study_version, created_at)
+                VALUES ('f', 'h', 'c', 2, 2, 'o', 's', 'b', 'v', '2026-12-01T00:00:00Z');
+                INSERT INTO trials (id, config_json, swept_json, dataset, created_at)
+                VALUES ('old', '{}', '{}', 'mnist', '2026-12-01T00:00:00Z');
+                """)
+        }
+        try Schema.migrator.migrate(queue)
+        try queue.write { db in
+            XCTAssertEqual(try String.fetchOne(db, sql: "SELECT precision FROM trials WHERE id = 'old'"), "fp32")
+            XCTAssertNil(try String.fetchOne(db, sql: "SELECT gemm FROM environments"))
+            XCTAssertThrowsError(try db.execute(sql: "UPDATE trials SET precision = 'fp16' WHERE id = 'old'"))
+            XCTAssertNoThrow(try db.execute(sql: "UPDATE trials SET precision = 'bf16' WHERE id = 'old'"))
         }
     }
 

@@ -11,8 +11,7 @@ final class ClusterTests: XCTestCase {
     var binary: URL!
 
     override func setUpWithError() throws {
-        binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("nin-study")
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path), "no nin-study binary beside the test bundle")
+        binary = try builtBinary()
         root = try SyntheticDigits.tempDir()
         try SyntheticDigits.write(to: root, train: 300, test: 100)
     }

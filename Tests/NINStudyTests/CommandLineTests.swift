@@ -80,7 +80,8 @@ final class CommandLineTests: XCTestCase {
             let row = try XCTUnwrap(listing.split(separator: "\n").first { $0.hasPrefix(t.shortId) }, listing)
             XCTAssertTrue(row.contains("finished") && row.contains(t.head ?? "?") && row.contains("1/1"), String(row))
         }
-        // A run killed mid-trial leaves it `running` with a process that is gone: `list` recovers it.
+        // A run killed mid-trial leaves it `running` with a process that is gone: `list` shows it
+        // interrupted (as `run` would record it) and, opening read-only, leaves the file as it was.
         let gone = Process()
         gone.executableURL = URL(fileURLWithPath: "/bin/true")
         try gone.run()
@@ -91,10 +92,12 @@ final class CommandLineTests: XCTestCase {
         }
         var listAgain = try NINStudyCommand.parseAsRoot(["list", "--db", db])
         XCTAssertNoThrow(try listAgain.run())
-        XCTAssertTrue(try list.text(store: store).split(separator: "\n").contains { $0.hasPrefix(trials[1].shortId) && $0.contains("interrupted") })
-        let recovered = try XCTUnwrap(store.trial(id: trials[1].trialId))
+        let readOnly = try ResultsStore.openReadOnly(path: db)
+        XCTAssertTrue(try list.text(store: readOnly).split(separator: "\n").contains { $0.hasPrefix(trials[1].shortId) && $0.contains("interrupted") })
+        let recovered = try XCTUnwrap(readOnly.trial(id: trials[1].trialId))
         XCTAssertEqual(recovered.status, .interrupted)
         XCTAssertEqual(recovered.wallSeconds, try store.epochs(trialId: trials[1].trialId).first?.wallSeconds)
+        XCTAssertEqual(try store.trial(id: trials[1].trialId)?.status, .running, "list wrote into the database")
         let show = try XCTUnwrap(NINStudyCommand.parseAsRoot(["show", String(trials[0].trialId.prefix(6)), "--db", db]) as? NINStudyCommand.Show)
         let shown = try show.text(store: store)
         let epoch1 = try XCTUnwrap(store.epochs(trialId: trials[0].trialId).first)
@@ -251,4 +254,11 @@ func runProcess(_ executable: URL, _ arguments: [String], environment: [String: 
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
     return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+/// The `nin-study` binary built beside the test bundle; the test is skipped when there is none.
+func builtBinary() throws -> URL {
+    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("nin-study")
+    try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path), "no nin-study binary beside the test bundle")
+    return binary
 }
