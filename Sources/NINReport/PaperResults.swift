@@ -16,9 +16,9 @@ public struct PaperResult: Equatable, Sendable {
     public let dataset: DatasetName
     public let head: HeadKind
     /// Depth 0: a conventional CNN (the paper's §4.6 comparison) rather than NIN.
-    public let conventionalCNN: Bool
+    let conventionalCNN: Bool
     /// Trained with translation and horizontal flipping (Table 1's 8.81 %).
-    public let augmented: Bool
+    let augmented: Bool
 }
 
 /// How the paper trained the networks its numbers belong to.
@@ -29,13 +29,13 @@ public struct PaperRecipe: Sendable {
     /// Training epochs; nil where the paper does not say.
     public let epochs: Double?
     /// Where `epochs` comes from, in words.
-    public let epochsSource: String
+    let epochsSource: String
     /// The input preprocessing; nil where the paper does not say.
     public let preprocessing: Preprocessing?
 }
 
 /// The paper's results (test error, %) and recipes, as summarised in `NIN.md`.
-public enum Paper {
+enum Paper {
     /// Every test error of the paper that a study in this project can match. All are with dropout
     /// 0.5 between the mlpconv blocks (§4.5's 14.51 % without it is not matched: the report lists
     /// each trial's dropout beside the number instead).
@@ -87,7 +87,7 @@ public enum Paper {
 
     /// 1×1 layers per mlpconv block of the paper's NIN for `dataset` (2 for both), from its
     /// network description; nil for a dataset the paper did not use.
-    public static func microNetworkDepth(for dataset: DatasetName) -> Int? {
+    static func microNetworkDepth(for dataset: DatasetName) -> Int? {
         recipe(for: dataset)?.network.blocks.map(\.microWidths.count).max()
     }
 }

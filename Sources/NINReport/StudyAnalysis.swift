@@ -72,13 +72,13 @@ public struct PaperComparison: Sendable {
     /// The paper's matching number.
     public let result: PaperResult
     /// The trial's multiply-adds per image over the paper network's; nil when either is unknown.
-    public let multiplyAddRatio: Double?
+    let multiplyAddRatio: Double?
     /// The trial's epochs done over the paper's; nil where the paper does not say.
-    public let epochRatio: Double?
+    let epochRatio: Double?
     /// Preprocessing of the trial and of the paper (nil: not stated / unknown).
     public let preprocessing: (trial: Preprocessing?, paper: Preprocessing?)
     /// Dropout between blocks in the trial (probability).
-    public let trialDropout: Double?
+    let trialDropout: Double?
     /// The paper's recipe the ratios are taken against.
     public let recipe: PaperRecipe
 }
@@ -97,14 +97,14 @@ public struct TrialView: Sendable {
     public let convergence: Convergence
     /// Images the trial trained on so far (epochs done × images per epoch, at most the planned
     /// iterations × batch size); nil when its configuration cannot be read.
-    public let imagesSeen: Int?
+    let imagesSeen: Int?
     /// The paper's matching number and the budget ratio; nil when the paper has none.
     public let paper: PaperComparison?
     /// Why the configuration could not be read, if it could not.
-    public let setupProblem: String?
+    let setupProblem: String?
     /// For a finished trial, the first epoch whose mean training loss breaks `LossDivergence`'s
     /// rule, in words: a trial recorded as finished before the rule existed; nil otherwise.
-    public let divergence: String?
+    let divergence: String?
 
     /// The trial's seed, as display text ("-" when unknown).
     public var seed: String { swept["seed"] ?? record.seed.map(String.init) ?? "-" }
@@ -119,7 +119,7 @@ public struct LevelSummary: Sendable {
     /// Test error (%) over the finished seeds.
     public let summary: SampleSummary
     /// The lowest mean test error of its context.
-    public let isBest: Bool
+    let isBest: Bool
     /// The paper's number for this level's setting (all its trials share it), if any.
     public var paper: PaperResult? {
         let results = trials.compactMap { $0.paper?.result }
@@ -127,7 +127,7 @@ public struct LevelSummary: Sendable {
         return first
     }
     /// Finished trials, in trial order.
-    public var finishedTrials: [TrialView] { trials.filter(\.finished) }
+    var finishedTrials: [TrialView] { trials.filter(\.finished) }
 }
 
 /// The difference between two levels' test errors, `a − b` in points.
@@ -137,33 +137,33 @@ public struct LevelDifference: Sendable {
     /// How it was computed, in words (`StudyAnalysis.methodWords`).
     public let method: String
     /// Whether the interval excludes 0 (nil: no interval).
-    public var exceedsNoise: Bool? { difference.interval.map { !$0.contains(0) } }
+    var exceedsNoise: Bool? { difference.interval.map { !$0.contains(0) } }
 }
 
 /// An axis's answer within one context (fixed values of the other swept axes).
 public struct ContextAnswer: Sendable {
     /// The other axes' values that hold here (empty when the study sweeps one axis).
     public let context: [(key: String, value: String)]
-    public let levels: [LevelSummary]
+    let levels: [LevelSummary]
     public let differences: [LevelDifference]
     /// The plain-words answer: which level is best and whether that exceeds the seed noise.
     public let verdict: String
     /// The plain-words convergence statement.
     public let convergence: String
     /// Whether some finished trial here was still improving.
-    public let notConverged: Bool
+    let notConverged: Bool
     /// The environments of the finished trials compared here.
     public let environments: EnvironmentMix
 
     /// "model.depth = 2, …" or "" for no context.
-    public var contextLabel: String { context.map { "\($0.key) = \($0.value)" }.joined(separator: ", ") }
+    var contextLabel: String { context.map { "\($0.key) = \($0.value)" }.joined(separator: ", ") }
 }
 
 /// The answer for one swept axis.
 public struct AxisAnswer: Sendable {
     /// The dotted key path (`model.head`), or "configuration" for a study without a swept axis.
     public let key: String
-    public let contexts: [ContextAnswer]
+    let contexts: [ContextAnswer]
 }
 
 /// Everything the report says about one study.

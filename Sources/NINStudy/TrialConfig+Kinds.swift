@@ -33,7 +33,7 @@ public enum ModelPreset: String, Codable, CaseIterable, Sendable {
     case custom
 
     /// The engine's description of the preset network; nil for `custom`.
-    public var engineDescription: ModelDescription? {
+    var engineDescription: ModelDescription? {
         switch self {
         case .ninCIFAR10: return .ninCIFAR10
         case .ninMNIST: return .ninMNIST
@@ -43,7 +43,7 @@ public enum ModelPreset: String, Codable, CaseIterable, Sendable {
 
     /// The network a study trains when it names none: the CIFAR-10 NIN for CIFAR-10, the MNIST
     /// NIN for the 28×28 grey datasets (docs/study-format.md).
-    public static func defaultPreset(for dataset: DatasetName) -> ModelPreset {
+    static func defaultPreset(for dataset: DatasetName) -> ModelPreset {
         switch dataset {
         case .cifar10: return .ninCIFAR10
         case .mnist, .fashionMNIST: return .ninMNIST
@@ -54,7 +54,7 @@ public enum ModelPreset: String, Codable, CaseIterable, Sendable {
 extension Preprocessing.Kind {
     /// The preprocessing a study uses when it names none: per-channel mean/std for CIFAR-10,
     /// pixels / 255 for the 28×28 grey datasets (docs/study-format.md).
-    public static func defaultKind(for dataset: DatasetName) -> Preprocessing.Kind {
+    static func defaultKind(for dataset: DatasetName) -> Preprocessing.Kind {
         switch dataset {
         case .cifar10: return .meanStd
         case .mnist, .fashionMNIST: return .scale

@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
-import NINStore
-import NINStudy
+@testable import NINStore
+@testable import NINStudy
 
 /// A results database built with the project's own store: study `heads` sweeps `model.head` over
 /// GAP, FC and FC + dropout on CIFAR-10 with seeds 1–3, 4 epochs each.

@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
-import NINRender
-import NINStore
+@testable import NINRender
+@testable import NINStore
 @testable import NINReport
 @testable import nin_study
 

@@ -1,8 +1,8 @@
 import Foundation
 import XCTest
-import NINRender
-import NINStore
-import NINStudy
+@testable import NINRender
+@testable import NINStore
+@testable import NINStudy
 @testable import NINReport
 @testable import nin_study
 

@@ -1,5 +1,5 @@
 import XCTest
-import NINStore
+@testable import NINStore
 @testable import NINStudy
 
 /// A study run three ways with the built binary — one process; concurrent processes (more than the

@@ -1,9 +1,9 @@
 import XCTest
 import ArgumentParser
 import GRDB
-import NINStore
-import NINRender
-import NINStudy
+@testable import NINStore
+@testable import NINRender
+@testable import NINStudy
 @testable import nin_study
 
 /// The command-line tool: argument parsing, and whole runs through the CLI entry point and the

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-import NINStore
+@testable import NINStore
 
 /// The release build (NINEngine at `-Ounchecked`, Package.swift), which every figure in README
 /// and docs/ comes from, trains like the debug build the other tests run: a short study (two
