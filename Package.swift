@@ -54,9 +54,10 @@ let package = Package(
                 dependencies: ["NINEngine", "NINData", "NINStore", "NINRender", "NINBuildInfo",
                                .product(name: "Crypto", package: "swift-crypto")]),
         // `nin-study report`: a study's answer with uncertainty, beside the paper, as HTML,
-        // Markdown or text, with figures.
+        // Markdown or text, with figures. It reads each trial's stored configuration with
+        // NINStudy's own TrialConfig (NINStudy does not depend on the report).
         .target(name: "NINReport",
-                dependencies: ["NINStore", "NINRender", "NINEngine", "NINData"]),
+                dependencies: ["NINStudy", "NINStore", "NINRender", "NINEngine", "NINData"]),
         // `nin-study export`: a trained network as ONNX (preprocessing in the graph; Swift
         // generated from ONNX's onnx.proto by scripts/generate-onnx-proto) or safetensors under
         // the PyTorch module's names.
@@ -75,7 +76,7 @@ let package = Package(
         .testTarget(name: "NINStudyTests", dependencies: ["NINStudy", "nin-study"]),
         .testTarget(name: "NINExportTests", dependencies: ["NINExport", "NINStudy", "NINStore", "NINEngine", "NINData", "nin-study",
                                                            .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
-        .testTarget(name: "NINReportTests", dependencies: ["NINReport", "NINStore", "NINRender", "nin-study"]),
+        .testTarget(name: "NINReportTests", dependencies: ["NINReport", "NINStudy", "NINStore", "NINRender", "nin-study"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -11,14 +11,16 @@ import NINEngine
 /// which it streams through zlib and a ustar parser in memory (no extraction to disk).
 /// Output images are `[N, 32, 32, 3]` NHWC Float32 with values 0–255.
 public enum CIFAR10Reader {
+    /// The image shape `[32, 32, 3]` (`DatasetName.cifar10.imageShape`).
+    static let shape = DatasetName.cifar10.imageShape
     /// Bytes per record: 1 label + 3·32·32 pixels.
-    public static let recordBytes = 1 + 3 * 32 * 32
+    static let recordBytes = 1 + shape.reduce(1, *)
     /// Training batch file names, in the order their records are concatenated.
-    public static let trainBatchNames = (1...5).map { "data_batch_\($0).bin" }
+    static let trainBatchNames = (1...5).map { "data_batch_\($0).bin" }
     /// Test batch file name.
-    public static let testBatchName = "test_batch.bin"
+    static let testBatchName = "test_batch.bin"
     /// Class-name file (one name per line).
-    public static let metaName = "batches.meta.txt"
+    static let metaName = "batches.meta.txt"
     /// Records in every official batch file: 10,000 (the official test split's size; the training
     /// split's 50,000 in five batches).
     public static let officialRecordsPerBatch = DatasetName.cifar10.officialCounts.test
@@ -31,7 +33,7 @@ public enum CIFAR10Reader {
     ///   records, but not `recordsPerBatch` of them), `.duplicateFile` (two batches with the same
     ///   bytes), `.labelOutOfRange`, `.badHeader` (meta file without 10 class names), `.io`
     ///   (a directory, FIFO or device in place of a file).
-    public static func readFolder(_ folder: String, recordsPerBatch: Int = officialRecordsPerBatch) throws -> Dataset {
+    static func readFolder(_ folder: String, recordsPerBatch: Int = officialRecordsPerBatch) throws -> Dataset {
         func load(_ name: String) throws -> (name: String, path: String, data: Data) {
             let path = (folder as NSString).appendingPathComponent(name)
             return (name, path, try FileChunks.readAll(path, expected: "a CIFAR-10 batch of 3,073-byte records"))
@@ -68,7 +70,7 @@ public enum CIFAR10Reader {
     /// officially); the archive is refused if any member path would escape its folder.
     /// - Throws: `DatasetError.badGzip`, `.badTarMember`, `.missingFile` (a batch absent from
     ///   the archive, named as `archive:member`), plus the batch errors of `readFolder`.
-    public static func readArchive(_ path: String, recordsPerBatch: Int = officialRecordsPerBatch) throws -> Dataset {
+    static func readArchive(_ path: String, recordsPerBatch: Int = officialRecordsPerBatch) throws -> Dataset {
         var sha = SHA256()
         var bytes = 0
         var dataset = try decodeArchive(path: path, recordsPerBatch: recordsPerBatch) { feed in
@@ -156,7 +158,7 @@ public enum CIFAR10Reader {
             precondition(data.count % recordBytes == 0, "batch sizes are checked by checkBatches")
             total += data.count / recordBytes
         }
-        let plane = 32 * 32
+        let plane = shape[0] * shape[1], classes = DatasetName.cifar10.classCount
         // Every element is written below (or the function throws): no zero-fill pass needed.
         var pixels = [Float](unsafeUninitializedCapacity: total * 3 * plane) { _, n in n = total * 3 * plane }
         var labels = [Int32](repeating: 0, count: total)
@@ -169,8 +171,8 @@ public enum CIFAR10Reader {
                     for r in 0..<n {
                         let record = src + r * recordBytes
                         let label = Int(record[0])
-                        guard label < 10 else {
-                            throw DatasetError.labelOutOfRange(path: path, index: r, label: label, classCount: 10)
+                        guard label < classes else {
+                            throw DatasetError.labelOutOfRange(path: path, index: r, label: label, classCount: classes)
                         }
                         labels[first + r] = Int32(label)
                         let out = dst.baseAddress! + (first + r) * 3 * plane
@@ -185,7 +187,7 @@ public enum CIFAR10Reader {
             }
             first += n
         }
-        return LabeledImages(images: Tensor(shape: [total, 32, 32, 3], data: pixels), labels: labels)
+        return LabeledImages(images: Tensor(shape: [total] + shape, data: pixels), labels: labels)
     }
 
     /// Parses `batches.meta.txt`: one class name per line (UTF-8; a leading byte-order mark is

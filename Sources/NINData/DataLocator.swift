@@ -49,7 +49,7 @@ public struct FileReport: Codable, Equatable, Sendable {
     /// SHA-256 (hex), when hashed.
     public var sha256: String?
     /// MD5 (hex), when hashed.
-    public var md5: String?
+    var md5: String?
     /// Comparison with the known checksums.
     public var status: Status
     /// A one-line human explanation of `status`.
@@ -99,9 +99,9 @@ public struct DataLocator: Sendable {
     /// Environment used for `NIN_DATA_DIR`, `XDG_CACHE_HOME` and `HOME`.
     public var environment: [String: String]
     /// The system dataset folder (Debian's `/usr/share/datasets`); nil to skip it.
-    public var systemDirectory: String?
+    var systemDirectory: String?
     /// Records every CIFAR-10 batch must hold: the official 10,000 (tests use small fixtures).
-    public var cifarRecordsPerBatch: Int
+    var cifarRecordsPerBatch: Int
 
     /// - Parameters:
     ///   - environment: process environment (injectable for tests).
@@ -126,10 +126,10 @@ public struct DataLocator: Sendable {
     }
 
     /// The per-user data folder: `userCacheDirectory/data`.
-    public var userDataDirectory: String { (userCacheDirectory as NSString).appendingPathComponent("data") }
+    var userDataDirectory: String { (userCacheDirectory as NSString).appendingPathComponent("data") }
 
     /// The roots searched, in order.
-    public func searchRoots(dataDir: String?) -> [SearchRoot] {
+    func searchRoots(dataDir: String?) -> [SearchRoot] {
         var roots: [SearchRoot] = []
         if let d = dataDir, !d.isEmpty { roots.append(SearchRoot(path: d, origin: .argument)) }
         if let e = environment["NIN_DATA_DIR"], !e.isEmpty { roots.append(SearchRoot(path: e, origin: .environment)) }
@@ -139,7 +139,7 @@ public struct DataLocator: Sendable {
     }
 
     /// Where `fetch` writes: the first of `--data-dir`, `NIN_DATA_DIR`, the per-user data folder.
-    public func downloadDirectory(dataDir: String?) -> String {
+    func downloadDirectory(dataDir: String?) -> String {
         searchRoots(dataDir: dataDir).first { $0.origin != .system }!.path
     }
 
@@ -239,7 +239,7 @@ public struct DataLocator: Sendable {
     }
 
     /// "Run fetch, or place these files there" — the hint used in not-found and offline errors.
-    public func placementHint(_ name: DatasetName, dataDir: String?) -> String {
+    func placementHint(_ name: DatasetName, dataDir: String?) -> String {
         let target = downloadDirectory(dataDir: dataDir)
         let files = name.officialFiles.map(\.name).joined(separator: ", ")
         let place = name == .cifar10

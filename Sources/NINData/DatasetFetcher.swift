@@ -14,7 +14,7 @@ public struct FetchedFile: Codable, Equatable, Sendable {
     /// Size in bytes.
     public var bytes: Int
     /// MD5 (hex) verified against the known checksum.
-    public var md5: String
+    var md5: String
     /// SHA-256 (hex), for the records.
     public var sha256: String
     /// True when a valid copy was already present and nothing was downloaded.
@@ -48,11 +48,11 @@ public struct FetchReport: Codable, Equatable, Sendable {
 /// download directory is `DataLocator.downloadDirectory(dataDir:)`.
 public struct DatasetFetcher {
     /// Supplies the download directory and the placement hint.
-    public var locator: DataLocator
+    var locator: DataLocator
     /// Replaces the official base URLs when set (tests: `file://…/` or `http://127.0.0.1:port/`).
     public var baseURL: String?
     /// Replaces known MD5s by file name when set (tests serving fixtures).
-    public var knownMD5: [String: String]
+    var knownMD5: [String: String]
     /// Seconds a request may stay idle before failing.
     public var timeout: TimeInterval
 

@@ -1,4 +1,5 @@
 import Foundation
+import NINEngine
 
 /// The datasets nin-study can read: MNIST, Fashion-MNIST and CIFAR-10 (binary version).
 ///
@@ -30,12 +31,15 @@ public enum DatasetName: String, Codable, CaseIterable, Sendable {
     /// Number of classes (10 for all three).
     public var classCount: Int { classNames.count }
 
-    /// Image shape `[H, W, C]` (NHWC without the batch axis), in pixels and channels.
+    /// Image shape `[H, W, C]` (NHWC without the batch axis), in pixels and channels (the
+    /// engine's `FeatureShape.cifar10Image` and `.mnistImage`).
     public var imageShape: [Int] {
+        let s: FeatureShape
         switch self {
-        case .mnist, .fashionMNIST: return [28, 28, 1]
-        case .cifar10: return [32, 32, 3]
+        case .mnist, .fashionMNIST: s = .mnistImage
+        case .cifar10: s = .cifar10Image
         }
+        return [s.height, s.width, s.channels]
     }
 
     /// Number of training and test images in the official release.
@@ -48,11 +52,11 @@ public enum DatasetName: String, Codable, CaseIterable, Sendable {
 
     /// Whether a horizontal flip changes the meaning of an image (digits, asymmetric garments
     /// are treated the same way: the IDX datasets refuse flips unless explicitly overridden).
-    public var flipChangesMeaning: Bool { self != .cifar10 }
+    var flipChangesMeaning: Bool { self != .cifar10 }
 
     /// The folder name this dataset is stored under inside a data directory
     /// (`mnist/`, `fashion-mnist/`, `cifar-10-batches-bin/`).
-    public var folderName: String {
+    var folderName: String {
         switch self {
         case .mnist: return "mnist"
         case .fashionMNIST: return "fashion-mnist"
@@ -62,7 +66,7 @@ public enum DatasetName: String, Codable, CaseIterable, Sendable {
 
     /// The files of the official download, with their official URLs (first = primary location,
     /// then mirrors) and known checksums.
-    public var officialFiles: [OfficialFile] {
+    var officialFiles: [OfficialFile] {
         switch self {
         case .mnist:
             // MD5s of the official .gz files: the values torchvision's MNIST loader verifies.
@@ -114,24 +118,24 @@ public struct OfficialFile: Codable, Equatable, Sendable {
     /// Official file name (e.g. `train-images-idx3-ubyte.gz`).
     public var name: String
     /// What the file holds.
-    public var role: Role
+    var role: Role
     /// Base URLs (ending in `/`) to download `name` from, tried in order.
-    public var baseURLs: [String]
+    var baseURLs: [String]
     /// Known MD5 (hex) of the file as officially distributed, if known.
-    public var md5: String?
+    var md5: String?
     /// Known MD5 (hex) of the decompressed content (for `.gz` files), if known; lets a
     /// recompressed or uncompressed copy be recognised as the official content.
-    public var contentMD5: String?
+    var contentMD5: String?
 
     /// The name without a trailing `.gz` (the raw IDX file name).
-    public var rawName: String { name.hasSuffix(".gz") ? String(name.dropLast(3)) : name }
+    var rawName: String { name.hasSuffix(".gz") ? String(name.dropLast(3)) : name }
 
     /// The raw name in the dotted variant some mirrors use (`train-images.idx3-ubyte`).
-    public var dottedRawName: String { rawName.replacingOccurrences(of: "-idx", with: ".idx") }
+    var dottedRawName: String { rawName.replacingOccurrences(of: "-idx", with: ".idx") }
 
     /// The names this file is accepted under, most preferred first: the official `.gz`, the raw
     /// IDX name, and the dotted variant (raw and `.gz`).
-    public var acceptedNames: [String] {
+    var acceptedNames: [String] {
         guard name.hasSuffix(".gz"), role != .archive else { return [name] }
         return [name, rawName, dottedRawName, dottedRawName + ".gz"]
     }

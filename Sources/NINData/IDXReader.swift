@@ -8,18 +8,18 @@ import NINEngine
 /// `0x00000801` (2049) for labels with dimension N — then N·rows·cols (or N) unsigned bytes.
 /// Headers and sizes are checked before any byte is trusted; a file whose first two bytes are
 /// the gzip magic 1f 8b is decompressed with zlib first.
-public enum IDXReader {
+enum IDXReader {
     /// Magic number of an IDX3 unsigned-byte image file.
-    public static let imageMagic: UInt32 = 2051
+    static let imageMagic: UInt32 = 2051
     /// Magic number of an IDX1 unsigned-byte label file.
-    public static let labelMagic: UInt32 = 2049
+    static let labelMagic: UInt32 = 2049
 
     /// Reads an IDX image file.
     /// - Returns: images `[N, rows, cols, 1]` (NHWC, pixel values 0–255 as Float32) and the
     ///   file's digest.
     /// - Throws: `DatasetError.missingFile`, `.badGzip`, `.truncated`, `.trailingBytes`,
     ///   `.wrongMagic`, `.badHeader`.
-    public static func readImages(path: String) throws -> (images: Tensor, digest: FileDigest) {
+    static func readImages(path: String) throws -> (images: Tensor, digest: FileDigest) {
         let file = try FileChunks.readAll(path, expected: "an IDX image file (magic 2051)")
         let digest = FileDigest(name: (path as NSString).lastPathComponent, bytes: file.count,
                                 sha256: Digests.sha256(file))
@@ -29,7 +29,7 @@ public enum IDXReader {
     /// Reads an IDX label file and checks every label is in `0..<classCount`.
     /// - Returns: labels and the file's digest.
     /// - Throws: as `readImages`, plus `DatasetError.labelOutOfRange`.
-    public static func readLabels(path: String, classCount: Int) throws -> (labels: [Int32], digest: FileDigest) {
+    static func readLabels(path: String, classCount: Int) throws -> (labels: [Int32], digest: FileDigest) {
         let file = try FileChunks.readAll(path, expected: "an IDX label file (magic 2049)")
         let digest = FileDigest(name: (path as NSString).lastPathComponent, bytes: file.count,
                                 sha256: Digests.sha256(file))
@@ -39,7 +39,7 @@ public enum IDXReader {
     /// Reads a training/test pair of image and label files into a `LabeledImages`.
     /// - Throws: as `readImages`/`readLabels`, plus `DatasetError.countMismatch` when the two
     ///   files disagree on N (names the label file).
-    public static func readSplit(images imagesPath: String, labels labelsPath: String,
+    static func readSplit(images imagesPath: String, labels labelsPath: String,
                                  classCount: Int) throws -> (split: LabeledImages, digests: [FileDigest]) {
         let (images, imageDigest) = try readImages(path: imagesPath)
         let (labels, labelDigest) = try readLabels(path: labelsPath, classCount: classCount)
@@ -59,7 +59,7 @@ public enum IDXReader {
     /// Decodes an uncompressed IDX3 image buffer.
     /// - Parameter path: named in errors.
     /// - Returns: `[N, rows, cols, 1]` Float32, values 0–255.
-    public static func decodeImages(_ data: Data, path: String) throws -> Tensor {
+    static func decodeImages(_ data: Data, path: String) throws -> Tensor {
         let dims = try header(data, path: path, magic: imageMagic, dimensionCount: 3)
         let (n, rows, cols) = (dims[0], dims[1], dims[2])
         guard rows > 0, cols > 0 else {
@@ -86,7 +86,7 @@ public enum IDXReader {
 
     /// Decodes an uncompressed IDX1 label buffer and checks labels are in `0..<classCount`.
     /// - Parameter path: named in errors.
-    public static func decodeLabels(_ data: Data, path: String, classCount: Int) throws -> [Int32] {
+    static func decodeLabels(_ data: Data, path: String, classCount: Int) throws -> [Int32] {
         let n = try header(data, path: path, magic: labelMagic, dimensionCount: 1)[0]
         let headerBytes = 8
         try checkSize(data, expected: headerBytes + n, path: path)

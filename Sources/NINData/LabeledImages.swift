@@ -33,7 +33,7 @@ public struct LabeledImages: Equatable, Sendable {
     public var imageSize: Int { height * width * channels }
 
     /// Images per label, indexed by label (`classCount` entries).
-    public func labelCounts(classCount: Int) -> [Int] {
+    func labelCounts(classCount: Int) -> [Int] {
         var counts = [Int](repeating: 0, count: classCount)
         for l in labels where Int(l) >= 0 && Int(l) < classCount { counts[Int(l)] += 1 }
         return counts
@@ -41,7 +41,7 @@ public struct LabeledImages: Equatable, Sendable {
 
     /// The images at `indices`, in that order (a copy).
     /// - Precondition: every index in `0..<count` (programmer error).
-    public func selecting(_ indices: [Int]) -> LabeledImages {
+    func selecting(_ indices: [Int]) -> LabeledImages {
         let size = imageSize
         var data = [Float](repeating: 0, count: indices.count * size)
         images.data.withUnsafeBufferPointer { src in

@@ -29,7 +29,7 @@ public struct MiniBatchSampler: Codable, Equatable, Sendable {
     }
 
     /// Number of mini-batches per epoch.
-    public var batchesPerEpoch: Int { dropLast ? count / batchSize : (count + batchSize - 1) / batchSize }
+    var batchesPerEpoch: Int { dropLast ? count / batchSize : (count + batchSize - 1) / batchSize }
 
     /// The mini-batches of one epoch, drawing the shuffle from `generator` (Fisher–Yates via
     /// `SeededGenerator.shuffle`; exactly `count − 1` draws when shuffling, none otherwise).

@@ -84,7 +84,7 @@ public enum Preprocessing: Codable, Equatable, Hashable, Sendable {
     }
 
     /// The cache file path `fit(on:identity:cacheDirectory:)` uses.
-    public func cachePath(for training: LabeledImages, identity: DatasetIdentity, cacheDirectory: String) -> String {
+    func cachePath(for training: LabeledImages, identity: DatasetIdentity, cacheDirectory: String) -> String {
         var sha = SHA256()
         withUnsafeBytes(of: Int64(training.count).littleEndian) { sha.update(bufferPointer: $0) }
         training.images.shape.forEach { s in withUnsafeBytes(of: Int64(s).littleEndian) { sha.update(bufferPointer: $0) } }

@@ -386,7 +386,7 @@ extension ModelDescription {
     /// 966,986 parameters, 222,486,528 multiply-adds per 32×32×3 image.
     public static let ninCIFAR10 = ModelDescription(
         name: "nin-cifar10",
-        input: InputShape(height: 32, width: 32, channels: 3), classes: 10,
+        input: .cifar10Image, classes: 10,
         blocks: [
             MlpconvBlock(channels: 192, kernel: 5, pad: 2, microWidths: [160, 96],
                          pool: .init(kind: .max, size: 3, stride: 2), dropout: 0.5),
@@ -402,7 +402,7 @@ extension ModelDescription {
     /// 349,674 parameters, 50,699,712 multiply-adds per 28×28×1 image.
     public static let ninMNIST = ModelDescription(
         name: "nin-mnist",
-        input: InputShape(height: 28, width: 28, channels: 1), classes: 10,
+        input: .mnistImage, classes: 10,
         blocks: [
             MlpconvBlock(channels: 96, kernel: 5, pad: 2, microWidths: [64, 48],
                          pool: .init(kind: .max, size: 3, stride: 2), dropout: 0.5),

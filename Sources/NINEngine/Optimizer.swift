@@ -1,3 +1,17 @@
+/// The model zoo's CIFAR-10 NIN solver settings (`train_val.prototxt` and `solver.prototxt`,
+/// NIN.md "Solver"), in the study file's Double: the one place they are written. They are the
+/// defaults of `SGD`, of `LearningRateMultipliers` and of a study's `training` keys.
+public enum ZooSolver {
+    /// Momentum m.
+    public static let momentum = 0.9
+    /// L2 weight decay wd.
+    public static let weightDecay = 1e-4
+    /// Every layer's multipliers but the last: weights lr ×1 and decay ×1, biases lr ×2, no decay.
+    public static let multipliers = (weight: 1.0, bias: 2.0, weightDecay: 1.0, biasDecay: 0.0)
+    /// The last layer's (the zoo's cccp6): weights lr ×0.1 and decay ×1, bias lr ×0.1, no decay.
+    public static let lastLayerMultipliers = (weight: 0.1, bias: 0.1, weightDecay: 1.0, biasDecay: 0.0)
+}
+
 /// Per-parameter learning-rate and weight-decay multipliers (Caffe `lr_mult` / `decay_mult`).
 ///
 /// Defaults are the model zoo's CIFAR-10 NIN (`train_val.prototxt`, NIN.md "Solver"): every
@@ -25,8 +39,11 @@ public struct LearningRateMultipliers: Codable, Equatable, Sendable {
     public var lastBiasDecay: Float
 
     /// Every multiplier given; the zoo's by default.
-    public init(weight: Float = 1, bias: Float = 2, weightDecay: Float = 1, biasDecay: Float = 0,
-                lastWeight: Float = 0.1, lastBias: Float = 0.1, lastWeightDecay: Float = 1, lastBiasDecay: Float = 0) {
+    public init(weight: Float = Float(ZooSolver.multipliers.weight), bias: Float = Float(ZooSolver.multipliers.bias),
+                weightDecay: Float = Float(ZooSolver.multipliers.weightDecay), biasDecay: Float = Float(ZooSolver.multipliers.biasDecay),
+                lastWeight: Float = Float(ZooSolver.lastLayerMultipliers.weight), lastBias: Float = Float(ZooSolver.lastLayerMultipliers.bias),
+                lastWeightDecay: Float = Float(ZooSolver.lastLayerMultipliers.weightDecay),
+                lastBiasDecay: Float = Float(ZooSolver.lastLayerMultipliers.biasDecay)) {
         self.weight = weight
         self.bias = bias
         self.weightDecay = weightDecay
@@ -40,7 +57,8 @@ public struct LearningRateMultipliers: Codable, Equatable, Sendable {
     /// The last layer's four multipliers are the other layers' times `factor` (a study's
     /// `training.multipliers.lastLayer`; with the defaults and 0.1: lr 0.1 / 0.2 and decay 0.1 / 0
     /// on the last layer, which is not the zoo's recipe).
-    public init(weight: Float = 1, bias: Float = 2, weightDecay: Float = 1, biasDecay: Float = 0,
+    public init(weight: Float = Float(ZooSolver.multipliers.weight), bias: Float = Float(ZooSolver.multipliers.bias),
+                weightDecay: Float = Float(ZooSolver.multipliers.weightDecay), biasDecay: Float = Float(ZooSolver.multipliers.biasDecay),
                 scalingLastLayerBy factor: Float) {
         self.init(weight: weight, bias: bias, weightDecay: weightDecay, biasDecay: biasDecay,
                   lastWeight: weight * factor, lastBias: bias * factor,
@@ -88,7 +106,7 @@ public struct SGD: Codable, Equatable, Sendable {
     public var step: Int
 
     /// A fresh optimizer.
-    public init(momentum: Float = 0.9, weightDecay: Float = 1e-4) {
+    public init(momentum: Float = Float(ZooSolver.momentum), weightDecay: Float = Float(ZooSolver.weightDecay)) {
         self.momentum = momentum
         self.weightDecay = weightDecay
         velocity = []

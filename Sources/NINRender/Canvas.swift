@@ -28,14 +28,14 @@ public enum TextAnchor: Sendable { case left, center, right }
 public final class Canvas {
     let cr: OpaquePointer
     /// The sans-serif family every text run uses.
-    public static let fontFamily = "DejaVu Sans"
+    static let fontFamily = "DejaVu Sans"
 
     init(context: OpaquePointer) { cr = context }
 
     // MARK: - Shapes
 
     /// Fills the axis-aligned rectangle with corner (x, y) and the given size.
-    public func fillRect(x: Double, y: Double, width: Double, height: Double, color: RGBA, opacity: Double = 1) {
+    func fillRect(x: Double, y: Double, width: Double, height: Double, color: RGBA, opacity: Double = 1) {
         setColor(color, opacity: opacity)
         cairo_rectangle(cr, x, y, width, height)
         cairo_fill(cr)
@@ -43,7 +43,7 @@ public final class Canvas {
 
     /// Strokes a polyline through `points` (at least 2) with a line `width` units wide; `dash` gives
     /// on/off lengths (empty: solid).
-    public func strokeLine(_ points: [(x: Double, y: Double)], color: RGBA, width: Double, dash: [Double] = []) {
+    func strokeLine(_ points: [(x: Double, y: Double)], color: RGBA, width: Double, dash: [Double] = []) {
         guard points.count >= 2 else { return }
         setColor(color)
         cairo_set_line_width(cr, width)
@@ -57,7 +57,7 @@ public final class Canvas {
     }
 
     /// Fills the polygon through `points` (closed automatically).
-    public func fillPolygon(_ points: [(x: Double, y: Double)], color: RGBA, opacity: Double = 1) {
+    func fillPolygon(_ points: [(x: Double, y: Double)], color: RGBA, opacity: Double = 1) {
         guard points.count >= 3 else { return }
         setColor(color, opacity: opacity)
         cairo_move_to(cr, points[0].x, points[0].y)
@@ -67,7 +67,7 @@ public final class Canvas {
     }
 
     /// Fills a circle of `radius` units centred at (x, y).
-    public func fillCircle(x: Double, y: Double, radius: Double, color: RGBA) {
+    func fillCircle(x: Double, y: Double, radius: Double, color: RGBA) {
         setColor(color)
         cairo_new_sub_path(cr)
         cairo_arc(cr, x, y, radius, 0, 2 * Double.pi)
@@ -76,7 +76,7 @@ public final class Canvas {
 
     /// Paints `image` with its top-left corner at (x, y), one image pixel per layout unit, without
     /// smoothing (each pixel stays a crisp square in PNG and PDF alike).
-    public func drawImage(_ image: RGBAImage, x: Double, y: Double) {
+    func drawImage(_ image: RGBAImage, x: Double, y: Double) {
         guard image.width > 0, image.height > 0 else { return }
         let stride = Int(cairo_format_stride_for_width(CAIRO_FORMAT_RGB24, Int32(image.width)))
         var bytes = [UInt8](repeating: 0, count: stride * image.height)
@@ -125,7 +125,7 @@ public final class Canvas {
     }
 
     /// Draws `text` rotated a quarter turn anticlockwise (reading upwards), centred on (x, y).
-    public func verticalText(_ text: String, x: Double, y: Double, size: Double, color: RGBA) {
+    func verticalText(_ text: String, x: Double, y: Double, size: Double, color: RGBA) {
         cairo_save(cr)
         cairo_translate(cr, x, y)
         cairo_rotate(cr, -Double.pi / 2)
@@ -134,13 +134,13 @@ public final class Canvas {
     }
 
     /// The advance width of `text` at `size` units, in layout units.
-    public func textWidth(_ text: String, size: Double, weight: FontWeight = .regular) -> Double {
+    func textWidth(_ text: String, size: Double, weight: FontWeight = .regular) -> Double {
         setFont(size: size, weight: weight)
         return advance(text)
     }
 
     /// The height of one line of text at `size` units (ascent + descent), in layout units.
-    public func lineHeight(size: Double, weight: FontWeight = .regular) -> Double {
+    func lineHeight(size: Double, weight: FontWeight = .regular) -> Double {
         setFont(size: size, weight: weight)
         var font = cairo_font_extents_t()
         cairo_font_extents(cr, &font)
@@ -209,7 +209,7 @@ public final class Canvas {
 
     /// Draws onto a white `width × height` raster and returns its pixels (opaque RGBA).
     /// - Precondition: both sizes are at least 1.
-    public static func raster(width: Int, height: Int, draw: (Canvas) -> Void) -> RGBAImage {
+    static func raster(width: Int, height: Int, draw: (Canvas) -> Void) -> RGBAImage {
         precondition(width >= 1 && height >= 1, "Canvas.raster: size \(width)×\(height)")
         let surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, Int32(width), Int32(height))!
         let context = cairo_create(surface)!
@@ -236,7 +236,7 @@ public final class Canvas {
     /// Draws onto a white `width × height` vector page and writes it to `url` as PDF or SVG
     /// (through a temporary file and a rename, so a reader never sees a half-written file).
     /// - Throws: `RenderError.writeFailed` when Cairo cannot write the file.
-    public static func writeVector(_ format: FigureFormat, width: Int, height: Int, to url: URL,
+    static func writeVector(_ format: FigureFormat, width: Int, height: Int, to url: URL,
                                    draw: (Canvas) -> Void) throws {
         precondition(format != .png, "Canvas.writeVector: PNG is a raster format")
         let temporary = url.deletingLastPathComponent()

@@ -18,7 +18,7 @@ public struct ColorMap: Sendable {
 
     /// matplotlib's viridis (perceptually uniform, colour-blind friendly): #440154 at 0, #21918C at
     /// 0.5, #FDE725 at 1. Entries are the published data points rounded to 8 bits.
-    public static let viridis = ColorMap(table: viridisData.map { r, g, b in
+    static let viridis = ColorMap(table: viridisData.map { r, g, b in
         RGBA(UInt8((r * 255).rounded()), UInt8((g * 255).rounded()), UInt8((b * 255).rounded()))
     })
 
@@ -36,7 +36,7 @@ public struct ColorMap: Sendable {
     }
 
     /// The colour for `t` as an opaque `RGBA`.
-    public func rgba(at t: Float) -> RGBA {
+    func rgba(at t: Float) -> RGBA {
         table[index(at: t)]
     }
 }

@@ -56,10 +56,10 @@ public struct ConfidenceMapSheet: Figure {
     public let topPercent: Double?
     public let title: String
     /// Side of each square cell in pixels.
-    public let cellSize: Int
+    let cellSize: Int
 
     /// Number of rows (images).
-    public var rowCount: Int { images.count }
+    var rowCount: Int { images.count }
     /// Number of classes K.
     public var classCount: Int { classNames.count }
 
@@ -165,7 +165,7 @@ public struct ConfidenceMapSheet: Figure {
     }
 
     /// The explanation of what is shown, as written in the header's third line.
-    public var shownDescription: String { Self.shownDescription(topPercent: topPercent) }
+    var shownDescription: String { Self.shownDescription(topPercent: topPercent) }
 
     static func shownDescription(topPercent: Double?) -> String {
         if let p = topPercent {
@@ -175,10 +175,10 @@ public struct ConfidenceMapSheet: Figure {
     }
 
     /// Whether any map value is NaN or ±∞ (the legend then explains the grey).
-    public var hasNonFiniteValues: Bool { maps.contains { !$0.isFinite } }
+    var hasNonFiniteValues: Bool { maps.contains { !$0.isFinite } }
 
     /// Top-left corner of a cell: `column` 0 is the input image, `column` k + 1 is class k's map.
-    public func cellOrigin(row: Int, column: Int) -> (x: Int, y: Int) {
+    func cellOrigin(row: Int, column: Int) -> (x: Int, y: Int) {
         let x = Self.margin + labelColumnWidth + Self.gap + column * (cellSize + Self.gap)
         let y = headerHeight + row * (cellSize + Self.gap)
         return (x, y)

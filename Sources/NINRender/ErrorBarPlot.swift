@@ -58,7 +58,7 @@ public struct ErrorBarPlot: Figure {
     }
 
     /// The plot area (inside the axes), in layout units.
-    public var plotArea: (x: Int, y: Int, width: Int, height: Int) {
+    var plotArea: (x: Int, y: Int, width: Int, height: Int) {
         (Self.plotLeft, Self.plotTop, max(1, entries.count) * Self.columnWidth, Self.plotHeight)
     }
 
@@ -70,7 +70,7 @@ public struct ErrorBarPlot: Figure {
     }
 
     /// The y axis: from 0 over the means, whiskers (cut to `domain`), seeds and references.
-    public var yAxis: PlotAxis {
+    var yAxis: PlotAxis {
         var values: [Double] = []
         for e in entries {
             let w = e.interval.map(whisker)

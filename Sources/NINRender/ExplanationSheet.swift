@@ -34,7 +34,7 @@ public struct ExplanationSheet: Figure {
     }
 
     /// The body's top-left corner and size in pixels (the area the paragraphs are drawn in).
-    public var bodyArea: (x: Int, y: Int, width: Int, height: Int) {
+    var bodyArea: (x: Int, y: Int, width: Int, height: Int) {
         let (title, body) = Canvas.measuring(wrapped)
         let y = Self.margin + Int((Double(title.count) * Self.titleSize * Self.lineStep).rounded(.up)) + 16
         return (Self.margin, y, width - 2 * Self.margin, Int((Double(body.count) * Self.bodySize * Self.lineStep).rounded(.up)))

@@ -76,14 +76,14 @@ public struct LearningCurvePlot: Figure {
     }
 
     /// The plot area (inside the axes) of panel 0 (test error) or 1 (training loss), in pixels.
-    public func plotArea(panel: Int) -> (x: Int, y: Int, width: Int, height: Int) {
+    func plotArea(panel: Int) -> (x: Int, y: Int, width: Int, height: Int) {
         precondition(panel == 0 || panel == 1, "LearningCurvePlot.plotArea: panel must be 0 or 1")
         let x = Self.margin + Self.plotLeftPad + panel * (Self.plotLeftPad + Self.plotWidth + Self.panelGap)
         return (x, Self.plotTop, Self.plotWidth, Self.plotHeight)
     }
 
     /// The legend's top edge in pixels.
-    public var legendTop: Int { Self.plotTop + Self.plotHeight + 48 }
+    var legendTop: Int { Self.plotTop + Self.plotHeight + 48 }
 
     /// The image width in pixels.
     public var width: Int {
@@ -92,7 +92,7 @@ public struct LearningCurvePlot: Figure {
     }
 
     /// Legend entries laid out left to right, wrapping: (x, y) of each entry's swatch.
-    public func legendPositions() -> [(x: Int, y: Int)] {
+    func legendPositions() -> [(x: Int, y: Int)] {
         Canvas.measuring { canvas in
             var out: [(x: Int, y: Int)] = []
             var x = Self.margin, y = legendTop
@@ -152,7 +152,7 @@ public struct LearningCurvePlot: Figure {
     /// Test error's domain, percent.
     public static let testErrorDomain: ClosedRange<Double> = 0...100
     /// A cross-entropy loss's domain, nats.
-    public static let lossDomain: ClosedRange<Double> = 0...Double.greatestFiniteMagnitude
+    static let lossDomain: ClosedRange<Double> = 0...Double.greatestFiniteMagnitude
 
     /// The band `value ± spread` clipped to `domain`: a standard deviation over seeds says how far
     /// the seeds scatter, not that a loss can be negative or an error above 100 %.

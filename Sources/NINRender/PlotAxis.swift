@@ -22,12 +22,12 @@ public struct PlotAxis: Equatable, Sendable {
 
     /// Ticks of magnitude at or above this (or non-zero steps below `scientificBelow`) are labelled
     /// in scientific notation ("2×10³⁵"): a fixed-point label would be wider than a panel's margin.
-    public static let scientificAbove = 1e6
+    static let scientificAbove = 1e6
     /// Steps smaller than this are labelled in scientific notation ("5×10⁻⁴").
-    public static let scientificBelow = 1e-3
+    static let scientificBelow = 1e-3
     /// The ratio of the largest to the smallest positive value from which a loss axis is drawn
     /// logarithmic: three decades (a healthy loss curve spans one to three, a diverged one dozens).
-    public static let logScaleRatio = 1e3
+    static let logScaleRatio = 1e3
 
     public init(lower: Double, upper: Double, step: Double, scale: AxisScale = .linear) {
         self.lower = lower; self.upper = upper; self.step = step; self.scale = scale
@@ -36,7 +36,7 @@ public struct PlotAxis: Equatable, Sendable {
     /// A linear axis that covers `values` (non-finite ones ignored) and, with `includeZero`, 0,
     /// rounded out to multiples of a nice step about a fifth of the span, with headroom above the
     /// largest value. An empty or constant input still gives a non-empty axis.
-    public static func covering(_ values: [Double], includeZero: Bool) -> PlotAxis {
+    static func covering(_ values: [Double], includeZero: Bool) -> PlotAxis {
         let finite = values.filter(\.isFinite)
         var lo = finite.min() ?? 0, hi = finite.max() ?? 1
         if includeZero { lo = min(0, lo) }
@@ -51,7 +51,7 @@ public struct PlotAxis: Equatable, Sendable {
     /// A logarithmic axis covering the positive finite `values` (others ignored), from the power
     /// of ten at or below the smallest to the one above the largest, with at most about 6 ticks
     /// (every 1, 2, 5, 10, … decades).
-    public static func logCovering(_ values: [Double]) -> PlotAxis {
+    static func logCovering(_ values: [Double]) -> PlotAxis {
         let positive = values.filter { $0.isFinite && $0 > 0 }
         let a = log10(positive.min() ?? 1).rounded(.down)
         var b = log10(positive.max() ?? 10).rounded(.up)
@@ -62,7 +62,7 @@ public struct PlotAxis: Equatable, Sendable {
 
     /// Whether `values` (positive finite ones) span enough decades for a logarithmic loss axis
     /// (`logScaleRatio`).
-    public static func spansDecades(_ values: [Double]) -> Bool {
+    static func spansDecades(_ values: [Double]) -> Bool {
         let positive = values.filter { $0.isFinite && $0 > 0 }
         guard let lo = positive.min(), let hi = positive.max() else { return false }
         return hi / lo >= logScaleRatio
@@ -136,7 +136,7 @@ public struct PlotAxis: Equatable, Sendable {
     }
 
     /// The "nice" step (1, 2 or 5 × 10ⁿ) nearest above `raw`; 1 for non-positive or non-finite input.
-    public static func niceStep(_ raw: Double) -> Double {
+    static func niceStep(_ raw: Double) -> Double {
         guard raw.isFinite, raw > 0 else { return 1 }
         let exponent = (log10(raw)).rounded(.down)
         let base = pow(10, exponent)
@@ -146,7 +146,7 @@ public struct PlotAxis: Equatable, Sendable {
     }
 
     /// Decimal places needed to print multiples of `step` exactly (0 for steps ≥ 1).
-    public static func decimals(for step: Double) -> Int {
+    static func decimals(for step: Double) -> Int {
         max(0, Int((-log10(step) - 1e-9).rounded(.up)))
     }
 }

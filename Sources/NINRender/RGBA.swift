@@ -34,26 +34,26 @@ public struct RGBA: Equatable, Hashable, Sendable, CustomStringConvertible {
     }
 
     public static let white = RGBA(255, 255, 255)
-    public static let black = RGBA(0, 0, 0)
+    static let black = RGBA(0, 0, 0)
     /// Body text on sheets and plots (#202020).
     public static let text = RGBA(hex: 0x202020)
     /// Secondary text, such as axis tick labels (#505050).
-    public static let mutedText = RGBA(hex: 0x505050)
+    static let mutedText = RGBA(hex: 0x505050)
     /// Light grid lines in plots (#E3E3E3).
     public static let grid = RGBA(hex: 0xE3E3E3)
     /// Outline of the ground-truth class cell on confidence-map sheets (#E41A1C, red).
-    public static let groundTruthOutline = RGBA(hex: 0xE41A1C)
+    static let groundTruthOutline = RGBA(hex: 0xE41A1C)
     /// Fill of the predicted-class marker (a triangle in the cell's top-left corner) (#FF7F00, orange).
-    public static let predictedMarker = RGBA(hex: 0xFF7F00)
+    static let predictedMarker = RGBA(hex: 0xFF7F00)
     /// Border drawn around the predicted-class marker so it reads on any map colour (#FFFFFF).
-    public static let predictedMarkerBorder = RGBA(hex: 0xFFFFFF)
+    static let predictedMarkerBorder = RGBA(hex: 0xFFFFFF)
     /// Colour for non-finite map values (NaN, ±∞), as matplotlib's "bad" colour (#808080).
-    public static let nonFinite = RGBA(hex: 0x808080)
+    static let nonFinite = RGBA(hex: 0x808080)
 
     /// Fixed line palette for plots: matplotlib's "tab10" qualitative colours, in order.
     ///
     /// Series `i` uses `lineColors[i % 10]`; beyond ten series the colours repeat.
-    public static let lineColors: [RGBA] = [
+    static let lineColors: [RGBA] = [
         RGBA(hex: 0x1F77B4), RGBA(hex: 0xFF7F0E), RGBA(hex: 0x2CA02C), RGBA(hex: 0xD62728),
         RGBA(hex: 0x9467BD), RGBA(hex: 0x8C564B), RGBA(hex: 0xE377C2), RGBA(hex: 0x7F7F7F),
         RGBA(hex: 0xBCBD22), RGBA(hex: 0x17BECF),

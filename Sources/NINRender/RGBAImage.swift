@@ -61,14 +61,14 @@ public struct RGBAImage: Equatable, Sendable {
 
     /// Sets the colour at (x, y) (replacing, not blending); points outside the image are ignored.
     @inlinable
-    public mutating func setPixel(x: Int, y: Int, _ color: RGBA) {
+    mutating func setPixel(x: Int, y: Int, _ color: RGBA) {
         guard contains(x: x, y: y) else { return }
         let i = 4 * (y * width + x)
         pixels[i] = color.r; pixels[i + 1] = color.g; pixels[i + 2] = color.b; pixels[i + 3] = color.a
     }
 
     /// Whether every pixel has alpha 255 (such an image is written as 8-bit RGB).
-    public var isOpaque: Bool {
+    var isOpaque: Bool {
         var i = 3
         while i < pixels.count {
             if pixels[i] != 255 { return false }
@@ -78,7 +78,7 @@ public struct RGBAImage: Equatable, Sendable {
     }
 
     /// Counts the pixels inside the rectangle (clipped to the image) whose colour satisfies `predicate`.
-    public func countPixels(x: Int = 0, y: Int = 0, width w: Int? = nil, height h: Int? = nil,
+    func countPixels(x: Int = 0, y: Int = 0, width w: Int? = nil, height h: Int? = nil,
                             where predicate: (RGBA) -> Bool) -> Int {
         let x0 = max(0, x), y0 = max(0, y)
         let x1 = min(width, x + (w ?? width)), y1 = min(height, y + (h ?? height))

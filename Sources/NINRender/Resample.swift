@@ -1,7 +1,7 @@
 // Resampling of small single-channel maps and HWC images to display size.
 
 /// Resampling of row-major single-channel maps to a larger display size.
-public enum Resample {
+enum Resample {
     /// Bilinear resampling of an `[height, width]` row-major map to `[outHeight, outWidth]`.
     ///
     /// Pixel centres are aligned (`align_corners = false` in PyTorch, OpenCV's `INTER_LINEAR`):
@@ -9,7 +9,7 @@ public enum Resample {
     /// `[0, height − 1]`, so the outermost output pixels repeat the edge values exactly.
     ///
     /// - Precondition: `values.count == height · width`, all sizes ≥ 1.
-    public static func bilinear(_ values: [Float], height: Int, width: Int,
+    static func bilinear(_ values: [Float], height: Int, width: Int,
                                 outHeight: Int, outWidth: Int) -> [Float] {
         precondition(height >= 1 && width >= 1 && outHeight >= 1 && outWidth >= 1,
                      "Resample.bilinear: sizes must be ≥ 1")

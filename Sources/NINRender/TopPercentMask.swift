@@ -14,7 +14,7 @@
 /// Figure 4), applied to all `h·w·K` activations of one image.
 ///
 /// - Precondition: `percent` is finite and in [0, 100].
-public func topPercentMask(values: [Float], percent: Double) -> [Bool] {
+func topPercentMask(values: [Float], percent: Double) -> [Bool] {
     precondition(percent.isFinite && percent >= 0 && percent <= 100,
                  "topPercentMask: percent must be in [0, 100], found \(percent)")
     let k = topPercentCount(count: values.count, percent: percent)
@@ -28,7 +28,7 @@ public func topPercentMask(values: [Float], percent: Double) -> [Bool] {
 
 /// The largest number of elements `topPercentMask` keeps: `⌈percent · count / 100⌉`, computed so
 /// that exact products (10 % of 490 = 49) are not pushed up by floating-point rounding.
-public func topPercentCount(count: Int, percent: Double) -> Int {
+func topPercentCount(count: Int, percent: Double) -> Int {
     let exact = percent * Double(count) / 100
     let k = Int((exact - 1e-9 * max(1, exact)).rounded(.up))
     return min(count, max(0, k))

@@ -16,7 +16,7 @@ public struct EnvironmentMix: Sendable {
         /// The property's name ("threads", "BLAS", "commit", …).
         public let property: String
         /// Whether this property can change a trial's numbers.
-        public let affectsResults: Bool
+        let affectsResults: Bool
         /// Each value (for BLAS: only the parts of its description that differ) with the trials
         /// that had it, as display text ("gap seeds 1, 2").
         public let values: [(value: String, trials: String)]
@@ -28,7 +28,7 @@ public struct EnvironmentMix: Sendable {
     public let unknown: Int
 
     /// Whether the group mixes environments in a way that can change its numbers.
-    public var mixesResults: Bool { differences.contains(where: \.affectsResults) }
+    var mixesResults: Bool { differences.contains(where: \.affectsResults) }
 
     /// Compares the environments of `trials` (each with the group label it is shown under, e.g.
     /// its level); `environments` by row id.

@@ -3,16 +3,7 @@
 
 import NINData
 import NINEngine
-
-/// A classifier head as the paper's Table 5 names them; raw values are the `trials.head` column's.
-public enum ClassifierHead: String, Codable, CaseIterable, Sendable {
-    /// Global average pooling of the class maps.
-    case gap
-    /// Fully connected layers on the flattened maps.
-    case fc
-    /// Fully connected layers with dropout.
-    case fcDropout = "fc-dropout"
-}
+import NINStudy
 
 /// One test error the paper reports, with the setting it belongs to.
 public struct PaperResult: Equatable, Sendable {
@@ -23,11 +14,11 @@ public struct PaperResult: Equatable, Sendable {
     /// Test error, percent.
     public let testError: Double
     public let dataset: DatasetName
-    public let head: ClassifierHead
+    public let head: HeadKind
     /// Depth 0: a conventional CNN (the paper's §4.6 comparison) rather than NIN.
-    public let conventionalCNN: Bool
+    let conventionalCNN: Bool
     /// Trained with translation and horizontal flipping (Table 1's 8.81 %).
-    public let augmented: Bool
+    let augmented: Bool
 }
 
 /// How the paper trained the networks its numbers belong to.
@@ -38,13 +29,13 @@ public struct PaperRecipe: Sendable {
     /// Training epochs; nil where the paper does not say.
     public let epochs: Double?
     /// Where `epochs` comes from, in words.
-    public let epochsSource: String
+    let epochsSource: String
     /// The input preprocessing; nil where the paper does not say.
     public let preprocessing: Preprocessing?
 }
 
 /// The paper's results (test error, %) and recipes, as summarised in `NIN.md`.
-public enum Paper {
+enum Paper {
     /// Every test error of the paper that a study in this project can match. All are with dropout
     /// 0.5 between the mlpconv blocks (§4.5's 14.51 % without it is not matched: the report lists
     /// each trial's dropout beside the number instead).
@@ -71,8 +62,9 @@ public enum Paper {
     public static func recipe(for dataset: DatasetName) -> PaperRecipe? {
         switch dataset {
         case .cifar10:
-            // The Caffe model-zoo solver: 120k iterations of batch 128 over 50,000 images.
-            return PaperRecipe(dataset: .cifar10, network: .ninCIFAR10, epochs: 120_000.0 * 128 / 50_000,
+            // The Caffe model-zoo solver: 120k iterations of batch 128 over the 50,000 training images.
+            return PaperRecipe(dataset: .cifar10, network: .ninCIFAR10,
+                               epochs: 120_000.0 * 128 / Double(DatasetName.cifar10.officialCounts.train),
                                epochsSource: "model-zoo solver, 120k iterations of 128", preprocessing: .gcnZCA())
         case .mnist:
             return PaperRecipe(dataset: .mnist, network: .ninMNIST, epochs: nil, epochsSource: "not stated",
@@ -86,7 +78,7 @@ public enum Paper {
     /// micro-network depth: 0 (no 1×1 layers) is §4.6's conventional CNN; NIN numbers belong only
     /// to the paper's own depth (`microNetworkDepth`, 2), not to other points of a depth sweep.
     /// Nil when the paper has no such number (or `depth` is unknown).
-    public static func result(dataset: DatasetName, head: ClassifierHead, depth: Int?, augmented: Bool) -> PaperResult? {
+    public static func result(dataset: DatasetName, head: HeadKind, depth: Int?, augmented: Bool) -> PaperResult? {
         guard let depth, depth == 0 || depth == microNetworkDepth(for: dataset) else { return nil }
         return results.first {
             $0.dataset == dataset && $0.head == head && $0.conventionalCNN == (depth == 0) && $0.augmented == augmented
@@ -95,7 +87,7 @@ public enum Paper {
 
     /// 1×1 layers per mlpconv block of the paper's NIN for `dataset` (2 for both), from its
     /// network description; nil for a dataset the paper did not use.
-    public static func microNetworkDepth(for dataset: DatasetName) -> Int? {
+    static func microNetworkDepth(for dataset: DatasetName) -> Int? {
         recipe(for: dataset)?.network.blocks.map(\.microWidths.count).max()
     }
 }

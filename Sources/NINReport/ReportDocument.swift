@@ -25,7 +25,7 @@ public struct ReportTable: Sendable {
         /// `data-*` attributes of the row in HTML (e.g. `level` → `gap`).
         public var data: [String: String] = [:]
         /// Shown in bold (the best level).
-        public var strong = false
+        var strong = false
     }
 }
 
@@ -64,7 +64,7 @@ public enum FindingKind: String, Sendable {
 }
 
 /// A whole report.
-public struct ReportDocument: Sendable {
+struct ReportDocument: Sendable {
     public var title: String
     public var blocks: [ReportBlock]
 

@@ -11,7 +11,7 @@ public struct SampleSummary: Equatable, Sendable {
     /// The arithmetic mean; nil when n = 0.
     public let mean: Double?
     /// The sample standard deviation `√(Σ(x − x̄)² / (n − 1))`; nil when n < 2.
-    public let standardDeviation: Double?
+    let standardDeviation: Double?
     /// The two-sided confidence interval of the mean, `x̄ ± t(1 − α/2, n − 1) · s / √n` (Student);
     /// nil when n < 2.
     public let interval: ConfidenceInterval?
@@ -63,7 +63,7 @@ public struct MeanDifference: Equatable, Sendable {
 
     /// The paired difference of `pairs` (a, b) values: the summary of `a − b` per pair.
     /// - Precondition: `pairs` is not empty.
-    public static func paired(_ pairs: [(a: Double, b: Double)], level: Double = 0.95) -> MeanDifference {
+    static func paired(_ pairs: [(a: Double, b: Double)], level: Double = 0.95) -> MeanDifference {
         precondition(!pairs.isEmpty, "MeanDifference.paired: no pairs")
         let summary = SampleSummary(pairs.map { $0.a - $0.b }, level: level)
         return MeanDifference(method: .paired, estimate: summary.mean!, interval: summary.interval, count: pairs.count)
@@ -71,7 +71,7 @@ public struct MeanDifference: Equatable, Sendable {
 
     /// Welch's difference of two independent samples, `mean(a) − mean(b)`.
     /// - Precondition: neither sample is empty.
-    public static func welch(_ a: [Double], _ b: [Double], level: Double = 0.95) -> MeanDifference {
+    static func welch(_ a: [Double], _ b: [Double], level: Double = 0.95) -> MeanDifference {
         let sa = SampleSummary(a, level: level), sb = SampleSummary(b, level: level)
         let estimate = sa.mean! - sb.mean!
         guard let da = sa.standardDeviation, let db = sb.standardDeviation else {
@@ -93,11 +93,11 @@ public struct MeanDifference: Equatable, Sendable {
 }
 
 /// Student's t distribution.
-public enum StudentT {
+enum StudentT {
     /// The cumulative distribution function `P(T ≤ t)` with `ν` degrees of freedom:
     /// `1 − ½ I_{ν/(ν+t²)}(ν/2, ½)` for t ≥ 0 (I: the regularized incomplete beta function), by symmetry below.
     /// - Precondition: `degreesOfFreedom` > 0.
-    public static func cdf(_ t: Double, degreesOfFreedom nu: Double) -> Double {
+    static func cdf(_ t: Double, degreesOfFreedom nu: Double) -> Double {
         precondition(nu > 0, "StudentT.cdf: degrees of freedom must be > 0")
         let tail = 0.5 * regularizedIncompleteBeta(nu / (nu + t * t), a: nu / 2, b: 0.5)
         return t >= 0 ? 1 - tail : tail
@@ -106,7 +106,7 @@ public enum StudentT {
     /// The quantile `t` with `P(T ≤ t) = p`, by bisection on `cdf` to 1e-12 relative precision
     /// (e.g. p = 0.975, ν = 2 gives 4.302653; ν = 1, 12.706205).
     /// - Precondition: p in (0, 1); `degreesOfFreedom` > 0.
-    public static func quantile(_ p: Double, degreesOfFreedom nu: Double) -> Double {
+    static func quantile(_ p: Double, degreesOfFreedom nu: Double) -> Double {
         precondition(p > 0 && p < 1, "StudentT.quantile: p must be in (0, 1)")
         if p == 0.5 { return 0 }
         if p < 0.5 { return -quantile(1 - p, degreesOfFreedom: nu) }

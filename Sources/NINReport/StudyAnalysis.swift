@@ -5,6 +5,7 @@ import Foundation
 import NINData
 import NINEngine
 import NINStore
+import NINStudy
 
 /// An error of `nin-study report`.
 public enum ReportError: Error, Equatable, CustomStringConvertible {
@@ -21,42 +22,6 @@ public enum ReportError: Error, Equatable, CustomStringConvertible {
         case let .noStudies(database):
             return "no studies in \(database) (run a study first, or pass --db)"
         }
-    }
-}
-
-/// The parts of a trial's stored configuration (`trials.config_json`) the report reads: dataset,
-/// preprocessing, augmentation, subsets and the training budget. Keys as in docs/study-format.md.
-struct TrialSetup: Decodable {
-    struct Dataset: Decodable {
-        var name: DatasetName
-        var preprocessing: Preprocessing.Kind
-        var gcnScale: Double?
-        var zcaFilterBias: Double?
-        var translate: Int
-        var horizontalFlip: Bool
-        var trainSubset: Int?
-        var trainPerClass: Int?
-        var validation: Int
-    }
-    struct Training: Decodable {
-        var epochs: Int?
-        var iterations: Int?
-        var batchSize: Int
-    }
-    var dataset: Dataset
-    var training: Training
-
-    /// The preprocessing as NINData names it.
-    var preprocessing: Preprocessing? {
-        Preprocessing(kind: dataset.preprocessing, gcnScale: dataset.gcnScale.map(Float.init),
-                      zcaFilterBias: dataset.zcaFilterBias.map(Float.init))
-    }
-
-    /// Training images per epoch: the subset (or the whole training split) less the validation hold-out.
-    var trainingImagesPerEpoch: Int {
-        let total = dataset.trainSubset ?? dataset.trainPerClass.map { $0 * dataset.name.classCount }
-            ?? dataset.name.officialCounts.train
-        return max(0, total - dataset.validation)
     }
 }
 
@@ -107,13 +72,13 @@ public struct PaperComparison: Sendable {
     /// The paper's matching number.
     public let result: PaperResult
     /// The trial's multiply-adds per image over the paper network's; nil when either is unknown.
-    public let multiplyAddRatio: Double?
+    let multiplyAddRatio: Double?
     /// The trial's epochs done over the paper's; nil where the paper does not say.
-    public let epochRatio: Double?
+    let epochRatio: Double?
     /// Preprocessing of the trial and of the paper (nil: not stated / unknown).
     public let preprocessing: (trial: Preprocessing?, paper: Preprocessing?)
     /// Dropout between blocks in the trial (probability).
-    public let trialDropout: Double?
+    let trialDropout: Double?
     /// The paper's recipe the ratios are taken against.
     public let recipe: PaperRecipe
 }
@@ -132,14 +97,14 @@ public struct TrialView: Sendable {
     public let convergence: Convergence
     /// Images the trial trained on so far (epochs done × images per epoch, at most the planned
     /// iterations × batch size); nil when its configuration cannot be read.
-    public let imagesSeen: Int?
+    let imagesSeen: Int?
     /// The paper's matching number and the budget ratio; nil when the paper has none.
     public let paper: PaperComparison?
     /// Why the configuration could not be read, if it could not.
-    public let setupProblem: String?
+    let setupProblem: String?
     /// For a finished trial, the first epoch whose mean training loss breaks `LossDivergence`'s
     /// rule, in words: a trial recorded as finished before the rule existed; nil otherwise.
-    public let divergence: String?
+    let divergence: String?
 
     /// The trial's seed, as display text ("-" when unknown).
     public var seed: String { swept["seed"] ?? record.seed.map(String.init) ?? "-" }
@@ -154,7 +119,7 @@ public struct LevelSummary: Sendable {
     /// Test error (%) over the finished seeds.
     public let summary: SampleSummary
     /// The lowest mean test error of its context.
-    public let isBest: Bool
+    let isBest: Bool
     /// The paper's number for this level's setting (all its trials share it), if any.
     public var paper: PaperResult? {
         let results = trials.compactMap { $0.paper?.result }
@@ -162,7 +127,7 @@ public struct LevelSummary: Sendable {
         return first
     }
     /// Finished trials, in trial order.
-    public var finishedTrials: [TrialView] { trials.filter(\.finished) }
+    var finishedTrials: [TrialView] { trials.filter(\.finished) }
 }
 
 /// The difference between two levels' test errors, `a − b` in points.
@@ -172,33 +137,33 @@ public struct LevelDifference: Sendable {
     /// How it was computed, in words (`StudyAnalysis.methodWords`).
     public let method: String
     /// Whether the interval excludes 0 (nil: no interval).
-    public var exceedsNoise: Bool? { difference.interval.map { !$0.contains(0) } }
+    var exceedsNoise: Bool? { difference.interval.map { !$0.contains(0) } }
 }
 
 /// An axis's answer within one context (fixed values of the other swept axes).
 public struct ContextAnswer: Sendable {
     /// The other axes' values that hold here (empty when the study sweeps one axis).
     public let context: [(key: String, value: String)]
-    public let levels: [LevelSummary]
+    let levels: [LevelSummary]
     public let differences: [LevelDifference]
     /// The plain-words answer: which level is best and whether that exceeds the seed noise.
     public let verdict: String
     /// The plain-words convergence statement.
     public let convergence: String
     /// Whether some finished trial here was still improving.
-    public let notConverged: Bool
+    let notConverged: Bool
     /// The environments of the finished trials compared here.
     public let environments: EnvironmentMix
 
     /// "model.depth = 2, …" or "" for no context.
-    public var contextLabel: String { context.map { "\($0.key) = \($0.value)" }.joined(separator: ", ") }
+    var contextLabel: String { context.map { "\($0.key) = \($0.value)" }.joined(separator: ", ") }
 }
 
 /// The answer for one swept axis.
 public struct AxisAnswer: Sendable {
     /// The dotted key path (`model.head`), or "configuration" for a study without a swept axis.
     public let key: String
-    public let contexts: [ContextAnswer]
+    let contexts: [ContextAnswer]
 }
 
 /// Everything the report says about one study.
@@ -258,25 +223,25 @@ public struct StudyAnalysis: Sendable {
 
     static func makeView(record: TrialRecord, params: [String: String], epochs: [EpochRecord]) -> TrialView {
         let swept = params.mapValues(displayValue)
-        var setup: TrialSetup?, problem: String?
-        do { setup = try JSONDecoder().decode(TrialSetup.self, from: Data(record.configJSON.utf8)) } catch {
+        // The stored configuration is read with the type that wrote it (NINStudy's TrialConfig).
+        var setup: TrialConfig?, problem: String?
+        do { setup = try JSONDecoder().decode(TrialConfig.self, from: Data(record.configJSON.utf8)) } catch {
             problem = "its stored configuration cannot be read: \(error)"
         }
         var imagesSeen: Int?
         if let setup {
-            imagesSeen = record.epochsDone * setup.trainingImagesPerEpoch
+            imagesSeen = record.epochsDone * TrialWork(setup).trainImagesPerEpoch
             if let iterations = setup.training.iterations { imagesSeen = min(imagesSeen!, iterations * setup.training.batchSize) }
         }
         var paper: PaperComparison?
-        if let setup, let head = record.head.flatMap(ClassifierHead.init(rawValue:)),
-           let recipe = Paper.recipe(for: setup.dataset.name),
-           let result = Paper.result(dataset: setup.dataset.name, head: head, depth: record.depth,
+        if let setup, let recipe = Paper.recipe(for: setup.dataset.name),
+           let result = Paper.result(dataset: setup.dataset.name, head: setup.model.head, depth: record.depth,
                                      augmented: setup.dataset.translate > 0 || setup.dataset.horizontalFlip) {
             let paperMACs = try? recipe.network.multiplyAddsPerImage
             paper = PaperComparison(result: result,
                                     multiplyAddRatio: both(record.multiplyAdds, paperMACs).map { Double($0) / Double($1) },
                                     epochRatio: recipe.epochs.map { Double(record.epochsDone) / $0 },
-                                    preprocessing: (setup.preprocessing, recipe.preprocessing),
+                                    preprocessing: (setup.dataset.preprocessingMethod, recipe.preprocessing),
                                     trialDropout: record.dropout, recipe: recipe)
         }
         var divergence: String?

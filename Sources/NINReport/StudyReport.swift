@@ -25,7 +25,7 @@ public struct StudyReport {
     public let figureFontProblem: String?
 
     /// The folder of copied sheets inside the report's folder.
-    public static let sheetsFolder = "sheets"
+    static let sheetsFolder = "sheets"
 
     public init(analysis: StudyAnalysis, databasePath: String, generatorVersion: String, selfContained: Bool = false,
                 figureFontProblem: String? = nil) {

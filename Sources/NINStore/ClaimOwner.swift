@@ -18,9 +18,9 @@ public struct ClaimOwner: Equatable, Sendable {
     /// Process id.
     public var pid: Int32
     /// The machine's boot id (`/proc/sys/kernel/random/boot_id`), nil where unknown.
-    public var bootId: String?
+    var bootId: String?
     /// The process's start time in clock ticks since boot (`/proc/<pid>/stat` field 22), nil where unknown.
-    public var processStartTicks: Int64?
+    var processStartTicks: Int64?
 
     public init(host: String, pid: Int32, bootId: String?, processStartTicks: Int64?) {
         self.host = host
@@ -52,9 +52,9 @@ public struct ProcessProbe {
     /// Whether process `pid` exists and is not a zombie.
     public var isAlive: (Int32) -> Bool
     /// The start time of process `pid` in clock ticks since boot, nil if unknown or gone.
-    public var startTicks: (Int32) -> Int64?
+    var startTicks: (Int32) -> Int64?
     /// This machine's boot id, nil where unknown.
-    public var bootId: String?
+    var bootId: String?
 
     public init(isAlive: @escaping (Int32) -> Bool, startTicks: @escaping (Int32) -> Int64?,
                 bootId: String?) {
@@ -91,14 +91,14 @@ public struct ProcessProbe {
     }
 
     /// `/proc/sys/kernel/random/boot_id` (Linux), nil elsewhere.
-    public static func bootId() -> String? {
+    static func bootId() -> String? {
         (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8))?
             .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Field 22 (`starttime`, clock ticks since boot) of `/proc/<pid>/stat`, nil when unreadable.
     /// Source: proc(5).
-    public static func procStartTicks(_ pid: Int32) -> Int64? {
+    static func procStartTicks(_ pid: Int32) -> Int64? {
         guard pid > 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let close = stat.lastIndex(of: ")") else { return nil }
         // After "pid (comm)": field 3 (state) is the first; starttime is field 22, the 20th after comm.

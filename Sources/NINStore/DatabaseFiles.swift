@@ -13,6 +13,15 @@ public struct DatabaseFiles: Equatable, Sendable {
 
     public init(databasePath: String) { self.databasePath = databasePath }
 
+    /// The results database the commands use without `--db`: `results/results.sqlite`.
+    public static let defaultDatabasePath = "results/results.sqlite"
+
+    /// The extension of a checkpoint file: `ckpt`.
+    public static let checkpointExtension = "ckpt"
+
+    /// `<trial-id>.ckpt`: the name of a trial's checkpoint file in its checkpoint folder.
+    public static func checkpointFileName(trialId: String) -> String { "\(trialId).\(checkpointExtension)" }
+
     /// The folder holding the database (`.` for a bare file name).
     public var folder: String {
         let f = (databasePath as NSString).deletingLastPathComponent
@@ -33,7 +42,7 @@ public struct DatabaseFiles: Equatable, Sendable {
 
     /// `FOLDER/checkpoints/NAME/<trial-id>.ckpt`: the checkpoint of one trial.
     public func checkpointPath(trialId: String) -> String {
-        (checkpointFolder as NSString).appendingPathComponent("\(trialId).ckpt")
+        (checkpointFolder as NSString).appendingPathComponent(Self.checkpointFileName(trialId: trialId))
     }
 
     /// `FOLDER/maps/NAME`: confidence maps (`<study>/<trial-id>/…`) and learning curves (`<study>/…`).

@@ -65,9 +65,9 @@ public struct StudyRecord: StoreRecord, Equatable, Sendable {
     /// SHA-256 (lowercase hex) of `definitionJSON`'s bytes.
     public var definitionSHA256: String
     /// When the study was first registered.
-    public var createdAt: Date
+    var createdAt: Date
     /// When the definition was last registered (each `run`).
-    public var updatedAt: Date
+    var updatedAt: Date
 
     public init(name: String, description: String, definitionJSON: String, definitionSHA256: String,
                 createdAt: Date = Date(), updatedAt: Date = Date()) {
@@ -141,7 +141,7 @@ public struct EnvironmentRecord: StoreRecord, Equatable, Sendable {
     }
 
     /// The canonical fingerprint: every descriptive field as `key=value`, joined by `;`.
-    public func makeFingerprint() -> String {
+    func makeFingerprint() -> String {
         [
             "host=\(host)", "cpu=\(cpuModel)", "cores=\(cores)", "threads=\(threads)", "os=\(os)",
             "swift=\(swiftVersion)", "blas=\(blas)", "nin-study=\(ninStudyVersion)",
@@ -170,10 +170,10 @@ public struct DatasetRecord: StoreRecord, Equatable, Sendable {
     /// Dataset name, e.g. `cifar10` or `mnist`.
     public var name: String
     /// When the dataset was first registered.
-    public var createdAt: Date
+    var createdAt: Date
     /// Class names indexed by label, as a JSON array of strings (CIFAR-10: from
     /// `batches.meta.txt`); nil for a dataset registered before the column existed.
-    public var classNamesJSON: String?
+    var classNamesJSON: String?
 
     enum CodingKeys: String, CodingKey {
         case identity, name
@@ -248,10 +248,10 @@ public struct TrialRecord: StoreRecord, Equatable, Sendable {
     public var host: String?
     /// Boot id of the machine of the run that last started the trial (Linux
     /// `/proc/sys/kernel/random/boot_id`); nil where unknown.
-    public var bootId: String?
+    var bootId: String?
     /// Start time of the process that last started the trial, in clock ticks since boot (Linux
     /// `/proc/<pid>/stat` field 22); with `bootId` it tells that process from a later one with the same id.
-    public var processStartTicks: Int64?
+    var processStartTicks: Int64?
     /// `environments.id` of the run that last started the trial.
     public var environmentId: Int64?
     /// `datasets.identity` the trial was trained and tested on.
@@ -261,13 +261,13 @@ public struct TrialRecord: StoreRecord, Equatable, Sendable {
     /// Multiply-adds for one image's forward pass.
     public var multiplyAdds: Int64?
     /// When the trial was first registered.
-    public var createdAt: Date
+    var createdAt: Date
     /// When the trial was last marked running.
     public var startedAt: Date?
     /// When the trial finished or failed.
     public var finishedAt: Date?
     /// Last sign of life from the running process.
-    public var heartbeatAt: Date?
+    var heartbeatAt: Date?
     /// Training wall time in seconds over all runs of the trial (set when it finishes).
     public var wallSeconds: Double?
     /// Epochs recorded so far.
@@ -275,17 +275,17 @@ public struct TrialRecord: StoreRecord, Equatable, Sendable {
     /// Training loss of the last recorded epoch.
     public var finalTrainLoss: Double?
     /// Training accuracy (%) of the last recorded epoch.
-    public var finalTrainAccuracy: Double?
+    var finalTrainAccuracy: Double?
     /// Validation accuracy (%) of the last recorded epoch.
-    public var finalValAccuracy: Double?
+    var finalValAccuracy: Double?
     /// Test loss of the last recorded epoch.
-    public var finalTestLoss: Double?
+    var finalTestLoss: Double?
     /// Test accuracy (%) of the last recorded epoch.
     public var finalTestAccuracy: Double?
     /// Highest test accuracy (%) over the recorded epochs.
-    public var bestTestAccuracy: Double?
+    var bestTestAccuracy: Double?
     /// Epoch (1-based) of `bestTestAccuracy`; the earliest on ties.
-    public var bestEpoch: Int?
+    var bestEpoch: Int?
 
     /// Creates a pending trial with the descriptive fields; state and metrics start empty.
     public init(id: String, configJSON: String, sweptJSON: String, dataset: String, head: String? = nil,
@@ -349,12 +349,12 @@ public struct TrialRecord: StoreRecord, Equatable, Sendable {
 }
 
 /// One row of `study_trials`: links a trial to a study that contains it (a trial may be in several).
-public struct StudyTrialRecord: StoreRecord, Equatable, Sendable {
+struct StudyTrialRecord: StoreRecord, Equatable, Sendable {
     public static let databaseTableName = "study_trials"
     public var study: String
     public var trialId: String
     /// When the trial was first added to the study.
-    public var addedAt: Date
+    var addedAt: Date
 
     enum CodingKeys: String, CodingKey {
         case study
@@ -364,13 +364,13 @@ public struct StudyTrialRecord: StoreRecord, Equatable, Sendable {
 }
 
 /// One row of `trial_params`: one swept value of a trial.
-public struct TrialParamRecord: StoreRecord, Equatable, Sendable {
+struct TrialParamRecord: StoreRecord, Equatable, Sendable {
     public static let databaseTableName = "trial_params"
     public var trialId: String
     /// Dotted key path in the study definition, e.g. `model.depth`.
     public var key: String
     /// The value as JSON text, e.g. `2`, `"gap"`, `[192,160,96]`.
-    public var valueJSON: String
+    var valueJSON: String
 
     enum CodingKeys: String, CodingKey {
         case trialId = "trial_id"
@@ -451,7 +451,7 @@ public struct ArtifactRecord: StoreRecord, Equatable, Sendable {
     /// File size in bytes.
     public var bytes: Int64
     /// When the file was (last) written.
-    public var createdAt: Date
+    var createdAt: Date
 
     enum CodingKeys: String, CodingKey {
         case id

@@ -11,7 +11,7 @@ public enum Schema {
                                         "v3-trials-dropout-between-blocks", "v4-precision"]
 
     /// The migrator that brings any database to the current schema.
-    public static var migrator: DatabaseMigrator {
+    static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-tables") { db in
             try db.execute(sql: v1Tables)

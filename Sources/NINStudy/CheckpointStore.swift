@@ -30,7 +30,7 @@ public struct CheckpointStore: Sendable {
 
     /// The checkpoint file of a trial (whether or not it exists).
     public func url(trialId: String) -> URL {
-        URL(fileURLWithPath: directory).appendingPathComponent("\(trialId).ckpt")
+        URL(fileURLWithPath: directory).appendingPathComponent(DatabaseFiles.checkpointFileName(trialId: trialId))
     }
 
     /// Whether a checkpoint file of the trial exists.
@@ -73,7 +73,7 @@ public struct CheckpointStore: Sendable {
         guard let names = try? fm.contentsOfDirectory(atPath: directory) else { return [] }
         var removed: [String] = []
         for name in names.sorted() {
-            guard let (target, pid) = Checkpoint.parseTemporaryName(name), target.hasSuffix(".ckpt") else { continue }
+            guard let (target, pid) = Checkpoint.parseTemporaryName(name), target.hasSuffix("." + DatabaseFiles.checkpointExtension) else { continue }
             let path = (directory as NSString).appendingPathComponent(name)
             guard let modified = (try? fm.attributesOfItem(atPath: path))?[.modificationDate] as? Date else { continue }
             let trialId = String(target.dropLast(".ckpt".count))

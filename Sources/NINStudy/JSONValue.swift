@@ -13,7 +13,7 @@ public indirect enum JSONValue: Equatable, Sendable {
     /// Parses UTF-8 JSON text (`JSONParser`).
     /// - Throws: `StudyError.malformedJSON` naming the line and column of a syntax error;
     ///   `StudyError.invalid` naming the key path of every key given twice in one object.
-    public static func parse(_ data: Data, file: String) throws -> JSONValue {
+    static func parse(_ data: Data, file: String) throws -> JSONValue {
         if data.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) {
             throw StudyError.malformedJSON(file: file, detail: "the file is empty")
         }
@@ -40,7 +40,7 @@ public indirect enum JSONValue: Equatable, Sendable {
     }
 
     /// A short rendering for error messages: strings quoted, numbers plain, containers summarised.
-    public var shortDescription: String {
+    var shortDescription: String {
         switch self {
         case .null: return "null"
         case .bool(let b): return b ? "true" : "false"
@@ -52,7 +52,7 @@ public indirect enum JSONValue: Equatable, Sendable {
     }
 
     /// Canonical JSON text: keys sorted, no whitespace, integers without a fraction.
-    public var canonicalText: String {
+    var canonicalText: String {
         switch self {
         case .null: return "null"
         case .bool(let b): return b ? "true" : "false"

@@ -4,18 +4,18 @@ public struct ScheduleState: Codable, Equatable, Sendable {
     /// Learning rate for the next epoch (per mini-batch).
     public var learningRate: Double
     /// Plateau: reductions made so far.
-    public var reductions: Int = 0
+    var reductions: Int = 0
     /// Plateau: best training accuracy so far (percent).
-    public var bestTrainAccuracy: Double = -1
+    var bestTrainAccuracy: Double = -1
     /// Plateau: epochs since the best training accuracy improved by at least `minDelta`.
-    public var epochsWithoutImprovement: Int = 0
+    var epochsWithoutImprovement: Int = 0
 
     public init(learningRate: Double) { self.learningRate = learningRate }
 }
 
 /// Learning-rate schedules: `constant`, `step`, `multistep` and `plateau` (the paper's: divide by
 /// 10 when training accuracy stops improving, twice; NIN.md "Solver").
-public struct LearningRateSchedule: Sendable {
+struct LearningRateSchedule: Sendable {
     public var base: Double
     public var spec: ResolvedSchedule
 
@@ -25,7 +25,7 @@ public struct LearningRateSchedule: Sendable {
     }
 
     /// The state before the first epoch.
-    public var initialState: ScheduleState { ScheduleState(learningRate: base) }
+    var initialState: ScheduleState { ScheduleState(learningRate: base) }
 
     /// Advances the state after `epoch` (1-based) finished with `trainAccuracy` percent.
     public func advance(_ state: inout ScheduleState, afterEpoch epoch: Int, trainAccuracy: Double) {

@@ -9,7 +9,7 @@ public struct MapImages {
     public var indices: [Int]
     /// Whether this is the default selection (the first two test images of each class), whose
     /// sheets carry no suffix naming the images.
-    public var isDefaultSelection: Bool
+    var isDefaultSelection: Bool
     /// The images preprocessed as in training, `[N, H, W, C]` (NHWC), N = `indices.count`.
     public var inputs: Tensor
     /// The same images as read, `[H, W, C]` each, values in [0, 1].

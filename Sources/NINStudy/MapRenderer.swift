@@ -13,14 +13,14 @@ import NINRender
 /// variant), and `<folder>/<study>/learning-curves.png`. Sheets of other test images than the
 /// default selection get a suffix naming them (`confidence-maps-images-0-1-2.png`), so they never
 /// replace the sheets a run rendered.
-public enum MapRenderer {
+enum MapRenderer {
     /// Renders the sheets of a trained network for the given test images.
     /// - Parameters:
     ///   - images: the test images to show (`PreparedData.mapImages()` or `MapImages.load`).
     ///   - topPercent: the second sheet's top-activation share, percent (the paper's 10).
     /// - Returns: the artifact kind and path of each file written.
     /// - Throws: `RenderError` (shapes, file writes).
-    public static func renderTrial(network: Network, trial: Trial, images: MapImages, study: String, folder: String,
+    static func renderTrial(network: Network, trial: Trial, images: MapImages, study: String, folder: String,
                                    topPercent: Double = 10) throws -> [(ArtifactKind, String)] {
         let indices = images.indices
         let suffix = images.isDefaultSelection ? "" : "-images-" + selectionName(indices)
@@ -92,7 +92,7 @@ public enum MapRenderer {
 
     /// Renders the study's learning curves (test error and training loss per epoch, one line per
     /// trial) to `<folder>/<study>/learning-curves.png`; nil when no trial has an epoch yet.
-    public static func renderLearningCurves(store: ResultsStore, study: String, folder: String) throws -> String? {
+    static func renderLearningCurves(store: ResultsStore, study: String, folder: String) throws -> String? {
         var series: [LearningCurvePlot.Series] = []
         for t in try store.trialSummaries(study: study) {
             let epochs = try store.epochs(trialId: t.trialId)

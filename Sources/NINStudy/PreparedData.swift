@@ -19,9 +19,9 @@ public final class PreparedData {
     public let identity: DatasetIdentity
     /// Indices into `test` of the images shown on confidence-map sheets: the first
     /// `perClass` test images of each class, in class order.
-    public let displayIndices: [Int]
+    let displayIndices: [Int]
     /// Those test images before preprocessing, `[H, W, C]` each, values in [0, 1] for display.
-    public let displayImages: [[Float]]
+    let displayImages: [[Float]]
 
     /// The dataset key of a trial: everything that changes the prepared arrays.
     static func key(for d: ResolvedDataset) -> String {
@@ -63,7 +63,7 @@ public final class PreparedData {
     }
 
     /// The default confidence-map images (`displayIndices`), preprocessed, with their display copies.
-    public func mapImages() -> MapImages {
+    func mapImages() -> MapImages {
         MapImages(indices: displayIndices, isDefaultSelection: true, inputs: test.gather(displayIndices),
                   display: displayImages, labels: displayIndices.map { Int(test.labels[$0]) },
                   shape: FeatureShape(height: test.height, width: test.width, channels: test.channels), classNames: classNames)

@@ -5,7 +5,7 @@ extension ResolvedModel {
     ///
     /// `fc-dropout` puts dropout (rate `fcDropout`) before the final fully connected layer and
     /// after each hidden one (the paper's Table 5, "mlpconv + fully connected + dropout").
-    public func engineDescription(dataset: ResolvedDataset, name: String = "trial") -> ModelDescription {
+    func engineDescription(dataset: ResolvedDataset, name: String = "trial") -> ModelDescription {
         let blocks = self.blocks.map { b in
             MlpconvBlock(channels: b.channels, kernel: b.kernel, stride: b.stride, pad: b.pad, microWidths: b.widths,
                          pool: b.pool.map { MlpconvBlock.Pool(kind: $0.kind, size: $0.size, stride: $0.stride, pad: $0.pad) },

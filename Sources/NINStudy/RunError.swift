@@ -1,5 +1,5 @@
 /// Errors of a run that are not the study file's or a dataset's.
-public enum RunError: Error, CustomStringConvertible {
+enum RunError: Error, CustomStringConvertible {
     case noTrialMatches(filter: String, labels: [String])
     case badFilter(String)
     /// A dataset key of the study file (`dataset.subset.test`, …) that the dataset files found

@@ -5,7 +5,7 @@ import NINStore
 /// Options of `nin-study run`.
 public struct RunOptions: Sendable {
     /// The results database (default `results/results.sqlite`).
-    public var databasePath: String = "results/results.sqlite"
+    public var databasePath: String = DatabaseFiles.defaultDatabasePath
     /// `--data-dir`; see `DataLocator` for the lookup order.
     public var dataDir: String?
     /// Threads for the engine and BLAS.

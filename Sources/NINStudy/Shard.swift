@@ -50,7 +50,7 @@ public struct Shard: Equatable, Sendable, CustomStringConvertible {
 }
 
 /// A `--shard` value that is not `K/N` with 1 ≤ K ≤ N.
-public enum ShardError: Error, Equatable, CustomStringConvertible {
+enum ShardError: Error, Equatable, CustomStringConvertible {
     case invalid(String)
 
     public var description: String {

@@ -204,7 +204,7 @@ public struct StudyDefinition: Sendable {
     }
 
     /// The most trials one study expands to (a study of more is refused before it is expanded).
-    public static let maxTrials = 10_000
+    static let maxTrials = 10_000
 
     /// Where an expanded point came from.
     enum PointOrigin {

@@ -1,5 +1,5 @@
 /// Errors in a study file, reported to the user as one message.
-public enum StudyError: Error, CustomStringConvertible, Equatable {
+enum StudyError: Error, CustomStringConvertible, Equatable {
     /// The file could not be read.
     case unreadable(file: String, reason: String)
     /// The file is not JSON.

@@ -7,7 +7,8 @@ public enum HeadKind: String, Codable, CaseIterable, Sendable {
     case gap
     /// Flatten, `fcHidden` fully connected layers, then a fully connected layer to the classes.
     case fc
-    /// The same with dropout `fcDropout` before each fully connected layer.
+    /// The same with dropout `fcDropout` after each hidden fully connected layer, or on the
+    /// flattened maps when there is none (the engine's `Head.hiddenDropout`).
     case fcDropout = "fc-dropout"
 }
 
@@ -32,7 +33,7 @@ public enum ModelPreset: String, Codable, CaseIterable, Sendable {
     case custom
 
     /// The engine's description of the preset network; nil for `custom`.
-    public var engineDescription: ModelDescription? {
+    var engineDescription: ModelDescription? {
         switch self {
         case .ninCIFAR10: return .ninCIFAR10
         case .ninMNIST: return .ninMNIST
@@ -42,7 +43,7 @@ public enum ModelPreset: String, Codable, CaseIterable, Sendable {
 
     /// The network a study trains when it names none: the CIFAR-10 NIN for CIFAR-10, the MNIST
     /// NIN for the 28×28 grey datasets (docs/study-format.md).
-    public static func defaultPreset(for dataset: DatasetName) -> ModelPreset {
+    static func defaultPreset(for dataset: DatasetName) -> ModelPreset {
         switch dataset {
         case .cifar10: return .ninCIFAR10
         case .mnist, .fashionMNIST: return .ninMNIST
@@ -53,7 +54,7 @@ public enum ModelPreset: String, Codable, CaseIterable, Sendable {
 extension Preprocessing.Kind {
     /// The preprocessing a study uses when it names none: per-channel mean/std for CIFAR-10,
     /// pixels / 255 for the 28×28 grey datasets (docs/study-format.md).
-    public static func defaultKind(for dataset: DatasetName) -> Preprocessing.Kind {
+    static func defaultKind(for dataset: DatasetName) -> Preprocessing.Kind {
         switch dataset {
         case .cifar10: return .meanStd
         case .mnist, .fashionMNIST: return .scale

@@ -17,7 +17,7 @@ public struct TrialConfig: Codable, Equatable, Sendable {
     public var seed: Int
 
     /// Canonical JSON: keys sorted, no whitespace, integral numbers without a fraction.
-    public var canonicalJSON: String {
+    var canonicalJSON: String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = try! encoder.encode(self) // encoding plain value types cannot fail
@@ -49,7 +49,7 @@ public struct ResolvedDataset: Codable, Equatable, Sendable {
     /// Training subset: the first N images of each class (stratified).
     public var trainPerClass: Int?
     /// Test subset: the first N test images.
-    public var testSubset: Int?
+    var testSubset: Int?
     /// The last N training images held out for validation (0: none).
     public var validation: Int
     /// Image height, width and channels, and the number of classes (from the dataset).
@@ -85,18 +85,20 @@ public struct ResolvedModel: Codable, Equatable, Sendable {
     /// Whether a ReLU follows the final layer (the Caffe zoo network has it; see NIN.md pitfalls).
     public var finalReLU: Bool
     /// Hidden fully connected widths of an FC head (ReLU after each).
-    public var fcHidden: [Int]
-    /// Dropout rate before each fully connected layer of an `fc-dropout` head.
+    var fcHidden: [Int]
+    /// Dropout rate of an `fc-dropout` head, where the engine's `Head.hiddenDropout` puts it:
+    /// after each hidden fully connected layer, or on the flattened maps when there is none (so
+    /// always before the final fully connected layer, never before the first hidden one).
     public var fcDropout: Double?
 
     /// The micro-network depth if every block has the same number of 1×1 layers, else nil.
-    public var uniformDepth: Int? {
+    var uniformDepth: Int? {
         let depths = Set(blocks.map(\.widths.count))
         return depths.count == 1 ? depths.first : nil
     }
 
     /// Widths as text, blocks separated by `/`, layers by `-` (e.g. `160-96/192-192/192-10`).
-    public var widthsText: String {
+    var widthsText: String {
         blocks.map { $0.widths.isEmpty ? "0" : $0.widths.map(String.init).joined(separator: "-") }.joined(separator: "/")
     }
 }
@@ -107,12 +109,12 @@ public struct ResolvedSchedule: Codable, Equatable, Sendable {
     /// or `plateau` (×gamma when training accuracy has not improved by `minDelta` percentage points
     /// for `patience` epochs, at most `maxReductions` times — the paper's schedule).
     public var kind: ScheduleKind
-    public var gamma: Double
-    public var stepEpochs: Int?
-    public var milestones: [Int]?
-    public var patience: Int?
-    public var minDelta: Double?
-    public var maxReductions: Int?
+    var gamma: Double
+    var stepEpochs: Int?
+    var milestones: [Int]?
+    var patience: Int?
+    var minDelta: Double?
+    var maxReductions: Int?
 }
 
 /// Per-parameter multipliers of the learning rate and weight decay (Caffe `lr_mult`/`decay_mult`),
@@ -160,7 +162,7 @@ public struct ResolvedTraining: Codable, Equatable, Sendable {
     public var initializer: ResolvedInitializer
     /// A trial whose training accuracy is still at chance after this epoch is recorded as failed
     /// (the known NIN failure, NIN.md "Known pitfalls"); 0 disables the check.
-    public var failAtChanceAfterEpoch: Int
+    var failAtChanceAfterEpoch: Int
     /// The number format of the GEMM inputs (`training.precision`), bf16 only: nil is fp32, so
     /// the canonical JSON (hence the id) of every fp32 trial is what it was before the key.
     public var precision: GEMMPrecision? = nil

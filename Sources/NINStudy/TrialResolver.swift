@@ -212,20 +212,24 @@ enum TrialResolver {
         if lastLayer != nil, json.value(at: "training.multipliers.last") != nil {
             problems.append("training.multipliers.lastLayer: scales the other multipliers for the last layer; give it or training.multipliers.last (the last layer's own multipliers), not both")
         }
+        // The solver's defaults are the zoo's, owned by the engine (`ZooSolver`).
+        let zoo = ZooSolver.multipliers, zooLast = ZooSolver.lastLayerMultipliers
         let training = ResolvedTraining(
             epochs: epochs, iterations: iterations,
             batchSize: int("training.batchSize") ?? 128,
             learningRate: num("training.learningRate")!,
-            momentum: num("training.momentum") ?? 0.9,
-            weightDecay: num("training.weightDecay") ?? 1e-4,
+            momentum: num("training.momentum") ?? ZooSolver.momentum,
+            weightDecay: num("training.weightDecay") ?? ZooSolver.weightDecay,
             multipliers: ResolvedMultipliers(
-                weight: num("training.multipliers.weight") ?? 1, bias: num("training.multipliers.bias") ?? 2,
-                weightDecay: num("training.multipliers.weightDecay") ?? 1, biasDecay: num("training.multipliers.biasDecay") ?? 0,
+                weight: num("training.multipliers.weight") ?? zoo.weight, bias: num("training.multipliers.bias") ?? zoo.bias,
+                weightDecay: num("training.multipliers.weightDecay") ?? zoo.weightDecay,
+                biasDecay: num("training.multipliers.biasDecay") ?? zoo.biasDecay,
                 lastLayer: lastLayer,
                 last: lastLayer != nil ? nil : ResolvedLayerMultipliers(
-                    weight: num("training.multipliers.last.weight") ?? 0.1, bias: num("training.multipliers.last.bias") ?? 0.1,
-                    weightDecay: num("training.multipliers.last.weightDecay") ?? 1,
-                    biasDecay: num("training.multipliers.last.biasDecay") ?? 0)),
+                    weight: num("training.multipliers.last.weight") ?? zooLast.weight,
+                    bias: num("training.multipliers.last.bias") ?? zooLast.bias,
+                    weightDecay: num("training.multipliers.last.weightDecay") ?? zooLast.weightDecay,
+                    biasDecay: num("training.multipliers.last.biasDecay") ?? zooLast.biasDecay)),
             schedule: schedule,
             initializer: ResolvedInitializer(kind: initKind, std: std, bias: num("training.initializer.bias") ?? 0),
             failAtChanceAfterEpoch: int("training.failAtChanceAfterEpoch") ?? 1,

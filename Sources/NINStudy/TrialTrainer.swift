@@ -57,7 +57,7 @@ public final class TrialTrainer {
     }
 
     /// Planned epochs (from `epochs`, or enough epochs to make `iterations` updates).
-    public var plannedEpochs: Int {
+    var plannedEpochs: Int {
         let t = trial.config.training
         if let e = t.epochs { return e }
         let perEpoch = max(1, (data.train.count + t.batchSize - 1) / t.batchSize)

@@ -10,7 +10,7 @@ public struct TrialWork: Equatable, Sendable {
     /// Training images per epoch (after subsets, without the validation hold-out).
     public var trainImagesPerEpoch: Int
     /// Images evaluated after each epoch (validation and test splits).
-    public var evaluatedImagesPerEpoch: Int
+    var evaluatedImagesPerEpoch: Int
     /// Epochs planned; fractional for an `iterations` budget.
     public var epochs: Double
     /// Forward multiply-adds per image of the trial's network (0 for an invalid network).
@@ -29,7 +29,7 @@ public struct TrialWork: Equatable, Sendable {
     }
 
     /// The trial's work in training-image equivalents (all epochs).
-    public var trainingImageEquivalents: Double {
+    var trainingImageEquivalents: Double {
         epochs * (Double(trainImagesPerEpoch) + Double(evaluatedImagesPerEpoch) / 3)
     }
 

@@ -1,10 +1,11 @@
 import ArgumentParser
 import Foundation
+import NINStore
 
 /// `--db`: the results database, for the commands that read or write it.
 struct DatabaseOptions: ParsableArguments {
     @Option(name: .customLong("db"), help: "The results database.")
-    var databasePath: String = "results/results.sqlite"
+    var databasePath: String = DatabaseFiles.defaultDatabasePath
 }
 
 /// `--data-dir`: the folder searched first for the datasets (then $NIN_DATA_DIR,

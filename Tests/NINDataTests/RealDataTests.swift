@@ -12,8 +12,17 @@ final class RealDataTests: XCTestCase {
         return path
     }
 
+    /// The facts the rest of the code asks `DatasetName` for (image counts, image shape, classes:
+    /// the ETA, the study resolver, the report) are those of the real files.
+    func assertDeclaredFactsMatch(_ d: Dataset, _ name: DatasetName, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(d.train.images.shape, [name.officialCounts.train] + name.imageShape, "\(name)", file: file, line: line)
+        XCTAssertEqual(d.test.images.shape, [name.officialCounts.test] + name.imageShape, "\(name)", file: file, line: line)
+        XCTAssertEqual(d.classNames.count, name.classCount, "\(name)", file: file, line: line)
+    }
+
     func testMNISTCountsDimensionsAndLabelCounts() throws {
         let d = try DataLocator(environment: [:], systemDirectory: nil).load(.mnist, dataDir: try shared())
+        assertDeclaredFactsMatch(d, .mnist)
         XCTAssertEqual(d.train.images.shape, [60_000, 28, 28, 1])
         XCTAssertEqual(d.test.images.shape, [10_000, 28, 28, 1])
         XCTAssertEqual(d.train.labelCounts(classCount: 10), [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949])
@@ -29,6 +38,7 @@ final class RealDataTests: XCTestCase {
 
     func testCIFAR10PerClassCountsAndClassNames() throws {
         let d = try DataLocator(environment: [:], systemDirectory: nil).load(.cifar10, dataDir: try shared())
+        assertDeclaredFactsMatch(d, .cifar10)
         XCTAssertEqual(d.train.images.shape, [50_000, 32, 32, 3])
         XCTAssertEqual(d.test.images.shape, [10_000, 32, 32, 3])
         XCTAssertEqual(d.train.labelCounts(classCount: 10), Array(repeating: 5000, count: 10))
@@ -70,6 +80,7 @@ final class RealDataTests: XCTestCase {
             throw XCTSkip("/usr/share/datasets/fashion-mnist is absent (install dataset-fashion-mnist)")
         }
         let d = try DataLocator(environment: [:], systemDirectory: system).load(.fashionMNIST, dataDir: nil)
+        assertDeclaredFactsMatch(d, .fashionMNIST)
         XCTAssertEqual(d.train.images.shape, [60_000, 28, 28, 1])
         XCTAssertEqual(d.test.images.shape, [10_000, 28, 28, 1])
         // Fashion-MNIST is balanced: 6,000 training and 1,000 test images per class.

@@ -64,6 +64,9 @@ final class LearningCurvePlotTests: XCTestCase {
         let area = plot.plotArea(panel: 0)
         // Three isolated points: three 5×5 markers and no connecting line.
         XCTAssertEqual(image.countPixels(x: area.x, y: area.y, width: area.width, height: area.height) { $0 == RGBA.lineColors[0] }, 75)
+        // The same in the training-loss panel, whose gaps are NaN and +∞ (not nil).
+        let lossArea = plot.plotArea(panel: 1)
+        XCTAssertEqual(image.countPixels(x: lossArea.x, y: lossArea.y, width: lossArea.width, height: lossArea.height) { $0 == RGBA.lineColors[0] }, 75)
 
         let empty = LearningCurvePlot(series: [], title: "empty").render()
         let emptyPlot = LearningCurvePlot(series: [], title: "empty")

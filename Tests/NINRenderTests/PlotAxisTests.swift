@@ -24,6 +24,16 @@ final class PlotAxisTests: XCTestCase {
         XCTAssertEqual(PlotAxis.superscript(-12), "⁻¹²")
     }
 
+    /// A tick step is 1, 2 or 5 times a power of ten: the smallest such step at least the raw one
+    /// (the mutation record found no test of the 2).
+    func testNiceStepsAreOneTwoOrFiveTimesAPowerOfTen() {
+        for (raw, nice) in [(0.13, 0.2), (1.7, 2.0), (2.0, 2.0), (3.0, 5.0), (7.2, 10.0), (1.0, 1.0), (0.0004, 0.0005), (1.2e35, 2e35)] {
+            XCTAssertEqual(PlotAxis.niceStep(raw), nice, accuracy: nice * 1e-12, "\(raw)")
+        }
+        let axis = PlotAxis.covering([0, 9], includeZero: true)
+        XCTAssertEqual(axis.ticks, [0, 2, 4, 6, 8, 10])
+    }
+
     func testLogAxisForValuesSpanningDecades() {
         XCTAssertFalse(PlotAxis.spansDecades([2.3, 1.2, 0.4, 0.05]))
         XCTAssertTrue(PlotAxis.spansDecades([2.3, 0.9, 6.3e35]))

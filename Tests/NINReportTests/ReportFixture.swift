@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
-import NINStore
+@testable import NINStore
+@testable import NINStudy
 
 /// A results database built with the project's own store: study `heads` sweeps `model.head` over
 /// GAP, FC and FC + dropout on CIFAR-10 with seeds 1–3, 4 epochs each.
@@ -22,8 +23,11 @@ enum ReportFixture {
         return "\(h)\(seed)" + String(repeating: "a", count: 62)
     }
 
-    static func config(head: String, seed: Int64) -> String {
-        #"{"dataset":{"channels":3,"classes":10,"height":32,"horizontalFlip":false,"name":"cifar10","preprocessing":"meanstd","translate":0,"validation":0,"width":32},"formatVersion":1,"model":{"head":"\#(head)"},"seed":\#(seed),"training":{"batchSize":128,"epochs":4,"learningRate":0.02}}"#
+    /// The stored configuration of one trial: resolved by NINStudy from a study file, as `run`
+    /// stores it (the CIFAR-10 NIN preset, 4 epochs at learning rate 0.02).
+    static func config(head: String, seed: Int64) throws -> String {
+        let study = #"{"name": "heads", "dataset": {"name": "cifar10"}, "model": {"head": "\#(head)"}, "seeds": [\#(seed)], "training": {"epochs": 4, "learningRate": 0.02}}"#
+        return try StudyDefinition(data: Data(study.utf8), file: "heads.json").trials[0].config.canonicalJSON
     }
 
     /// Creates the database at `path`. With `mixedEnvironments`, seed 3 of gap and fc ran with 1
@@ -50,7 +54,7 @@ enum ReportFixture {
         for head in ["gap", "fc", "fc-dropout"] {
             for seed: Int64 in [1, 2, 3] {
                 let id = id(head, seed)
-                try store.upsertTrial(TrialRecord(id: id, configJSON: config(head: head, seed: seed),
+                try store.upsertTrial(TrialRecord(id: id, configJSON: try config(head: head, seed: seed),
                                                   sweptJSON: #"{"model.head":"\#(head)","seed":\#(seed)}"#, dataset: "cifar10",
                                                   head: head, depth: 2, widths: "80-48/96-96/96-10", widthMultiplier: 1,
                                                   dropout: 0, seed: seed, epochsPlanned: 4, parameterCount: 500_000,

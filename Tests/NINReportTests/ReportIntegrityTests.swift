@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
-import NINRender
-import NINStore
+@testable import NINRender
+@testable import NINStore
 @testable import NINReport
 @testable import nin_study
 
@@ -165,7 +165,7 @@ final class ReportIntegrityTests: XCTestCase {
         try store.upsertStudy(name: "lr", description: "", definitionJSON: "{}", definitionSHA256: String(repeating: "0", count: 64))
         for (i, (lr, seed)) in [(0.05, 1), (0.05, 2), (0.3, 1), (0.3, 2)].enumerated() {
             let id = "8\(i)" + String(repeating: "c", count: 62)
-            try store.upsertTrial(TrialRecord(id: id, configJSON: ReportFixture.config(head: "gap", seed: Int64(seed)), sweptJSON: "{}",
+            try store.upsertTrial(TrialRecord(id: id, configJSON: try ReportFixture.config(head: "gap", seed: Int64(seed)), sweptJSON: "{}",
                                               dataset: "cifar10", head: "gap", seed: Int64(seed), epochsPlanned: 3),
                                   params: ["training.learningRate": "\(lr)", "seed": "\(seed)"], study: "lr")
             _ = try store.claimTrial(id, owner: ClaimOwner(host: "h", pid: 1, bootId: nil, processStartTicks: nil),

@@ -1,7 +1,8 @@
 import Foundation
 import XCTest
-import NINRender
-import NINStore
+@testable import NINRender
+@testable import NINStore
+@testable import NINStudy
 @testable import NINReport
 @testable import nin_study
 
@@ -258,5 +259,33 @@ extension ReportTests {
         XCTAssertEqual(Paper.result(dataset: .cifar10, head: .fc, depth: 2, augmented: false)?.testError, 11.59)
         XCTAssertEqual(Paper.result(dataset: .cifar10, head: .gap, depth: 2, augmented: true)?.testError, 8.81)
         XCTAssertNil(Paper.result(dataset: .mnist, head: .fc, depth: 2, augmented: false))
+    }
+}
+
+extension ReportTests {
+    /// The report reads a stored configuration with NINStudy's own `TrialConfig`: every trial of
+    /// the committed reference databases (copies; opening may migrate) decodes, hashes back to
+    /// its trial id (nothing the report reads is lost or renamed), and its view has no problem,
+    /// the training images it saw counted from the configuration's subset and epochs.
+    func testReferenceDatabasesDecodeWithTheStudysOwnConfiguration() throws {
+        let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let reference = checkout.appendingPathComponent("results/reference")
+        let studies = try FileManager.default.contentsOfDirectory(atPath: reference.path).sorted()
+            .filter { FileManager.default.fileExists(atPath: reference.appendingPathComponent("\($0)/results.sqlite").path) }
+        XCTAssertGreaterThanOrEqual(studies.count, 3)
+        for study in studies {
+            let copy = folder.appendingPathComponent("\(study).sqlite")
+            try FileManager.default.copyItem(at: reference.appendingPathComponent("\(study)/results.sqlite"), to: copy)
+            let store = try ResultsStore.openExisting(path: copy.path)
+            let trials = try store.trials()
+            XCTAssertFalse(trials.isEmpty, study)
+            for record in trials {
+                let config = try JSONDecoder().decode(TrialConfig.self, from: Data(record.configJSON.utf8))
+                XCTAssertEqual(config.id, record.id, "\(study): \(record.shortId)")
+                let view = StudyAnalysis.makeView(record: record, params: [:], epochs: try store.epochs(trialId: record.id))
+                XCTAssertNil(view.setupProblem, "\(study): \(record.shortId)")
+                XCTAssertEqual(view.imagesSeen, record.epochsDone * TrialWork(config).trainImagesPerEpoch)
+            }
+        }
     }
 }

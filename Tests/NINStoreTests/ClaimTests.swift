@@ -31,39 +31,48 @@ final class ClaimTests: XCTestCase {
         return (store, ids)
     }
 
-    /// Eight workers, each with its own connection to one database file, claim every trial in
-    /// their own order at the same time: each trial is claimed exactly once, and every other
-    /// attempt sees it taken.
-    func testConcurrentClaimersOnOneFileClaimEachTrialOnce() throws {
+    static let claimerVariable = "NIN_STORE_CLAIMER"
+
+    /// Claimer processes (eight, or two more than this machine's cores if that is more), each
+    /// this test binary started again running only ``testChildClaimer`` with its own connection
+    /// to one database file, claim every trial in their own order at the same time (they wait
+    /// for a start file the parent creates once all are running): each trial is claimed exactly
+    /// once, and every other attempt sees it taken.
+    func testConcurrentClaimerProcessesOnOneFileClaimEachTrialOnce() throws {
+        #if !os(Linux)
+        throw XCTSkip("the child processes are started through the Linux XCTest runner")
+        #endif
+        let testBinary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         let (store, ids) = try fileStore(trials: 24)
-        let workers = 8
-        let lock = NSLock()
+        let workers = max(8, ProcessInfo.processInfo.activeProcessorCount + 2)
+        let folder = URL(fileURLWithPath: store.path).deletingLastPathComponent()
+        let gate = folder.appendingPathComponent("start").path
+        var children: [(Process, String)] = []
+        for worker in 0..<workers {
+            let child = Process(), output = folder.appendingPathComponent("claimer-\(worker).txt").path
+            child.executableURL = testBinary
+            child.arguments = ["NINStoreTests.ClaimTests/testChildClaimer"]
+            child.environment = ProcessInfo.processInfo.environment.merging(
+                [Self.claimerVariable: [store.path, gate, output, "\(worker)"].joined(separator: "\n")]) { $1 }
+            child.standardOutput = FileHandle.nullDevice
+            child.standardError = FileHandle.nullDevice
+            try child.run()
+            children.append((child, output))
+        }
+        XCTAssertTrue(children.allSatisfy { $0.0.isRunning }, "\(workers) claimer processes at once")
+        XCTAssertTrue(FileManager.default.createFile(atPath: gate, contents: nil))
         var claims: [String: [Int32]] = [:]
         var taken = 0
-        var errors: [String] = []
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            do {
-                let mine = try ResultsStore(path: store.path, busyTimeout: 30)
-                let pid = Int32(1000 + worker)
-                // Every claimer's process is alive, so no claim is ever judged dead.
-                let everyoneAlive = ProcessProbe(isAlive: { _ in true }, startTicks: { _ in 7 }, bootId: "boot-a")
-                let order = worker % 2 == 0 ? ids : ids.reversed()
-                for id in order {
-                    switch try mine.claimTrial(id, owner: owner(pid, ticks: 7), environmentId: nil, datasetIdentity: nil,
-                                               retryFailed: false, probe: everyoneAlive) {
-                    case .claimed(let previous):
-                        XCTAssertEqual(previous.status, .pending)
-                        lock.lock(); claims[id, default: []].append(pid); lock.unlock()
-                    case .notClaimable(let current):
-                        XCTAssertEqual(current.status, .running)
-                        lock.lock(); taken += 1; lock.unlock()
-                    }
-                }
-            } catch {
-                lock.lock(); errors.append("\(error)"); lock.unlock()
+        for (worker, (child, output)) in children.enumerated() {
+            child.waitUntilExit()
+            XCTAssertEqual(child.terminationStatus, 0, "claimer \(worker)")
+            let lines = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n")
+            XCTAssertEqual(lines.count, ids.count, "claimer \(worker): \(lines.filter { !$0.hasPrefix("claimed ") && !$0.hasPrefix("taken ") })")
+            for line in lines {
+                if line.hasPrefix("claimed ") { claims[String(line.dropFirst(8)), default: []].append(Int32(1000 + worker)) }
+                if line.hasPrefix("taken ") { taken += 1 }
             }
         }
-        XCTAssertEqual(errors, [])
         XCTAssertEqual(Set(claims.keys), Set(ids))
         XCTAssertTrue(claims.values.allSatisfy { $0.count == 1 }, "\(claims.filter { $0.value.count != 1 })")
         XCTAssertEqual(taken, ids.count * (workers - 1))
@@ -74,6 +83,35 @@ final class ClaimTests: XCTestCase {
             XCTAssertEqual(stored.processStartTicks, 7)
             XCTAssertEqual(stored.bootId, "boot-a")
         }
+    }
+
+    /// Runs only in a child process started by ``testConcurrentClaimerProcessesOnOneFileClaimEachTrialOnce``:
+    /// waits for the start file, claims every trial of the database (even workers in id order,
+    /// odd ones in reverse) as process 1000 + worker, and writes "claimed ID" or "taken ID" per
+    /// trial (or "error …") to its output file.
+    func testChildClaimer() throws {
+        guard let setting = ProcessInfo.processInfo.environment[Self.claimerVariable] else {
+            throw XCTSkip("runs only as a child process of testConcurrentClaimerProcessesOnOneFileClaimEachTrialOnce")
+        }
+        let parts = setting.components(separatedBy: "\n")
+        let (path, gate, output, worker) = (parts[0], parts[1], parts[2], try XCTUnwrap(Int32(parts[3])))
+        let mine = try ResultsStore(path: path, busyTimeout: 30)
+        let ids = try mine.trials().map(\.id).sorted()
+        // Every claimer's process is alive, so no claim is ever judged dead.
+        let everyoneAlive = ProcessProbe(isAlive: { _ in true }, startTicks: { _ in 7 }, bootId: "boot-a")
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: gate), Date() < deadline { usleep(1_000) }
+        var lines: [String] = []
+        for id in worker % 2 == 0 ? ids : ids.reversed() {
+            do {
+                switch try mine.claimTrial(id, owner: owner(1000 + worker, ticks: 7), environmentId: nil, datasetIdentity: nil,
+                                           retryFailed: false, probe: everyoneAlive) {
+                case .claimed(let previous): lines.append(previous.status == .pending ? "claimed \(id)" : "error claimed from \(previous.status)")
+                case .notClaimable(let current): lines.append(current.status == .running ? "taken \(id)" : "error taken as \(current.status)")
+                }
+            } catch { lines.append("error \(error)") }
+        }
+        try lines.joined(separator: "\n").write(toFile: output, atomically: true, encoding: .utf8)
     }
 
     /// Finished trials, failed ones (without retry) and live claims are not claimable; a failed
@@ -163,6 +201,8 @@ final class ClaimTests: XCTestCase {
         // This process with another recorded start time is a reused process id: dead.
         try store.dbWriter.write { try $0.execute(sql: "UPDATE trials SET process_start_ticks = process_start_ticks - 1 WHERE id = ?", arguments: [ids[0]]) }
         XCTAssertEqual(try store.recoverAbandonedTrials(currentHost: me.host), [ids[0]])
+        #else
+        throw XCTSkip("the real probe reads /proc (Linux)")
         #endif
     }
 }

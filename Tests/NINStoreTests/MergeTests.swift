@@ -120,6 +120,22 @@ final class MergeTests: XCTestCase {
         XCTAssertThrowsError(try merged.merge(from: merged)) { XCTAssertTrue("\($0)".contains("the destination itself")) }
     }
 
+    /// A trial finished in one database and interrupted after fewer epochs in another ends
+    /// finished with all its epochs, whichever side the finished copy is on (the mutation record
+    /// found no test of the rank that decides it).
+    func testAFinishedCopyWinsOverAnInterruptedOne() throws {
+        let (finished, envF) = try database("finished.sqlite")
+        let (interrupted, envI) = try database("interrupted.sqlite")
+        try train(finished, envF, trial: 1, epochs: 3)
+        try train(interrupted, envI, trial: 1, epochs: 1)
+        for (name, order) in [("finished-last", [interrupted, finished]), ("finished-first", [finished, interrupted])] {
+            let merged = try ResultsStore(path: folder.appendingPathComponent("\(name).sqlite").path)
+            for source in order { _ = try merged.merge(from: source) }
+            XCTAssertEqual(try merged.trial(id: hexId(1))?.status, .finished, name)
+            XCTAssertEqual(try merged.epochs(trialId: hexId(1)).map(\.testAccuracy), [51, 52, 53], name)
+        }
+    }
+
     /// The same trial finished in two databases: identical metrics are one trial; different
     /// metrics are a conflict with both values and both environments, the destination's kept.
     func testSameTrialFinishedTwice() throws {

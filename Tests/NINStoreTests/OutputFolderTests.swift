@@ -1,5 +1,5 @@
 import Foundation
-import NINStore
+@testable import NINStore
 import XCTest
 
 /// Output folders: created with their parents; a file in the way is named, not a Foundation error.

@@ -268,6 +268,8 @@ final class TrialLifecycleTests: XCTestCase {
         XCTAssertFalse(ResultsStore.processIsAlive(pid))
         var status: Int32 = 0
         waitpid(pid, &status, 0)
+        #else
+        throw XCTSkip("zombie detection reads /proc (Linux)")
         #endif
     }
 

@@ -1,9 +1,9 @@
 import XCTest
-import NINStore
+@testable import NINStore
 @testable import NINStudy
 
-/// A study run three ways with the built binary — one process; four concurrent processes on one
-/// database; a Slurm job array of shards and its merge job on a real single-node Slurm cluster —
+/// A study run three ways with the built binary — one process; concurrent processes (more than the
+/// cores) on one database; a Slurm job array of shards and its merge job on a real single-node Slurm cluster —
 /// gives the same trials, each trained once, with bit-identical per-epoch metrics (one thread
 /// each). A Slurm task requeued mid-trial resumes its trial and finishes bit-identically.
 final class ClusterTests: XCTestCase {
@@ -67,16 +67,30 @@ final class ClusterTests: XCTestCase {
         return result
     }
 
-    /// Four processes started together on one database share the study: every process ends
+    /// Concurrent processes (four, or two more than this machine's cores if that is more), all
+    /// started before any is waited for, on one database share the study: every process ends
     /// with 0 (all finished) or 3 (the rest was another live process's), each trial is trained
     /// by exactly one of them, with the metrics of the one-process run.
-    func fourConcurrentProcesses(_ study: String, reference: [String: [[Double?]]]) throws {
-        let db = root.appendingPathComponent("four/results.sqlite").path
-        let lock = NSLock()
+    func concurrentProcesses(_ study: String, reference: [String: [[Double?]]]) throws {
+        let db = root.appendingPathComponent("concurrent/results.sqlite").path
+        let count = max(4, ProcessInfo.processInfo.activeProcessorCount + 2)
+        var processes: [(Process, URL)] = []
+        for k in 0..<count {
+            let p = Process(), log = root.appendingPathComponent("concurrent-\(k).log")
+            XCTAssertTrue(FileManager.default.createFile(atPath: log.path, contents: nil))
+            let handle = try FileHandle(forWritingTo: log)
+            p.executableURL = binary
+            p.arguments = runArguments(study, db: db)
+            p.standardOutput = handle
+            p.standardError = handle
+            try p.run()
+            processes.append((p, log))
+        }
+        XCTAssertTrue(processes.allSatisfy { $0.0.isRunning }, "\(count) processes at once")
         var results: [(Int32, String)] = []
-        DispatchQueue.concurrentPerform(iterations: 4) { _ in
-            let result = (try? runProcess(binary, runArguments(study, db: db))) ?? (-1, "could not start")
-            lock.lock(); results.append(result); lock.unlock()
+        for (p, log) in processes {
+            p.waitUntilExit()
+            results.append((p.terminationStatus, try String(contentsOf: log, encoding: .utf8)))
         }
         for (status, output) in results { XCTAssertTrue(status == 0 || status == 3, "exit \(status): \(output)") }
         XCTAssertTrue(results.contains { $0.0 == 0 }, "the last one to end saw every trial finished")
@@ -84,11 +98,11 @@ final class ClusterTests: XCTestCase {
         XCTAssertEqual(Set(starts(in: results.map(\.1), of: Array(reference.keys)).values), [1], "each trial trained once")
     }
 
-    func testFourConcurrentProcessesOnOneDatabase() throws {
+    func testConcurrentProcessesOnOneDatabase() throws {
         let study = try studyFile("tiny", seeds: [1, 2, 3, 4, 5], epochs: 2)
         let reference = try reference(study)
         XCTAssertEqual(reference.count, 5)
-        try fourConcurrentProcesses(study, reference: reference)
+        try concurrentProcesses(study, reference: reference)
     }
 
     // MARK: - Slurm
@@ -150,7 +164,7 @@ final class ClusterTests: XCTestCase {
     }
 
     /// The third way: a Slurm array of 3 shards then merge, against the same one-process run
-    /// as the four concurrent processes above.
+    /// as the concurrent processes above.
     func testSlurmArrayThenMergeMatchesOneProcess() throws {
         let environment = try startCluster()
         let study = try studyFile("tiny", seeds: [1, 2, 3, 4, 5], epochs: 2)

@@ -1,10 +1,10 @@
 import XCTest
 import ArgumentParser
 import GRDB
-import NINStore
+@testable import NINStore
 import NINEngine
-import NINRender
-import NINStudy
+@testable import NINRender
+@testable import NINStudy
 @testable import nin_study
 
 /// The command-line tool: argument parsing, and whole runs through the CLI entry point and the

@@ -1,6 +1,6 @@
 import XCTest
 import ArgumentParser
-import NINStudy
+@testable import NINStudy
 @testable import nin_study
 
 /// The user documentation against the code: README.md, docs/*.md and every results/**/README.md.

@@ -1,6 +1,6 @@
 import XCTest
-import NINStore
-import NINRender
+@testable import NINStore
+@testable import NINRender
 
 /// A trimmed `Studies/quickstart-mnist.json` on the real MNIST files in `../shared/data`, through
 /// the built `nin-study` binary, as a user runs it (README quickstart).

@@ -1,6 +1,6 @@
 import XCTest
 import NINEngine
-import NINStore
+@testable import NINStore
 @testable import NINStudy
 
 /// Faults during a run: kills at chosen moments, stop requests at awkward times, dataset files

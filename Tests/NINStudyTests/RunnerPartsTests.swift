@@ -1,7 +1,7 @@
 import XCTest
 import NINEngine
-import NINData
-import NINStore
+@testable import NINData
+@testable import NINStore
 @testable import NINStudy
 
 /// The runner's parts on their own: the work estimate, the checkpoint store, the decision what

@@ -28,8 +28,11 @@ final class ShardTests: XCTestCase {
         XCTAssertTrue(moved.allSatisfy { $0.1 == 5 }, "a trial moved between old shards: \(moved.filter { $0.1 != 5 })")
         XCTAssertGreaterThan(moved.count, 20)
         XCTAssertLessThan(moved.count, 70)
-        // Fixed values: the assignment is the same on every machine and in every version.
-        XCTAssertEqual(Shard.assignment(trialId: ids[0], count: 4), before[0])
+        // Fixed values: the assignment is the same on every machine and in every version
+        // (computed independently: argmax over shards of SHA-256("<id>/<shard>")'s first 8 bytes, big-endian).
+        XCTAssertEqual(ids.prefix(12).map { Shard.assignment(trialId: $0, count: 2) }, [1, 1, 1, 1, 1, 1, 2, 2, 2, 1, 1, 2])
+        XCTAssertEqual(Array(before.prefix(12)), [1, 1, 4, 1, 4, 1, 3, 2, 2, 3, 3, 2])
+        XCTAssertEqual(ids.prefix(12).map { Shard.assignment(trialId: $0, count: 8) }, [1, 6, 7, 1, 8, 5, 5, 2, 2, 3, 3, 8])
         XCTAssertEqual((1...4).map { Shard.assignment(trialId: String(repeating: "0", count: 64), count: $0) }, [1, 1, 1, 4])
     }
 

@@ -14,7 +14,8 @@ final class SlurmArrayJobTests: XCTestCase {
         XCTAssertEqual(j.folder, "/shared/results/slurm/width-sweep")
         XCTAssertEqual(j.shardDatabase(3), "/shared/results/slurm/width-sweep/shard-3-of-4.sqlite")
         let script = j.arrayScript
-        for line in ["#SBATCH --array=1-4", "#SBATCH --cpus-per-task=2", "#SBATCH --partition=short", "#SBATCH --time=02:00:00",
+        // One task (one `run` process) per array element, with its cores.
+        for line in ["#SBATCH --job-name=nin-width-sweep", "#SBATCH --ntasks=1", "#SBATCH --array=1-4", "#SBATCH --cpus-per-task=2", "#SBATCH --partition=short", "#SBATCH --time=02:00:00",
                      "#SBATCH --mem=4G", "#SBATCH --requeue", "#SBATCH --open-mode=append",
                      "#SBATCH --output=/shared/results/slurm/width-sweep/logs/array-%A_%a.out",
                      #"exec '/shared/bin/nin-study' run '/shared/results/slurm/width-sweep/study.json' --shard "$shard/4" --db '/shared/results/slurm/width-sweep'/"shard-$shard-of-4.sqlite" --threads "${SLURM_CPUS_PER_TASK:-2}" --exclusive --data-dir '/shared/data' --no-fetch"#] {
@@ -24,6 +25,7 @@ final class SlurmArrayJobTests: XCTestCase {
         XCTAssertTrue(merge.contains(#"'/shared/bin/nin-study' merge --into '/shared/results/results.sqlite' "${shards[@]}""#), merge)
         XCTAssertTrue(merge.contains("for k in $(seq 1 4); do"), merge)
         XCTAssertFalse(merge.contains("--array"))
+        XCTAssertTrue(merge.contains("#SBATCH --ntasks=1\n"), merge)
         // Both are valid bash.
         for text in [script, merge] {
             let file = FileManager.default.temporaryDirectory.appendingPathComponent("nin-slurm-\(UUID().uuidString).sh")

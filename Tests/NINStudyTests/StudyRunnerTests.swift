@@ -1,7 +1,7 @@
 import XCTest
 import NINEngine
-import NINStore
-import NINRender
+@testable import NINStore
+@testable import NINRender
 @testable import NINStudy
 
 /// A reporter that records events and can request a stop after a given epoch.
