@@ -61,12 +61,12 @@ final class TrialIdPinTests: XCTestCase {
             "a62cb8d09a0650aec1b4e161cc1f8e57e1d428f6f43be53f12f36837c80eeaf2",
             "52e10d4c5aea8453f0fb409e7a509549da35e9de8daef54976620a1342df2929",
         ],
-        // Changed once on purpose: the quick start's new recipe (issue 19 item 2), new trials.
+        // Changed on purpose: the quick start's new recipe (issue 19 item 2; block 1 thinned and lr 0.03 on 2026-12-03), new trials.
         "quickstart-mnist.json": [
-            "a3c94e505789820ccde7d0be3f0ef5bf91c7cf8b868eae898cc84db9dee0f4b5",
-            "ad46ac5ed3009f178f2cb96307c53926075916ccc5af6009e0ca32162863bc0e",
-            "6d497be4c0ab7efe356accf91c4211b979269b8908fad5cd4b265456fec99222",
-            "1aad8c7221d5080598e8f4150d0ca4e20fb1a58f52df3cb71c1bcfb05ab65b0b",
+            "7732e992f6cb21d4df9e75556a17419fba7c0418c575e54ab4e8cb4bb3516852",
+            "b4dcb23b0beaa6fea7dbb6081c871b8b267ef222178704467066a9317a839d8a",
+            "1a1fd74071bac78276ebf418a251db14143cd4b39f990844a36c3594c1e47d02",
+            "4ddd528948c0852389ed87460abfbbca046247174e2d2278f3d0693bb65eebf3",
         ],
         "table4-mnist.json": [
             "95a5764235dab38fe68c581b3b37bd01832e7cd21100640d720978b486e73ca5",
