@@ -225,9 +225,13 @@ final class TrialVerifierTests: XCTestCase {
                 }
             }
             XCTAssertTrue(training, "the re-run did not start within a minute")
+            // 5 ms apart: long enough for the first signal's handler to run (signals that arrive
+            // together are delivered to it once), short enough that the run is still stopping
+            // (its last mini-batch, the interrupted record, the scratch folder's removal) when
+            // the second one comes; 50 ms let a quiet machine finish stopping first.
             for number in signals {
                 kill(p.processIdentifier, number)
-                Thread.sleep(forTimeInterval: 0.05)
+                Thread.sleep(forTimeInterval: 0.005)
             }
             p.waitUntilExit()
             try handle.close()
