@@ -5,9 +5,13 @@ import GRDB
 ///
 /// The one check every opening makes before touching a file: the read-only commands read only
 /// ``results(applied:)`` files, and `run` and `merge --into` create a schema only in a
-/// ``new`` file (missing, 0 bytes, or an SQLite database without any table or view).
+/// ``new`` file (missing, 0 bytes, or an SQLite database without any table or view, or with
+/// only an empty `grdb_migrations` table).
 public enum DatabaseFileKind: Equatable, Sendable {
-    /// No file, a 0-byte file, or an SQLite database with no table or view: a schema may be created.
+    /// No file, a 0-byte file, an SQLite database with no table or view, or one whose only table
+    /// is an empty `grdb_migrations`: a schema may be created. The last is what another process
+    /// creating the schema leaves visible between GRDB's `CREATE TABLE grdb_migrations` (outside
+    /// any transaction) and the first migration's commit.
     case new
     /// A nin-study results database; `applied` lists its applied migrations (all known to this
     /// binary, possibly fewer than ``Schema/migrationNames``: an older schema).
@@ -48,6 +52,8 @@ public enum DatabaseFileKind: Equatable, Sendable {
             return try queue.read { db in
                 let names = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"))
                 if names.isEmpty { return .new }
+                if names == ["grdb_migrations"],
+                   try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM grdb_migrations") == 0 { return .new }
                 guard names.isSuperset(of: ["grdb_migrations", "studies", "trials"]) else { return .foreign }
                 let applied = try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
                 let unknown = applied.filter { !Schema.migrationNames.contains($0) }

@@ -214,6 +214,7 @@ public final class StudyRunner {
         let checkpoints = options.checkpoints
         var resume = try checkpoints.load(trialId: trial.id)
         if let reason = Self.restartReason(stored: claimed, checkpointEpoch: resume?.epoch ?? 0,
+                                           checkpointPath: checkpoints.url(trialId: trial.id).path,
                                            datasetIdentity: data.identity.combined, retryFailed: options.retryFailed) {
             // Epoch 1 is recorded again, which replaces every epoch row of the earlier attempt.
             reporter.message("\(position): starting again from epoch 1: \(reason)")
@@ -308,10 +309,15 @@ public final class StudyRunner {
     /// same folder would otherwise stand in for training that was never recorded here), and the
     /// recorded epochs read the same dataset files. A failed trial run again with `--retry-failed`
     /// starts from scratch, so it is trained again, not declared finished from its last checkpoint.
-    static func restartReason(stored: TrialRecord, checkpointEpoch: Int, datasetIdentity: String,
-                              retryFailed: Bool) -> String? {
+    /// Recorded epochs without a checkpoint at `checkpointPath` (checkpoints are not committed,
+    /// so a database copied or cloned elsewhere has none) are trained again, and said so.
+    static func restartReason(stored: TrialRecord, checkpointEpoch: Int, checkpointPath: String,
+                              datasetIdentity: String, retryFailed: Bool) -> String? {
         guard checkpointEpoch > 0 || stored.epochsDone > 0 else { return nil }
         if stored.status == .failed && retryFailed { return "retrying a failed trial" }
+        if checkpointEpoch == 0 {
+            return "its \(stored.epochsDone) recorded epoch\(stored.epochsDone == 1 ? " has" : "s have") no checkpoint here (\(checkpointPath)); they are trained again"
+        }
         if checkpointEpoch > stored.epochsDone {
             return "its checkpoint (after epoch \(checkpointEpoch)) is not from this database, which recorded \(stored.epochsDone) epoch\(stored.epochsDone == 1 ? "" : "s")"
         }

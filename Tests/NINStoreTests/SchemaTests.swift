@@ -196,6 +196,35 @@ final class SchemaTests: XCTestCase {
         XCTAssertEqual(integrity, "ok")
     }
 
+    /// What a second process sees while the first creates the schema: GRDB's migrator creates
+    /// `grdb_migrations` outside any transaction, then commits each migration. That empty table
+    /// alone is a new database (the concurrent-open race ClusterTests met), not a foreign one;
+    /// the same table with a recorded migration but no nin-study tables stays foreign.
+    func testAFileWithOnlyAnEmptyMigrationTableIsNewButARecordedMigrationAloneIsForeign() throws {
+        let folder = try makeTemporaryFolder(self)
+        let path = folder.appendingPathComponent("half-created.sqlite").path
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in try db.execute(sql: "CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)") }
+        try queue.close()
+        XCTAssertEqual(try DatabaseFileKind.inspect(path: path), .new)
+        let store = try ResultsStore(path: path)
+        let applied = try store.dbWriter.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
+        XCTAssertEqual(applied, Schema.migrationNames)
+        XCTAssertEqual(try DatabaseFileKind.inspect(path: path), .results(applied: Schema.migrationNames))
+
+        let otherPath = folder.appendingPathComponent("other-tool.sqlite").path
+        let other = try DatabaseQueue(path: otherPath)
+        try other.write { db in
+            try db.execute(sql: "CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+            try db.execute(sql: "INSERT INTO grdb_migrations VALUES ('createUsers')")
+        }
+        try other.close()
+        XCTAssertEqual(try DatabaseFileKind.inspect(path: otherPath), .foreign)
+        XCTAssertThrowsError(try ResultsStore(path: otherPath)) { error in
+            guard case StoreError.notAResultsDatabase = error else { return XCTFail("unexpected error \(error)") }
+        }
+    }
+
     func testOpeningAPathWhoseFolderCannotBeCreatedThrowsWithThePath() throws {
         let folder = try makeTemporaryFolder(self)
         let blocker = folder.appendingPathComponent("file")

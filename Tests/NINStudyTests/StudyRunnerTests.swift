@@ -102,6 +102,25 @@ final class StudyRunnerTests: XCTestCase {
         XCTAssertTrue(rc.epochs.isEmpty)
     }
 
+    /// A database whose interrupted trial has recorded epochs but no checkpoint beside it (as in a
+    /// clone: checkpoints are not committed) trains the trial again from epoch 1, says so, and
+    /// ends with the same epochs as an uninterrupted run.
+    func testRecordedEpochsWithoutACheckpointAreTrainedAgainFromEpochOne() throws {
+        let study = try StudyDefinition(data: SyntheticDigits.study(epochs: 2), file: "tiny")
+        let (_, whole) = try run(study, db: "whole")
+        let (stopped, _) = try run(study, db: "lost", stopAfterEpoch: 1)
+        XCTAssertTrue(stopped.interrupted)
+        let checkpoint = root.appendingPathComponent("lost/checkpoints/results/\(study.trials[0].id).ckpt")
+        try FileManager.default.removeItem(at: checkpoint)
+        let (again, reporter) = try run(study, db: "lost")
+        XCTAssertTrue(again.succeeded)
+        XCTAssertTrue(reporter.messages.contains { $0.contains("starting again from epoch 1: its 1 recorded epoch has no checkpoint here (\(checkpoint.path))") },
+                      "\(reporter.messages)")
+        XCTAssertEqual(reporter.epochs.map(\.epoch), [1, 2])
+        XCTAssertEqual(reporter.epochs.map(\.testAccuracy), whole.epochs.map(\.testAccuracy))
+        XCTAssertEqual(try ResultsStore(path: options(db: "lost").databasePath).epochs(trialId: study.trials[0].id).count, 2)
+    }
+
     /// One diverging trial is recorded as failed with its reason; the study goes on.
     func testFailedTrialDoesNotStopTheStudy() throws {
         let study = try StudyDefinition(data: SyntheticDigits.study(epochs: 1, extra: #""sweep": {"training.learningRate": [100000000, 0.05]}"#), file: "tiny")
