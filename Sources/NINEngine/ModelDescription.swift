@@ -351,6 +351,15 @@ extension ModelDescription {
                 layers.append(LayerPlan(name: "\(prefix).dropout", spec: .dropout(rate: rate), input: shape, relu: false))
             }
         }
+        try appendHead(to: &layers, input: shape)
+        return layers
+    }
+
+    /// The head's layers after the last block's output `input`: global average pooling of the
+    /// class maps (NIN §3.2), or Dense layers (hidden ones with ReLU and optional dropout).
+    /// - Throws: `ModelDescriptionError.invalidDropout` or `.invalidHidden`.
+    private func appendHead(to layers: inout [LayerPlan], input: FeatureShape) throws {
+        var shape = input
         switch head.kind {
         case .gap:
             layers[layers.count - 1].isClassMaps = true
@@ -375,7 +384,6 @@ extension ModelDescription {
             }
             layers.append(LayerPlan(name: "head.fc", spec: .dense(features: classes), input: shape, relu: false))
         }
-        return layers
     }
 }
 

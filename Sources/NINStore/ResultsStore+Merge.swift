@@ -84,17 +84,7 @@ extension ResultsStore {
             for study in snapshot.studies where try !StudyRecord.exists(db, key: study.name) {
                 try study.insert(db)
             }
-            var environmentIds: [Int64: Int64] = [:]
-            for environment in snapshot.environments {
-                if let existing = try EnvironmentRecord.filter(Column("fingerprint") == environment.fingerprint).fetchOne(db) {
-                    environmentIds[environment.id!] = existing.id!
-                } else {
-                    var copy = environment
-                    copy.id = nil
-                    try copy.insert(db)
-                    environmentIds[environment.id!] = db.lastInsertedRowID
-                }
-            }
+            let environmentIds = try Self.mergeEnvironments(snapshot.environments, into: db)
             for dataset in snapshot.datasets { try dataset.insert(db, onConflict: .ignore) }
             for file in snapshot.datasetFiles { try file.insert(db, onConflict: .ignore) }
 
@@ -149,6 +139,23 @@ extension ResultsStore {
             }
         }
         return report
+    }
+
+    /// Inserts the source's environments this database lacks (same fingerprint, same environment).
+    /// - Returns: each source environment id mapped to its id here.
+    static func mergeEnvironments(_ environments: [EnvironmentRecord], into db: Database) throws -> [Int64: Int64] {
+        var environmentIds: [Int64: Int64] = [:]
+        for environment in environments {
+            if let existing = try EnvironmentRecord.filter(Column("fingerprint") == environment.fingerprint).fetchOne(db) {
+                environmentIds[environment.id!] = existing.id!
+            } else {
+                var copy = environment
+                copy.id = nil
+                try copy.insert(db)
+                environmentIds[environment.id!] = db.lastInsertedRowID
+            }
+        }
+        return environmentIds
     }
 
     /// Whether a merge keeps this database's version of a trial or takes the source's.

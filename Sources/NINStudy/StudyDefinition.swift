@@ -62,6 +62,9 @@ public struct StudyDefinition: Sendable {
     }
 
     /// Parses and validates study JSON; `file` names the source in error messages.
+    ///
+    /// In named steps: the top-level keys against the schema, the sweep axes and extra trials,
+    /// the seeds, the size of the expansion, the expansion, and each trial resolved.
     /// - Throws: `StudyError.malformedJSON` or `.invalid` (with every problem).
     public init(data: Data, file: String) throws {
         self.file = file
@@ -72,65 +75,17 @@ public struct StudyDefinition: Sendable {
         if top["$schema"] != nil, top["properties"] != nil {
             throw StudyError.invalid(file: file, problems: ["(top level): this is the JSON Schema of study files, not a study (see the other files in Studies/)"])
         }
-        var problems: [String] = []
         if top["model"] == nil { top["model"] = .object([:]) }  // the dataset's preset network
         let sweep = top.removeValue(forKey: "sweep")
         let extras = top.removeValue(forKey: "extraTrials")
-        problems += StudySchema.study.problems(.object(top), at: "", alsoKnown: ["extraTrials", "sweep"])
-        if case .string(let name)? = top["name"],
-           name.isEmpty || name.contains(where: { !($0.isLetter || $0.isNumber || "-_.".contains($0)) }) {
-            problems.append("name: expected letters, digits, '-', '_' or '.', found \"\(name)\"")
-        } else if case .string(let name)? = top["name"], name.allSatisfy({ $0 == "." }) {
-            // The name is a folder name (maps/NAME/<study>/, reports/NAME/<study>/, slurm/<study>/).
-            problems.append("name: expected a name with a letter, digit, '-' or '_' (\"\(name)\" would name the folder itself or its parent), found \"\(name)\"")
-        }
-
-        // Sweep axes: dotted key paths of the trial keys, or `seed`.
+        var problems = StudySchema.study.problems(.object(top), at: "", alsoKnown: ["extraTrials", "sweep"])
+        problems += Self.nameProblems(top["name"])
+        var found: [String] = []
         var axes: [(path: String, values: [JSONValue])] = []
-        if let sweep {
-            if case .object(let o) = sweep {
-                for key in o.keys.sorted() {
-                    let where_ = "sweep[\(JSONValue.quote(key))]"
-                    guard let spec = StudyDefinition.sweepableSpec(key) else {
-                        problems.append("\(where_): unknown key path (sweepable: seed, or any dataset.*, model.*, training.* key, e.g. model.depth, model.widths, model.widthMultiplier, model.head)")
-                        continue
-                    }
-                    guard case .array(let values) = o[key]!, !values.isEmpty else {
-                        problems.append("\(where_): expected a non-empty array of values, found \(o[key]!.shortDescription)")
-                        continue
-                    }
-                    for (i, v) in values.enumerated() { problems += spec.problems(v, at: "\(where_)[\(i)]") }
-                    warnings += Self.repeatedValues(values, at: where_)
-                    axes.append((key, values))
-                }
-                if o["seed"] != nil, top["seeds"] != nil {
-                    problems.append("seeds: give either seeds or a sweep over \"seed\", not both")
-                }
-            } else {
-                problems.append("sweep: expected an object mapping key paths to arrays of values, found \(sweep.shortDescription)")
-            }
-        }
+        if let sweep { axes = Self.sweepAxes(sweep, top: top, problems: &problems, warnings: &found) }
+        warnings = found
         var extraTrials: [[String: JSONValue]] = []
-        if let extras {
-            if case .array(let items) = extras {
-                for (i, item) in items.enumerated() {
-                    guard case .object(let o) = item else {
-                        problems.append("extraTrials[\(i)]: expected an object mapping key paths to values, found \(item.shortDescription)")
-                        continue
-                    }
-                    for key in o.keys.sorted() {
-                        if let spec = StudyDefinition.sweepableSpec(key) {
-                            problems += spec.problems(o[key]!, at: "extraTrials[\(i)][\(JSONValue.quote(key))]")
-                        } else {
-                            problems.append("extraTrials[\(i)][\(JSONValue.quote(key))]: unknown key path")
-                        }
-                    }
-                    extraTrials.append(o)
-                }
-            } else {
-                problems.append("extraTrials: expected an array of objects, found \(extras.shortDescription)")
-            }
-        }
+        if let extras { extraTrials = Self.extraTrials(extras, problems: &problems) }
         guard problems.isEmpty else { throw StudyError.invalid(file: file, problems: problems) }
 
         name = top["name"].flatMap { if case .string(let s) = $0 { return s } else { return nil } } ?? ""
@@ -140,24 +95,103 @@ public struct StudyDefinition: Sendable {
         // Base trial JSON and seeds.
         var base = top
         for k in ["name", "description", "seeds"] { base.removeValue(forKey: k) }
-        let seedAxis = axes.contains { $0.path == "seed" }
         var seeds: [JSONValue] = [.number(1)]
         if case .array(let s)? = top["seeds"] { seeds = s; warnings += Self.repeatedValues(s, at: "seeds") }
-        if !seedAxis { axes.append(("seed", seeds)) }
+        if !axes.contains(where: { $0.path == "seed" }) { axes.append(("seed", seeds)) }
         self.axes = axes.map(\.path)
 
-        // The size of the expansion, before expanding it: a sweep of a million trials is
-        // refused at once, not resolved one by one for minutes.
+        try Self.checkExpansionSize(axes: axes, extraTrials: extraTrials, seeds: seeds, swept: sweep != nil, file: file)
+        let (points, origins) = Self.expand(axes: axes, extraTrials: extraTrials, seeds: seeds)
+        var failures: [(label: String, origin: PointOrigin, problems: [String])] = []
+        trials = Self.resolveTrials(points, origins: origins, base: base, failures: &failures, problems: &problems)
+        problems += Self.locate(failures, pointCount: points.count, base: base, axes: axes, extraTrials: extraTrials)
+        guard problems.isEmpty else { throw StudyError.invalid(file: file, problems: problems) }
+    }
+
+    /// The problems of a study's `name`, which names folders (maps/NAME/<study>/,
+    /// reports/NAME/<study>/, slurm/<study>/).
+    static func nameProblems(_ value: JSONValue?) -> [String] {
+        guard case .string(let name)? = value else { return [] }
+        if name.isEmpty || name.contains(where: { !($0.isLetter || $0.isNumber || "-_.".contains($0)) }) {
+            return ["name: expected letters, digits, '-', '_' or '.', found \"\(name)\""]
+        }
+        if name.allSatisfy({ $0 == "." }) {
+            return ["name: expected a name with a letter, digit, '-' or '_' (\"\(name)\" would name the folder itself or its parent), found \"\(name)\""]
+        }
+        return []
+    }
+
+    /// The sweep axes, sorted by key path: dotted key paths of the trial keys, or `seed`, each
+    /// with a non-empty array of values valid at that key.
+    static func sweepAxes(_ sweep: JSONValue, top: [String: JSONValue], problems: inout [String],
+                          warnings: inout [String]) -> [(path: String, values: [JSONValue])] {
+        guard case .object(let o) = sweep else {
+            problems.append("sweep: expected an object mapping key paths to arrays of values, found \(sweep.shortDescription)")
+            return []
+        }
+        var axes: [(path: String, values: [JSONValue])] = []
+        for key in o.keys.sorted() {
+            let where_ = "sweep[\(JSONValue.quote(key))]"
+            guard let spec = StudyDefinition.sweepableSpec(key) else {
+                problems.append("\(where_): unknown key path (sweepable: seed, or any dataset.*, model.*, training.* key, e.g. model.depth, model.widths, model.widthMultiplier, model.head)")
+                continue
+            }
+            guard case .array(let values) = o[key]!, !values.isEmpty else {
+                problems.append("\(where_): expected a non-empty array of values, found \(o[key]!.shortDescription)")
+                continue
+            }
+            for (i, v) in values.enumerated() { problems += spec.problems(v, at: "\(where_)[\(i)]") }
+            warnings += Self.repeatedValues(values, at: where_)
+            axes.append((key, values))
+        }
+        if o["seed"] != nil, top["seeds"] != nil {
+            problems.append("seeds: give either seeds or a sweep over \"seed\", not both")
+        }
+        return axes
+    }
+
+    /// `extraTrials`: objects mapping sweepable key paths to values valid there.
+    static func extraTrials(_ extras: JSONValue, problems: inout [String]) -> [[String: JSONValue]] {
+        guard case .array(let items) = extras else {
+            problems.append("extraTrials: expected an array of objects, found \(extras.shortDescription)")
+            return []
+        }
+        var extraTrials: [[String: JSONValue]] = []
+        for (i, item) in items.enumerated() {
+            guard case .object(let o) = item else {
+                problems.append("extraTrials[\(i)]: expected an object mapping key paths to values, found \(item.shortDescription)")
+                continue
+            }
+            for key in o.keys.sorted() {
+                if let spec = StudyDefinition.sweepableSpec(key) {
+                    problems += spec.problems(o[key]!, at: "extraTrials[\(i)][\(JSONValue.quote(key))]")
+                } else {
+                    problems.append("extraTrials[\(i)][\(JSONValue.quote(key))]: unknown key path")
+                }
+            }
+            extraTrials.append(o)
+        }
+        return extraTrials
+    }
+
+    /// The size of the expansion, before expanding it: a sweep of a million trials is refused at
+    /// once, not resolved one by one for minutes.
+    /// - Throws: `StudyError.invalid` naming the factors when it exceeds ``maxTrials``.
+    static func checkExpansionSize(axes: [(path: String, values: [JSONValue])], extraTrials: [[String: JSONValue]],
+                                   seeds: [JSONValue], swept: Bool, file: String) throws {
         let gridCount = axes.reduce(1.0) { $0 * Double($1.values.count) }
         let extraCount = extraTrials.reduce(0.0) { $0 + ($1["seed"] != nil ? 1 : Double(seeds.count)) }
-        if gridCount + extraCount > Double(Self.maxTrials) {
-            let factors = axes.map { "\($0.values.count) \($0.path == "seed" ? "seeds" : "values of \($0.path)")" }.joined(separator: " × ")
-            throw StudyError.invalid(file: file, problems: [
-                "\(sweep != nil ? "sweep" : "seeds"): expands to \(JSONValue.format(gridCount + extraCount)) trials (\(factors)\(extraCount > 0 ? " + \(JSONValue.format(extraCount)) extra" : "")); a study holds at most \(Self.maxTrials): split it into several studies or sweep fewer values"])
-        }
+        guard gridCount + extraCount > Double(Self.maxTrials) else { return }
+        let factors = axes.map { "\($0.values.count) \($0.path == "seed" ? "seeds" : "values of \($0.path)")" }.joined(separator: " × ")
+        throw StudyError.invalid(file: file, problems: [
+            "\(swept ? "sweep" : "seeds"): expands to \(JSONValue.format(gridCount + extraCount)) trials (\(factors)\(extraCount > 0 ? " + \(JSONValue.format(extraCount)) extra" : "")); a study holds at most \(Self.maxTrials): split it into several studies or sweep fewer values"])
+    }
 
-        // Grid product (last axis fastest), then the extra trials (each with every seed unless it sets one).
-        // Each point remembers where it came from: the value index on each axis, or its extra trial.
+    /// The grid product (last axis fastest), then the extra trials (each with every seed unless
+    /// it sets one). Each point remembers where it came from: the value index on each axis, or
+    /// its extra trial.
+    static func expand(axes: [(path: String, values: [JSONValue])], extraTrials: [[String: JSONValue]],
+                       seeds: [JSONValue]) -> (points: [[(String, JSONValue)]], origins: [PointOrigin]) {
         var points: [[(String, JSONValue)]] = [[]]
         var origins: [PointOrigin] = [.grid([])]
         for axis in axes {
@@ -178,10 +212,16 @@ public struct StudyDefinition: Sendable {
                 for s in seeds { points.append(assignments + [("seed", s)]); origins.append(.extra(i)) }
             }
         }
+        return (points, origins)
+    }
 
+    /// Each point set on the base keys and resolved (``TrialResolver``); a trial reached twice
+    /// (same id) is kept once. The points that do not resolve go to `failures`, for ``locate``.
+    static func resolveTrials(_ points: [[(String, JSONValue)]], origins: [PointOrigin], base: [String: JSONValue],
+                              failures: inout [(label: String, origin: PointOrigin, problems: [String])],
+                              problems: inout [String]) -> [Trial] {
         var trials: [Trial] = []
         var seen = Set<String>()
-        var failures: [(label: String, origin: PointOrigin, problems: [String])] = []
         for (point, origin) in zip(points, origins) {
             var json = JSONValue.object(base)
             for (path, value) in point { json = json.setting(path, to: value, shorthandKey: "kind") }
@@ -198,9 +238,7 @@ public struct StudyDefinition: Sendable {
                 problems.append("\(error)")
             }
         }
-        problems += Self.locate(failures, pointCount: points.count, base: base, axes: axes, extraTrials: extraTrials)
-        guard problems.isEmpty else { throw StudyError.invalid(file: file, problems: problems) }
-        self.trials = trials
+        return trials
     }
 
     /// The most trials one study expands to (a study of more is refused before it is expanded).

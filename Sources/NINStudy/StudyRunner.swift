@@ -74,6 +74,44 @@ public final class StudyRunner {
     ///   `DatasetError` when a dataset cannot be read.
     public func run(stop: StopFlag) throws -> RunSummary {
         let selected = try selectedTrials()
+        let store = try openStore()
+        // Read (or fetch) the data of the first trial to run before registering anything, so a
+        // missing or corrupt dataset leaves no study with pending trials behind.
+        let toTrain = try selected.filter { trial in
+            guard let stored = try store.trial(id: trial.id) else { return true }
+            return TrialDecision(stored: stored, retryFailed: options.retryFailed) == .train
+        }
+        if let toRun = toTrain.first { _ = try prepare(toRun.config.dataset) }
+        if let bf16 = toTrain.first(where: { $0.config.training.gemmPrecision == .bf16 }), let reason = ComputeBackend.bf16Unsupported() {
+            throw RunError.precisionUnsupported(trial: "\(bf16.id.prefix(10)) \(bf16.label)", reason: reason)
+        }
+        let environmentId = try register(in: store)
+
+        var summary = RunSummary()
+        let work = selected.map { TrialWork($0.config) }
+        for (index, trial) in selected.enumerated() {
+            let position = "[\(index + 1)/\(selected.count)] \(trial.id.prefix(10))"
+            guard let stored = try store.trial(id: trial.id),
+                  try isToTrain(trial, stored: stored, position: position, store: store, summary: &summary) else { continue }
+            // A stop requested before this trial began (also while the data was being read) is
+            // an interruption, not a trial running elsewhere.
+            if stop.isSet {
+                summary.interrupted = true
+                summary.notRun.append(trial.id)
+                continue
+            }
+            try claimAndTrain(trial, position: position, index: index, count: selected.count, work: work,
+                              store: store, environmentId: environmentId, stop: stop, summary: &summary)
+        }
+        if options.renderMaps { renderLearningCurves(store) }
+        try summary.settleRunningElsewhere(store)
+        return summary
+    }
+
+    /// Opens the run's database and tidies what killed runs left: temporary checkpoint files and
+    /// trials still marked running by a process that is gone (at once with `--exclusive`).
+    /// - Throws: `StoreError`.
+    func openStore() throws -> ResultsStore {
         // Processes of several machines sharing a database on a network filesystem can corrupt
         // it (WAL); an --exclusive run is the database's only writer (a Slurm shard task).
         if !options.exclusive, let network = options.networkFilesystem(options.databasePath) {
@@ -91,93 +129,77 @@ public final class StudyRunner {
         if !recovered.isEmpty {
             reporter.message("marked \(recovered.count) abandoned trial\(recovered.count == 1 ? "" : "s") (process gone) as interrupted: \(recovered.map { String($0.prefix(10)) }.joined(separator: ", "))")
         }
-        // Read (or fetch) the data of the first trial to run before registering anything, so a
-        // missing or corrupt dataset leaves no study with pending trials behind.
-        let toTrain = try selected.filter { trial in
-            guard let stored = try store.trial(id: trial.id) else { return true }
-            return TrialDecision(stored: stored, retryFailed: options.retryFailed) == .train
-        }
-        if let toRun = toTrain.first { _ = try prepare(toRun.config.dataset) }
-        if let bf16 = toTrain.first(where: { $0.config.training.gemmPrecision == .bf16 }), let reason = ComputeBackend.bf16Unsupported() {
-            throw RunError.precisionUnsupported(trial: "\(bf16.id.prefix(10)) \(bf16.label)", reason: reason)
-        }
-        let environmentId = try register(in: store)
+        return store
+    }
 
-        var summary = RunSummary()
-        let work = selected.map { TrialWork($0.config) }
-        for (index, trial) in selected.enumerated() {
-            let position = "[\(index + 1)/\(selected.count)] \(trial.id.prefix(10))"
-            guard let stored = try store.trial(id: trial.id) else { continue }
-            switch TrialDecision(stored: stored, retryFailed: options.retryFailed) {
-            case .skipFinished:
-                if let differences = try datasetChanges(trial, stored: stored, store: store) {
-                    summary.datasetChanged.append((trial.id, trial.label, differences))
-                    reporter.message("\(position) \(trial.label): finished earlier on other \(trial.config.dataset.name.rawValue) files than the ones found now (\(differences.joined(separator: "; "))). "
-                                     + Self.datasetChangedAdvice)
-                    continue
-                }
-                summary.skipped.append(trial.id)
-                reporter.message("\(position) \(trial.label): finished earlier, skipped")
-                continue
-            case .skipFailed(let reason):
-                summary.skipped.append(trial.id)
-                summary.failed.append((trial.id, trial.label, reason))
-                reporter.message("\(position) \(trial.label): failed earlier (\(reason)), skipped; --retry-failed runs it again")
-                continue
-            case .runningElsewhere(let pid, let host):
-                summary.noteTakenElsewhere(stored, label: trial.label)
-                reporter.message("\(position) \(trial.label): running in process \(pid) on \(host), skipped")
-                continue
-            case .train:
-                break
+    /// Whether a trial is to be trained now (``TrialDecision``); a trial that is not is noted in
+    /// `summary` and reported (finished, also on other dataset files; failed; running elsewhere).
+    /// - Throws: `StoreError`, `DatasetError` when the current dataset files cannot be read.
+    func isToTrain(_ trial: Trial, stored: TrialRecord, position: String, store: ResultsStore,
+                   summary: inout RunSummary) throws -> Bool {
+        switch TrialDecision(stored: stored, retryFailed: options.retryFailed) {
+        case .skipFinished:
+            if let differences = try datasetChanges(trial, stored: stored, store: store) {
+                summary.datasetChanged.append((trial.id, trial.label, differences))
+                reporter.message("\(position) \(trial.label): finished earlier on other \(trial.config.dataset.name.rawValue) files than the ones found now (\(differences.joined(separator: "; "))). "
+                                 + Self.datasetChangedAdvice)
+                return false
             }
-            // A stop requested before this trial began (also while the data was being read) is
-            // an interruption, not a trial running elsewhere.
-            if stop.isSet {
-                summary.interrupted = true
-                summary.notRun.append(trial.id)
-                continue
-            }
-            let data = try prepare(trial.config.dataset)
-            try store.registerDataset(identity: data.identity.combined, name: data.name.rawValue, classNames: data.classNames,
-                                      files: data.identity.files.map { DatasetFileRecord(file: $0.name, bytes: Int64($0.bytes), sha256: $0.sha256) })
-            // One transaction decides who runs the trial, before its checkpoint is read or
-            // removed: a process that loses the race moves on and never touches the winner's files.
-            let claimed: TrialRecord
-            switch try TrialRecorder(store: store, trialId: trial.id).claim(environmentId: environmentId, datasetIdentity: data.identity.combined,
-                                                                           retryFailed: options.retryFailed) {
-            case .claimed(let previous):
-                claimed = previous
-            case .notClaimable(let current):
-                summary.noteTakenElsewhere(current, label: trial.label)
-                reporter.message("\(position) \(trial.label): \(current.status == .running ? "running in process \(current.pid.map(String.init) ?? "?") on \(current.host ?? "?")" : "\(current.status.rawValue) by another process"), skipped")
-                continue
-            }
-            let remainingMultiplyAdds = work[(index + 1)...].reduce(0) { $0 + $1.multiplyAdds }
-            let outcome: TrialOutcome
-            do {
-                outcome = try train(trial, claimed: claimed, data: data, position: position, index: index, count: selected.count,
-                                    store: store,
-                                    multiplyAddsPerImage: Double(work[index].multiplyAddsPerImage),
-                                    remainingMultiplyAdds: remainingMultiplyAdds, stop: stop)
-            } catch let error as StoreError {
-                guard case .claimLost = error else { throw error }
-                // Another process took the trial over: it is theirs now; nothing more is written.
-                reporter.message("\(position) \(trial.label): \(error); its results and files are the other process's")
-                if let current = try store.trial(id: trial.id) { summary.noteTakenElsewhere(current, label: trial.label) }
-                continue
-            }
-            switch outcome {
-            case .finished: summary.finished.append(trial.id)
-            case .failed(let reason): summary.failed.append((trial.id, trial.label, reason))
-            case .interrupted:
-                summary.interrupted = true
-                summary.notRun.append(trial.id)
-            }
+            summary.skipped.append(trial.id)
+            reporter.message("\(position) \(trial.label): finished earlier, skipped")
+        case .skipFailed(let reason):
+            summary.skipped.append(trial.id)
+            summary.failed.append((trial.id, trial.label, reason))
+            reporter.message("\(position) \(trial.label): failed earlier (\(reason)), skipped; --retry-failed runs it again")
+        case .runningElsewhere(let pid, let host):
+            summary.noteTakenElsewhere(stored, label: trial.label)
+            reporter.message("\(position) \(trial.label): running in process \(pid) on \(host), skipped")
+        case .train:
+            return true
         }
-        if options.renderMaps { renderLearningCurves(store) }
-        try summary.settleRunningElsewhere(store)
-        return summary
+        return false
+    }
+
+    /// Claims a trial (one transaction decides who runs it, before its checkpoint is read or
+    /// removed: a process that loses the race moves on and never touches the winner's files),
+    /// trains it, and notes its outcome in `summary`.
+    /// - Throws: `StoreError` (but a lost claim, which is noted), `CheckpointError`, `DatasetError`.
+    func claimAndTrain(_ trial: Trial, position: String, index: Int, count: Int, work: [TrialWork], store: ResultsStore,
+                       environmentId: Int64, stop: StopFlag, summary: inout RunSummary) throws {
+        let data = try prepare(trial.config.dataset)
+        try store.registerDataset(identity: data.identity.combined, name: data.name.rawValue, classNames: data.classNames,
+                                  files: data.identity.files.map { DatasetFileRecord(file: $0.name, bytes: Int64($0.bytes), sha256: $0.sha256) })
+        let claimed: TrialRecord
+        switch try TrialRecorder(store: store, trialId: trial.id).claim(environmentId: environmentId, datasetIdentity: data.identity.combined,
+                                                                       retryFailed: options.retryFailed) {
+        case .claimed(let previous):
+            claimed = previous
+        case .notClaimable(let current):
+            summary.noteTakenElsewhere(current, label: trial.label)
+            reporter.message("\(position) \(trial.label): \(current.status == .running ? "running in process \(current.pid.map(String.init) ?? "?") on \(current.host ?? "?")" : "\(current.status.rawValue) by another process"), skipped")
+            return
+        }
+        let remainingMultiplyAdds = work[(index + 1)...].reduce(0) { $0 + $1.multiplyAdds }
+        let outcome: TrialOutcome
+        do {
+            outcome = try train(trial, claimed: claimed, data: data, position: position, index: index, count: count,
+                                store: store,
+                                multiplyAddsPerImage: Double(work[index].multiplyAddsPerImage),
+                                remainingMultiplyAdds: remainingMultiplyAdds, stop: stop)
+        } catch let error as StoreError {
+            guard case .claimLost = error else { throw error }
+            // Another process took the trial over: it is theirs now; nothing more is written.
+            reporter.message("\(position) \(trial.label): \(error); its results and files are the other process's")
+            if let current = try store.trial(id: trial.id) { summary.noteTakenElsewhere(current, label: trial.label) }
+            return
+        }
+        switch outcome {
+        case .finished: summary.finished.append(trial.id)
+        case .failed(let reason): summary.failed.append((trial.id, trial.label, reason))
+        case .interrupted:
+            summary.interrupted = true
+            summary.notRun.append(trial.id)
+        }
     }
 
     /// Registers the study, the environment and every trial of the study; reports trials a

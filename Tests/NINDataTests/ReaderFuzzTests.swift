@@ -108,20 +108,7 @@ final class ReaderFuzzTests: XCTestCase {
                                                                        recordsPerBatch: perBatch), perBatch)
                 }
             default: // CIFAR-10 archive: the tar stream or the gzip bytes damaged, fed in chunks
-                let archive = "/fuzz/cifar-10-binary.tar.gz"
-                let bytes = g.nextInt(below: 2) == 1 ? Self.mutate(Gzip.compress(tar), &g) : Gzip.compress(Self.mutate(tar, &g))
-                let chunk = 1 + g.nextInt(below: 8192)
-                damaged = archive
-                result = Result {
-                    let d = try CIFAR10Reader.decodeArchive(path: archive, recordsPerBatch: perBatch) { feed in
-                        try bytes.withUnsafeBytes { all in
-                            for start in stride(from: 0, to: all.count, by: chunk) {
-                                try feed(UnsafeRawBufferPointer(rebasing: all[start..<min(all.count, start + chunk)]))
-                            }
-                        }
-                    }
-                    try Self.checkCIFAR(d, perBatch)
-                }
+                (damaged, result) = Self.archiveCase(tar: tar, perBatch: perBatch, &g)
             }
             switch result {
             case .success:
@@ -153,6 +140,24 @@ final class ReaderFuzzTests: XCTestCase {
         print("ReaderFuzzTests: \(cases) cases, \(failures.count) failures")
         XCTAssertGreaterThan(cases, 100, "enough cases ran in the time budget")
         XCTAssertEqual(failures, [], "\(failures.count) of \(cases) cases failed")
+    }
+
+    /// A CIFAR-10 archive whose tar stream or gzip bytes are damaged, fed to the reader in
+    /// chunks of a random size: the archive's path and the read's result.
+    static func archiveCase(tar: Data, perBatch: Int, _ g: inout SeededGenerator) -> (String, Result<Void, Error>) {
+        let archive = "/fuzz/cifar-10-binary.tar.gz"
+        let bytes = g.nextInt(below: 2) == 1 ? mutate(Gzip.compress(tar), &g) : Gzip.compress(mutate(tar, &g))
+        let chunk = 1 + g.nextInt(below: 8192)
+        return (archive, Result {
+            let d = try CIFAR10Reader.decodeArchive(path: archive, recordsPerBatch: perBatch) { feed in
+                try bytes.withUnsafeBytes { all in
+                    for start in stride(from: 0, to: all.count, by: chunk) {
+                        try feed(UnsafeRawBufferPointer(rebasing: all[start..<min(all.count, start + chunk)]))
+                    }
+                }
+            }
+            try checkCIFAR(d, perBatch)
+        })
     }
 
     /// A CIFAR-10 read accepted from damaged input still has exactly the valid files' counts.

@@ -79,6 +79,14 @@ final class CommandLineTests: XCTestCase {
         }
         XCTAssertTrue(FileManager.default.fileExists(atPath: root.appendingPathComponent("out/maps/results/tiny/learning-curves.png").path))
 
+        try checkListRecoversAKilledRunReadOnly(store: store, db: db, trials: trials)
+        try checkShowAndMaps(store: store, db: db, trials: trials)
+        try checkBadInputExitsTwo(study: study, db: db)
+    }
+
+    /// `list` of the tiny study, then of a run killed mid-trial: `list` shows it interrupted (as
+    /// `run` would record it) and, opening read-only, leaves the file as it was.
+    func checkListRecoversAKilledRunReadOnly(store: ResultsStore, db: String, trials: [TrialSummary]) throws {
         let list = try XCTUnwrap(NINStudyCommand.parseAsRoot(["list", "--db", db]) as? NINStudyCommand.List)
         let listing = try list.text(store: store)
         XCTAssertTrue(listing.hasPrefix("tiny: 2 trials"), listing)
@@ -86,8 +94,6 @@ final class CommandLineTests: XCTestCase {
             let row = try XCTUnwrap(listing.split(separator: "\n").first { $0.hasPrefix(t.shortId) }, listing)
             XCTAssertTrue(row.contains("finished") && row.contains(t.head ?? "?") && row.contains("1/1"), String(row))
         }
-        // A run killed mid-trial leaves it `running` with a process that is gone: `list` shows it
-        // interrupted (as `run` would record it) and, opening read-only, leaves the file as it was.
         let gone = Process()
         gone.executableURL = URL(fileURLWithPath: "/bin/true")
         try gone.run()
@@ -104,6 +110,10 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(recovered.status, .interrupted)
         XCTAssertEqual(recovered.wallSeconds, try store.epochs(trialId: trials[1].trialId).first?.wallSeconds)
         XCTAssertEqual(try store.trial(id: trials[1].trialId)?.status, .running, "list wrote into the database")
+    }
+
+    /// `show` of a finished trial, and `maps` for other images and other dataset files.
+    func checkShowAndMaps(store: ResultsStore, db: String, trials: [TrialSummary]) throws {
         let show = try XCTUnwrap(NINStudyCommand.parseAsRoot(["show", String(trials[0].trialId.prefix(6)), "--db", db]) as? NINStudyCommand.Show)
         let shown = try show.text(store: store)
         let epoch1 = try XCTUnwrap(store.epochs(trialId: trials[0].trialId).first)
@@ -131,7 +141,10 @@ final class CommandLineTests: XCTestCase {
             XCTAssertTrue(message.contains("t10k-images-idx3-ubyte: recorded "), message)
         }
 
-        // Bad input: one clear message and exit status 2.
+    }
+
+    /// Bad input: one clear message and exit status 2; a missing dataset registers nothing.
+    func checkBadInputExitsTwo(study: String, db: String) throws {
         let bad = try write(Data(#"{"name": "bad", "dataset": {"name": "mnist"}, "model": {"depth": "two"}, "training": {"epochs": 1, "learningRate": 1}}"#.utf8), "bad.json")
         var badRun = try NINStudyCommand.parseAsRoot(["run", bad, "--db", db])
         XCTAssertThrowsError(try badRun.run()) { XCTAssertEqual(($0 as? ExitCode)?.rawValue, 2) }
