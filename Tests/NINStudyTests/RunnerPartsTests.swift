@@ -75,6 +75,30 @@ final class RunnerPartsTests: XCTestCase {
         XCTAssertEqual(TrialDecision(stored: r, retryFailed: true), .runningElsewhere(pid: "42", host: "h"))
     }
 
+    /// When an interrupted trial resumes from its checkpoint and when it starts again from epoch 1:
+    /// a checkpoint past the recorded epochs is another database's, recorded epochs without a
+    /// checkpoint are trained again, and so are epochs recorded on other dataset files.
+    func testRestartRuleOfAnInterruptedTrial() {
+        var r = TrialRecord(id: "t", configJSON: "{}", sweptJSON: "{}", dataset: "mnist", seed: 1)
+        r.status = .interrupted
+        r.datasetIdentity = "aaaa"
+        func reason(checkpoint: Int, data: String = "aaaa", retry: Bool = false) -> String? {
+            StudyRunner.restartReason(stored: r, checkpointEpoch: checkpoint, checkpointPath: "c/t.ckpt", datasetIdentity: data, retryFailed: retry)
+        }
+        r.epochsDone = 0
+        XCTAssertNil(reason(checkpoint: 0), "a trial never trained starts at epoch 1 with nothing to say")
+        XCTAssertEqual(reason(checkpoint: 2), "its checkpoint (after epoch 2) is not from this database, which recorded 0 epochs")
+        r.epochsDone = 3
+        XCTAssertNil(reason(checkpoint: 3), "its own checkpoint resumes")
+        XCTAssertNil(reason(checkpoint: 2), "an earlier checkpoint of its own (killed between the epoch row and the checkpoint) resumes")
+        XCTAssertEqual(reason(checkpoint: 4), "its checkpoint (after epoch 4) is not from this database, which recorded 3 epochs")
+        XCTAssertEqual(reason(checkpoint: 0), "its 3 recorded epochs have no checkpoint here (c/t.ckpt); they are trained again")
+        XCTAssertEqual(reason(checkpoint: 3, data: "bbbb"), "its recorded epochs read other dataset files (SHA-256 identity aaaa…, now bbbb…)")
+        r.status = .failed
+        XCTAssertEqual(reason(checkpoint: 3, retry: true), "retrying a failed trial")
+        XCTAssertNil(reason(checkpoint: 3, retry: false))
+    }
+
     /// Item 5b of issue 21: a heartbeat fires once its interval has passed (`heartbeat_at`
     /// moves to the store's clock), and after another process took the claim over every write
     /// of the old owner fails with a typed error and changes nothing.
