@@ -213,18 +213,7 @@ final class TrialVerifierTests: XCTestCase {
             p.standardOutput = handle
             p.standardError = handle
             try p.run()
-            // Wait until the re-run is training (its scratch database records the trial running).
-            let deadline = Date().addingTimeInterval(60)
-            var training = false
-            while !training, Date() < deadline, p.isRunning {
-                Thread.sleep(forTimeInterval: 0.1)
-                let folders = (try? FileManager.default.contentsOfDirectory(atPath: scratchParent)) ?? []
-                training = folders.contains { folder in
-                    let scratchDb = (scratchParent as NSString).appendingPathComponent("\(folder)/results.sqlite")
-                    return (try? ResultsStore.openReadOnly(path: scratchDb).trial(id: id)?.status) == .running
-                }
-            }
-            XCTAssertTrue(training, "the re-run did not start within a minute")
+            XCTAssertTrue(waitUntilTraining(p, trial: id), "the re-run did not start within a minute")
             // 5 ms apart: long enough for the first signal's handler to run (signals that arrive
             // together are delivered to it once), short enough that the run is still stopping
             // (its last mini-batch, the interrupted record, the scratch folder's removal) when
@@ -240,5 +229,71 @@ final class TrialVerifierTests: XCTestCase {
             if signals.count == 1 { XCTAssertTrue(output.contains("nothing was concluded"), output) }
             XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratchParent), [], "scratch folder left behind: \(output)")
         }
+    }
+
+    /// While the built binary trains (here `verify`'s re-run), every one of its threads (main,
+    /// oneDNN's OpenMP pool, libdispatch's workers) has SIGINT, SIGTERM and SIGHUP blocked, so the
+    /// signals reach only libdispatch's signal sources and no handler runs on a compute thread
+    /// (one did, inside a oneDNN kernel, and corrupted the heap: see `StopSignals`). Read from
+    /// /proc/PID/task/TID/status, `SigBlk` (a hex mask, bit n−1 for signal n).
+    func testEveryThreadOfATrainingProcessBlocksTheStopSignals() throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("nin-study")
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path), "no nin-study binary beside the test bundle")
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: "/proc/self/task"), "no /proc")
+        try SyntheticDigits.write(to: root, train: 3_000, test: 100)
+        let id = try record(SyntheticDigits.study(epochs: 1))
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = ["verify", String(id.prefix(10)), "--db", db, "--data-dir", root.path, "--threads", "2"]
+        p.environment = ProcessInfo.processInfo.environment.merging(["TMPDIR": scratchParent]) { $1 }
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+        XCTAssertTrue(waitUntilTraining(p, trial: id), "the re-run did not start within a minute")
+        Thread.sleep(forTimeInterval: 0.5)  // into the mini-batches, where the engine's threads run
+        let tasks = "/proc/\(p.processIdentifier)/task"
+        let threads = try FileManager.default.contentsOfDirectory(atPath: tasks)
+        XCTAssertGreaterThan(threads.count, 1)
+        let stopSignals: UInt64 = (1 << (UInt64(SIGINT) - 1)) | (1 << (UInt64(SIGTERM) - 1)) | (1 << (UInt64(SIGHUP) - 1))
+        // Threads that libraries start while they load, before main runs (OpenBLAS's pool, idle
+        // on a condition variable: a handler there runs on an ordinary stack), cannot get main's
+        // mask; they are the ones numbered below libdispatch's first thread, which main's code
+        // starts. Every thread after that must have the mask.
+        func name(_ tid: String) -> String {
+            (try? String(contentsOfFile: "\(tasks)/\(tid)/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+        }
+        let firstDispatchThread = try XCTUnwrap(threads.filter { name($0).hasSuffix("qos") || name($0).contains("qos.") }.compactMap(Int.init).min(),
+                                                "no libdispatch thread among \(threads.map(name))")
+        var checked = 0
+        for tid in threads {
+            if tid != String(p.processIdentifier), let t = Int(tid), t < firstDispatchThread { continue }
+            // A thread may end between the listing and the read.
+            guard let status = try? String(contentsOfFile: "\(tasks)/\(tid)/status", encoding: .utf8),
+                  let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigBlk:") }),
+                  let mask = UInt64(line.dropFirst("SigBlk:".count).trimmingCharacters(in: .whitespaces), radix: 16) else { continue }
+            checked += 1
+            XCTAssertEqual(mask & stopSignals, stopSignals, "thread \(tid) (\(name(tid))) can receive a stop signal: \(line) (process \(p.processIdentifier), \(threads.count) threads)")
+        }
+        XCTAssertGreaterThan(checked, 1)
+        kill(p.processIdentifier, SIGTERM)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 3)
+    }
+
+    /// Waits (at most a minute) until `verify`'s re-run is training: its scratch database records
+    /// the trial running. False when it did not start or the process ended first.
+    func waitUntilTraining(_ p: Process, trial id: String) -> Bool {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, p.isRunning {
+            Thread.sleep(forTimeInterval: 0.1)
+            let folders = (try? FileManager.default.contentsOfDirectory(atPath: scratchParent)) ?? []
+            let training = folders.contains { folder in
+                let scratchDb = (scratchParent as NSString).appendingPathComponent("\(folder)/results.sqlite")
+                return (try? ResultsStore.openReadOnly(path: scratchDb).trial(id: id)?.status) == .running
+            }
+            if training { return true }
+        }
+        return false
     }
 }
