@@ -160,8 +160,8 @@ final class CommandLineTests: XCTestCase {
         setenv("NIN_DATA_DIR", empty.path, 1)
         defer { unsetenv("NIN_DATA_DIR") }
         XCTAssertThrowsError(try missingData.run()) { XCTAssertEqual(($0 as? ExitCode)?.rawValue, 2) }
-        // Nothing was registered: no study with pending trials that never ran.
-        XCTAssertEqual(try ResultsStore.openExisting(path: root.appendingPathComponent("other.sqlite").path).studies().count, 0)
+        // Nothing was registered, nor a database created: no study with pending trials that never ran.
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root.appendingPathComponent("other.sqlite").path))
     }
 
     /// `show` refuses a finished trial's checkpoint whose SHA-256 is not the recorded one.

@@ -265,6 +265,26 @@ final class RunFaultTests: XCTestCase {
         XCTAssertTrue(o.checkpoints.exists(trialId: v2.trials[0].id), "the kept trial's checkpoint stays")
     }
 
+    /// A run whose dataset cannot be read, into a database that does not exist yet, creates
+    /// neither the database nor its folders: a typo in `--db` or a bad `--data-dir` leaves
+    /// nothing behind (found by a new user's try on 2026-12-04: a stray folder and an empty
+    /// database were left). An existing database is opened first, since only it says which
+    /// trials still need data.
+    func testUnreadableDataCreatesNoNewDatabaseNorItsFolders() throws {
+        let bad = root.appendingPathComponent("bad")
+        try SyntheticDigits.write(to: bad)
+        let images = bad.appendingPathComponent("mnist/train-images-idx3-ubyte")
+        try Data(try Data(contentsOf: images).prefix(1000)).write(to: images)
+        var o = options(db: "no/such/dir")
+        o.dataDir = bad.path
+        let study = try StudyDefinition(data: SyntheticDigits.study(epochs: 1), file: "t")
+        XCTAssertThrowsError(try run(study, o)) { error in
+            XCTAssertTrue("\(error)".contains("train-images-idx3-ubyte"), "\(error)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root.appendingPathComponent("no").path),
+                       "the database's folders were created for a run that could not start")
+    }
+
     /// Item 11 of issue 13: a subset the dataset files found cannot give (the synthetic test set
     /// has 100 images; the study asks for 150) names the study file and the key.
     func testASubsetTheFilesCannotGiveNamesTheFileAndKey() throws {

@@ -74,14 +74,17 @@ public final class StudyRunner {
     ///   `DatasetError` when a dataset cannot be read.
     public func run(stop: StopFlag) throws -> RunSummary {
         let selected = try selectedTrials()
-        let store = try openStore()
         // Read (or fetch) the data of the first trial to run before registering anything, so a
-        // missing or corrupt dataset leaves no study with pending trials behind.
+        // missing or corrupt dataset leaves no study with pending trials behind; and before a new
+        // database (with its folders) is created at all, when every selected trial is to run.
+        let newDatabase = !FileManager.default.fileExists(atPath: options.databasePath)
+        if newDatabase, let first = selected.first { _ = try prepare(first.config.dataset) }
+        let store = try openStore()
         let toTrain = try selected.filter { trial in
             guard let stored = try store.trial(id: trial.id) else { return true }
             return TrialDecision(stored: stored, retryFailed: options.retryFailed) == .train
         }
-        if let toRun = toTrain.first { _ = try prepare(toRun.config.dataset) }
+        if !newDatabase, let toRun = toTrain.first { _ = try prepare(toRun.config.dataset) }
         if let bf16 = toTrain.first(where: { $0.config.training.gemmPrecision == .bf16 }), let reason = ComputeBackend.bf16Unsupported() {
             throw RunError.precisionUnsupported(trial: "\(bf16.id.prefix(10)) \(bf16.label)", reason: reason)
         }
