@@ -16,11 +16,11 @@ extension NINStudyCommand {
         enum Model: String, ExpressibleByArgument, CaseIterable { case cifar10, mnist, both }
 
         @Option(help: "cifar10, mnist or both.") var model: Model = .both
-        @Option(help: "Mini-batch size.") var batch: Int = 128
+        @Option(parsing: .unconditional, help: "Mini-batch size.") var batch: Int = 128
         @OptionGroup var threading: ThreadOptions
         var threads: Int { threading.threads }
-        @Option(help: "Timed steps.") var steps: Int = 10
-        @Option(help: "Warm-up steps.") var warmup: Int = 2
+        @Option(parsing: .unconditional, help: "Timed steps.") var steps: Int = 10
+        @Option(parsing: .unconditional, help: "Warm-up steps.") var warmup: Int = 2
         @Flag(help: "Print JSON (one object per model) instead of a table.") var json = false
         @Flag(help: "Also print the per-layer breakdown and each layer's GEMMs at the engine's block shapes with dnnl_sgemm, matmul f32 and matmul bf16, interleaved.") var layers = false
         @Option(help: "The number format of the GEMM inputs: fp32 or bf16 (training.precision); the limit printed is the machine's in that precision.")

@@ -27,7 +27,7 @@ struct DataDirOptions: ParsableArguments {
 /// `--threads`: workers for the engine and BLAS (default: the number of cores). Results are
 /// bit-identical for the same thread count.
 struct ThreadOptions: ParsableArguments {
-    @Option(help: "Threads for the engine and BLAS (the default is the number of cores). Results are bit-identical for the same thread count.")
+    @Option(parsing: .unconditional, help: "Threads for the engine and BLAS (the default is the number of cores). Results are bit-identical for the same thread count.")
     var threads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     func validate() throws {

@@ -17,7 +17,7 @@ extension NINStudyCommand {
         @Argument(help: "The study definition (JSON).")
         var study: String
 
-        @Option(help: "Number of array tasks (= shards).")
+        @Option(parsing: .unconditional, help: "Number of array tasks (= shards).")
         var tasks: Int
 
         @Option(help: "Slurm partition (default: the cluster's default).")
@@ -26,7 +26,7 @@ extension NINStudyCommand {
         @Option(help: "Time limit per task, HH:MM:SS or D-HH:MM:SS.")
         var time: String?
 
-        @Option(help: "CPUs per task; each task trains with that many threads (results are bit-identical for the same count).")
+        @Option(parsing: .unconditional, help: "CPUs per task; each task trains with that many threads (results are bit-identical for the same count).")
         var cpusPerTask: Int = 1
 
         @Option(help: "Memory per task's node, e.g. 4G.")

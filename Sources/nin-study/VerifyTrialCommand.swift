@@ -23,9 +23,9 @@ extension NINStudyCommand {
         @Argument(help: "A trial id or a unique prefix of one.") var trial: String
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var data: DataDirOptions
-        @Option(help: "Threads for the re-run (default: the thread count the trial was recorded with; results are bit-identical only at the same count).")
+        @Option(parsing: .unconditional, help: "Threads for the re-run (default: the thread count the trial was recorded with; results are bit-identical only at the same count).")
         var threads: Int?
-        @Option(help: "Compare only the first K epochs, a spot check of a long trial (the checkpoint is then not compared).")
+        @Option(parsing: .unconditional, help: "Compare only the first K epochs, a spot check of a long trial (the checkpoint is then not compared).")
         var epochs: Int?
 
         func validate() throws {

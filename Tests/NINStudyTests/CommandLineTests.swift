@@ -39,6 +39,15 @@ final class CommandLineTests: XCTestCase {
             XCTAssertTrue(NINStudyCommand.message(for: $0).contains("--threads must be at least 1"), NINStudyCommand.message(for: $0))
         }
         XCTAssertThrowsError(try NINStudyCommand.parseAsRoot(["maps", "abc", "--threads", "0"]), "one --threads option, checked the same everywhere")
+        // A negative count written with a space is read as the option's value, not as an unknown
+        // option ("Missing value for '--threads'" before), so the message says what is wrong.
+        for (arguments, expected) in [(["run", "s.json", "--threads", "-1"], "--threads must be at least 1, found -1"),
+                                      (["verify", "abc", "--epochs", "-2"], "--epochs must be at least 1, found -2"),
+                                      (["verify", "abc", "--threads", "-3"], "--threads must be at least 1, found -3")] {
+            XCTAssertThrowsError(try NINStudyCommand.parseAsRoot(arguments)) {
+                XCTAssertTrue(NINStudyCommand.message(for: $0).contains(expected), "\(arguments): \(NINStudyCommand.message(for: $0))")
+            }
+        }
         XCTAssertThrowsError(try NINStudyCommand.parseAsRoot(["data", "list", "--data-dir", "/nonexistent-nin-folder"]))
         XCTAssertThrowsError(try NINStudyCommand.parseAsRoot(["maps", "abc", "--top-percent", "0"]))
         XCTAssertThrowsError(try NINStudyCommand.parseAsRoot(["maps", "abc", "--images", "1,x"]))
