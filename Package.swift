@@ -29,10 +29,14 @@ let package = Package(
         .systemLibrary(name: "CCairo", path: "Sources/CCairo",
                        providers: [.apt(["libcairo2-dev", "fonts-dejavu-core"]), .brew(["cairo"])]),
 
+        // bfloat16 rounding of fp32 blocks (AVX-512 where the processor has it, chosen at run time).
+        .target(name: "CBF16", path: "Sources/CBF16"),
+
         // The NIN engine: tensors, the compute backend (oneDNN; OpenBLAS for LAPACK), layers,
         // optimizer, model builder, checkpoints.
         .target(name: "NINEngine",
-                dependencies: [.target(name: "CDNNL", condition: .when(platforms: [.linux])),
+                dependencies: ["CBF16",
+                               .target(name: "CDNNL", condition: .when(platforms: [.linux])),
                                .target(name: "CBLAS", condition: .when(platforms: [.linux]))],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         // Dataset readers, preprocessing, augmentation, mini-batches, fetch.
@@ -69,7 +73,7 @@ let package = Package(
                           dependencies: ["NINStudy", "NINEngine", "NINData", "NINStore", "NINRender", "NINReport", "NINExport",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
-        .testTarget(name: "NINEngineTests", dependencies: ["NINEngine"]),
+        .testTarget(name: "NINEngineTests", dependencies: ["NINEngine", "CBF16"]),
         .testTarget(name: "NINDataTests", dependencies: ["NINData", "NINEngine", "CZlib"]),
         .testTarget(name: "NINStoreTests", dependencies: ["NINStore"]),
         .testTarget(name: "NINRenderTests", dependencies: ["NINRender", "CPNG"]),
