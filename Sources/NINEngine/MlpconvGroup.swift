@@ -15,6 +15,13 @@
 /// In training every layer's output goes to its activation buffer (backward needs them); in
 /// inference only the last one does, and the intermediate blocks live in a per-worker scratch
 /// `[threads, 2, blockRows, max Ci]`.
+///
+/// A pooling layer that reads the group's output (`ExamplewiseLayer`: the max or average pooling
+/// between mlpconv layers, the global average pooling of a GAP head) runs inside the group: each
+/// worker pools an example as soon as its last block of pixels is written, while that example's
+/// map (`[H, W, Cm]`, 150–390 KiB in the NIN networks) is still in the core's cache, instead of a
+/// separate pass reading the whole mini-batch back from memory. Its outputs (and a max pooling's
+/// argmax) are the same bits as its own `forward`, whose arithmetic it shares.
 final class MlpconvGroup {
     /// The convolution's index in the network's layers; the group is `first ... first + micro.count`.
     let first: Int
@@ -35,8 +42,14 @@ final class MlpconvGroup {
     /// Per-worker ping-pong blocks for inference `[threads, 2, blockRows, width]`.
     private let scratch: FloatBuffer
 
-    /// The layers' indices, the convolution first.
+    /// The pooling layer that reads the group's output and runs inside it, if the layer after
+    /// the last 1×1 convolution is one (`ExamplewiseLayer`).
+    let pooling: (any ExamplewiseLayer)?
+
+    /// The layers' indices, the convolution first (the pooling not included).
     var layerIndices: ClosedRange<Int> { first...(first + micro.count) }
+    /// The indices of every layer whose forward pass the group runs: `layerIndices` and the pooling.
+    var forwardIndices: ClosedRange<Int> { first...(first + micro.count + (pooling == nil ? 0 : 1)) }
 
     /// The group that starts at `layers[index]`: an im2col + GEMM `Conv2D` followed by at least one
     /// `Conv1x1`; nil otherwise.
@@ -49,6 +62,7 @@ final class MlpconvGroup {
             j += 1
         }
         guard !micro.isEmpty else { return nil }
+        pooling = j < layers.count ? layers[j] as? any ExamplewiseLayer : nil
         self.first = index
         self.convolution = convolution
         self.micro = micro
@@ -65,17 +79,23 @@ final class MlpconvGroup {
     ///   - input: the convolution's input `[N, H, W, Cin]`.
     ///   - outputs: one buffer per layer of the group, each `[N, Ho, Wo, Ci]`; in inference only
     ///     the last is written.
-    ///   - keepIntermediates: write every layer's output (training) or only the last (inference).
-    func forward(input: UnsafePointer<Float>, outputs: [UnsafeMutablePointer<Float>], batch: Int,
-                 keepIntermediates: Bool) {
+    ///   - pooled: the pooling's output `[N, Hp, Wp, Cm]`, or nil to leave the pooling to its own
+    ///     `forward`.
+    ///   - keepIntermediates: write every layer's output (training) or only the last (inference);
+    ///     in training a max pooling also records its argmax.
+    func forward(input: UnsafePointer<Float>, outputs: [UnsafeMutablePointer<Float>], pooled: UnsafeMutablePointer<Float>?,
+                 batch: Int, keepIntermediates: Bool) {
+        precondition(pooled == nil || pooling != nil, "a pooled output for a group without a pooling")
         let (convolution, micro, block, width, scratch, channels) = (self.convolution, self.micro, blockRows, self.width,
                                                                      self.scratch.pointer, self.channels)
         let pixels = convolution.outputShape.height * convolution.outputShape.width
         convolution.prepareWeights()
         for layer in micro { layer.prepareWeights() }
+        let pooling = self.pooling, last = outputs[micro.count]
         RowBlocks.run(count: batch, threads: convolution.threads) { worker, examples in
             let pingPong = (scratch + worker * 2 * block * width, scratch + (worker * 2 + 1) * block * width)
             var p = examples.lowerBound * pixels
+            var pooledUpTo = examples.lowerBound
             let end = examples.upperBound * pixels
             while p < end {
                 let rows = min(block, end - p)
@@ -91,6 +111,11 @@ final class MlpconvGroup {
                     x = y
                 }
                 p += rows
+                if let pooling, let pooled, p / pixels > pooledUpTo {
+                    pooling.forwardExamples(input: last, output: pooled, examples: pooledUpTo..<(p / pixels),
+                                            training: keepIntermediates)
+                    pooledUpTo = p / pixels
+                }
             }
         }
     }

@@ -46,7 +46,8 @@ public struct LayerTiming: Codable, Equatable, Sendable {
     public var backwardCalls: Int
     /// The index of the layer whose forward time includes this one's: its own, or the k×k
     /// convolution of the mlpconv group (`MlpconvGroup`) it runs in, block by block with the
-    /// group's other layers, exactly as in training (a grouped layer's `forwardSeconds` is 0).
+    /// group's other layers, exactly as in training, or, for the pooling after a group, example by
+    /// example inside it (a grouped layer's `forwardSeconds` is 0).
     public var forwardTimedWith: Int
 }
 
@@ -86,6 +87,9 @@ public final class Network {
     let mlpconvGroups: [Int: MlpconvGroup]
     /// Whether the forward pass runs the mlpconv groups (true; tests compare with layer by layer).
     var runsMlpconvGroups = true
+    /// Whether a group runs the pooling that reads its output (true; tests compare with a
+    /// separate pooling pass).
+    var fusesPooling = true
     let gradientA: FloatBuffer
     let gradientB: FloatBuffer
     let correctFlags: UnsafeMutablePointer<Bool>
@@ -174,7 +178,7 @@ public final class Network {
     /// Resets the profiling accumulators.
     public func resetTimings() {
         timings = layers.indices.map { i in
-            let group = mlpconvGroups.values.first { $0.layerIndices.contains(i) }
+            let group = mlpconvGroups.values.first { (fusesPooling ? $0.forwardIndices : $0.layerIndices).contains(i) }
             return LayerTiming(name: layers[i].name, forwardSeconds: 0, backwardSeconds: 0, forwardCalls: 0, backwardCalls: 0,
                                forwardTimedWith: group?.first ?? i)
         }
@@ -200,9 +204,11 @@ public final class Network {
                 continue
             }
             if runsMlpconvGroups, let group = mlpconvGroups[i] {
-                let range = group.layerIndices
+                let range = fusesPooling ? group.forwardIndices : group.layerIndices
+                let pooling = fusesPooling ? group.pooling.map { _ in range.upperBound } : nil
                 let t0 = profiling ? now() : 0
-                group.forward(input: x, outputs: range.map { activations[$0].pointer }, batch: batch,
+                group.forward(input: x, outputs: group.layerIndices.map { activations[$0].pointer },
+                              pooled: pooling.map { activations[$0].pointer }, batch: batch,
                               keepIntermediates: mode == .training)
                 if profiling {
                     timings[i].forwardSeconds += Double(now() - t0) * 1e-9

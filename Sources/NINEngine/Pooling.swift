@@ -21,6 +21,17 @@ public func poolingOutputSize(_ input: Int, size: Int, stride: Int, pad: Int) ->
     return out
 }
 
+/// A parameter-free layer whose forward pass computes each example from that example's input
+/// alone (`Pool2D`, `GlobalAveragePool`). An mlpconv group whose output it reads runs it on each
+/// example as soon as that example's last block of pixels is written, while the map is still in
+/// cache (`MlpconvGroup`); the outputs are the same bits as the layer's own `forward`.
+protocol ExamplewiseLayer: Layer {
+    /// The forward pass of `examples` (indices into the mini-batch) on the calling thread, as
+    /// `forward` computes them; in training a max pooling also records its argmax for backward.
+    func forwardExamples(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, examples: Range<Int>,
+                         training: Bool)
+}
+
 /// The kind of a pooling layer.
 public enum PoolKind: String, Codable, CaseIterable, Sendable {
     /// Maximum over the window.
@@ -35,7 +46,7 @@ public enum PoolKind: String, Codable, CaseIterable, Sendable {
 ///
 /// Input `[N, H, W, C]`, output `[N, Ho, Wo, C]`, `Ho = poolingOutputSize(H, …)`. Max pooling
 /// caches the argmax (input offset within the example) for backward in training mode only.
-public final class Pool2D: Layer {
+public final class Pool2D: ExamplewiseLayer {
     public let name: String
     public let inputShape: FeatureShape
     public let outputShape: FeatureShape
@@ -85,63 +96,78 @@ public final class Pool2D: Layer {
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
                         mode: Mode, generator: inout SeededGenerator) {
         precondition(batch <= maxBatch, "batch \(batch) exceeds maxBatch \(maxBatch)")
+        let training = mode == .training
+        Parallel.forEachChunk(count: batch * outputShape.height, threads: threads, grain: 4) { _, range in
+            forwardRows(input: input, output: output, rows: range, training: training)
+        }
+    }
+
+    func forwardExamples(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, examples: Range<Int>,
+                         training: Bool) {
+        precondition(examples.upperBound <= maxBatch, "examples \(examples) exceed maxBatch \(maxBatch)")
+        let ho = outputShape.height
+        forwardRows(input: input, output: output, rows: (examples.lowerBound * ho)..<(examples.upperBound * ho),
+                    training: training)
+    }
+
+    /// The forward pass of output rows `rows` (row `n · Ho + oh` is output row `oh` of example
+    /// `n`) on the calling thread; in training it records each output's argmax.
+    private func forwardRows(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, rows range: Range<Int>,
+                             training: Bool) {
         let (h, w, c) = (inputShape.height, inputShape.width, inputShape.channels)
         let (ho, wo) = (outputShape.height, outputShape.width)
         let (size, stride, pad, kind, argmax) = (self.size, self.stride, self.pad, self.kind, self.argmax)
-        let training = mode == .training
-        Parallel.forEachChunk(count: batch * ho, threads: threads, grain: 4) { _, range in
-            for nh in range {
-                let n = nh / ho, oh = nh % ho
-                let image = input + n * h * w * c
-                for ow in 0..<wo {
-                    var hs = oh * stride - pad, ws = ow * stride - pad
-                    var he = Swift.min(hs + size, h + pad), we = Swift.min(ws + size, w + pad)
-                    let poolArea = Float((he - hs) * (we - ws))
-                    hs = Swift.max(hs, 0); ws = Swift.max(ws, 0)
-                    he = Swift.min(he, h); we = Swift.min(we, w)
-                    let outIndex = (n * ho + oh) * wo + ow
-                    let dst = output + outIndex * c
-                    if kind == .max {
-                        // Branch-free selects so the channel loop vectorises; the first maximum
-                        // in window order wins (strict >). Windows are never empty (see
-                        // poolingOutputSize), so every output gets a real input's value.
-                        dst.update(repeating: -Float.infinity, count: c)
-                        if c % 8 == 0 {
-                            Pool2D.maxWindowSIMD8(image: image, width: w, channels: c, rows: hs..<he, cols: ws..<we,
-                                                  output: dst, argmax: training ? argmax + outIndex * c : nil)
-                        } else if training {
-                            let idx = argmax + outIndex * c
-                            idx.update(repeating: -1, count: c)
-                            for ih in hs..<he {
-                                for iw in ws..<we {
-                                    let off = (ih * w + iw) * c
-                                    let src = image + off
-                                    for ch in 0..<c {
-                                        let v = src[ch], better = v > dst[ch]
-                                        dst[ch] = better ? v : dst[ch]
-                                        idx[ch] = better ? Int32(truncatingIfNeeded: off + ch) : idx[ch]
-                                    }
-                                }
-                            }
-                        } else {
-                            for ih in hs..<he {
-                                for iw in ws..<we {
-                                    let src = image + (ih * w + iw) * c
-                                    for ch in 0..<c { dst[ch] = Swift.max(dst[ch], src[ch]) }
+        for nh in range {
+            let n = nh / ho, oh = nh % ho
+            let image = input + n * h * w * c
+            for ow in 0..<wo {
+                var hs = oh * stride - pad, ws = ow * stride - pad
+                var he = Swift.min(hs + size, h + pad), we = Swift.min(ws + size, w + pad)
+                let poolArea = Float((he - hs) * (we - ws))
+                hs = Swift.max(hs, 0); ws = Swift.max(ws, 0)
+                he = Swift.min(he, h); we = Swift.min(we, w)
+                let outIndex = (n * ho + oh) * wo + ow
+                let dst = output + outIndex * c
+                if kind == .max {
+                    // Branch-free selects so the channel loop vectorises; the first maximum
+                    // in window order wins (strict >). Windows are never empty (see
+                    // poolingOutputSize), so every output gets a real input's value.
+                    dst.update(repeating: -Float.infinity, count: c)
+                    if c % 8 == 0 {
+                        Pool2D.maxWindowSIMD8(image: image, width: w, channels: c, rows: hs..<he, cols: ws..<we,
+                                              output: dst, argmax: training ? argmax + outIndex * c : nil)
+                    } else if training {
+                        let idx = argmax + outIndex * c
+                        idx.update(repeating: -1, count: c)
+                        for ih in hs..<he {
+                            for iw in ws..<we {
+                                let off = (ih * w + iw) * c
+                                let src = image + off
+                                for ch in 0..<c {
+                                    let v = src[ch], better = v > dst[ch]
+                                    dst[ch] = better ? v : dst[ch]
+                                    idx[ch] = better ? Int32(truncatingIfNeeded: off + ch) : idx[ch]
                                 }
                             }
                         }
                     } else {
-                        dst.update(repeating: 0, count: c)
                         for ih in hs..<he {
                             for iw in ws..<we {
                                 let src = image + (ih * w + iw) * c
-                                for ch in 0..<c { dst[ch] += src[ch] }
+                                for ch in 0..<c { dst[ch] = Swift.max(dst[ch], src[ch]) }
                             }
                         }
-                        let inv = 1 / poolArea
-                        for ch in 0..<c { dst[ch] *= inv }
                     }
+                } else {
+                    dst.update(repeating: 0, count: c)
+                    for ih in hs..<he {
+                        for iw in ws..<we {
+                            let src = image + (ih * w + iw) * c
+                            for ch in 0..<c { dst[ch] += src[ch] }
+                        }
+                    }
+                    let inv = 1 / poolArea
+                    for ch in 0..<c { dst[ch] *= inv }
                 }
             }
         }
@@ -216,7 +242,7 @@ public final class Pool2D: Layer {
 /// Global average pooling (NIN §3.2): each channel's map is averaged to one number.
 /// Input `[N, H, W, C]`, output `[N, 1, 1, C]`; no parameters.
 /// Backward: `dIn[n, h, w, c] = dOut[n, c] / (H·W)`.
-public final class GlobalAveragePool: Layer {
+public final class GlobalAveragePool: ExamplewiseLayer {
     public let name: String
     public let inputShape: FeatureShape
     public let outputShape: FeatureShape
@@ -241,19 +267,24 @@ public final class GlobalAveragePool: Layer {
 
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
                         mode: Mode, generator: inout SeededGenerator) {
-        let hw = inputShape.height * inputShape.width, c = inputShape.channels
         Parallel.forEachChunk(count: batch, threads: threads, grain: 8) { _, range in
-            for n in range {
-                let dst = output + n * c
-                dst.update(repeating: 0, count: c)
-                let image = input + n * hw * c
-                for p in 0..<hw {
-                    let src = image + p * c
-                    for ch in 0..<c { dst[ch] += src[ch] }
-                }
-                let inv = 1 / Float(hw)
-                for ch in 0..<c { dst[ch] *= inv }
+            forwardExamples(input: input, output: output, examples: range, training: mode == .training)
+        }
+    }
+
+    func forwardExamples(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, examples: Range<Int>,
+                         training: Bool) {
+        let hw = inputShape.height * inputShape.width, c = inputShape.channels
+        for n in examples {
+            let dst = output + n * c
+            dst.update(repeating: 0, count: c)
+            let image = input + n * hw * c
+            for p in 0..<hw {
+                let src = image + p * c
+                for ch in 0..<c { dst[ch] += src[ch] }
             }
+            let inv = 1 / Float(hw)
+            for ch in 0..<c { dst[ch] *= inv }
         }
     }
 

@@ -17,6 +17,16 @@ func assertClose(_ a: [Float], _ b: [Float], atol: Float, rtol: Float = 0, _ wha
     }
 }
 
+/// Asserts that `a` and `b` hold the same bit patterns, reporting how many differ and the first.
+func assertBitIdentical(_ a: [Float], _ b: [Float], _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(a.count, b.count, "\(what): count", file: file, line: line)
+    let differing = zip(a, b).enumerated().filter { $0.element.0.bitPattern != $0.element.1.bitPattern }
+    if let first = differing.first {
+        XCTFail("\(what): \(differing.count) of \(a.count) values differ, the first [\(first.offset)]: "
+                + "\(first.element.0) vs \(first.element.1)", file: file, line: line)
+    }
+}
+
 /// Runs a layer forward on arrays (allocating the output).
 func runForward(_ layer: Layer, _ input: [Float], batch: Int, mode: Mode = .inference,
                 generator: inout SeededGenerator) -> [Float] {

@@ -139,6 +139,29 @@ final class TrainingTests: XCTestCase {
         }
     }
 
+    /// What `trainThenInfer` returns: the weights after the steps, the logits of a full and an odd
+    /// mini-batch, the class maps.
+    typealias TrainedOutputs = (weights: [Float], logits: [[Float]], maps: [Float])
+
+    /// Builds `d` (seed 8), lets `configure` set its forward path, forces 37-row mlpconv blocks
+    /// (which straddle examples), trains `steps` SGD steps on `x`, then runs inference.
+    func trainThenInfer(_ d: ModelDescription, x: [Float], steps: Int,
+                        configure: (Network) throws -> Void) throws -> TrainedOutputs {
+        var g = SeededGenerator(seed: 8)
+        let net = try Network(description: d, initializer: .he, maxBatch: batch, threads: 2, generator: &g)
+        try configure(net)
+        for group in net.mlpconvGroups.values { group.blockRows = 37 }
+        var sgd = SGD(momentum: 0.9, weightDecay: 1e-4)
+        try x.withUnsafeBufferPointer { xp in
+            for _ in 0..<steps {
+                try net.trainStep(input: xp, labels: labels, batch: batch, learningRate: 0.05, optimizer: &sgd, generator: &g)
+            }
+        }
+        let logits = try [batch, 5].map { n in try x.withUnsafeBufferPointer { try net.logits(input: $0, batch: n).data } }
+        let maps = try x.withUnsafeBufferPointer { try net.confidenceMaps(input: $0, batch: batch).maps.data }
+        return (net.parameterValues(), logits, maps)
+    }
+
     /// Each mlpconv layer (k×k convolution + its 1×1 layers) runs block by block through the whole
     /// micro-network (`MlpconvGroup`); `runsMlpconvGroups = false` runs the layers one by one. Both agree (to GEMM
     /// rounding, which may depend on a call's row count): weights after training steps (so every
@@ -151,22 +174,11 @@ final class TrainingTests: XCTestCase {
                                           MlpconvBlock(channels: 12, kernel: 3, pad: 1, microWidths: [10, 4])],
                                  head: .gap(finalReLU: false))
         let x = gaussianArray(batch * 144, seed: 61)
-        var results: [(weights: [Float], logits: [[Float]], maps: [Float])] = []
-        for grouped in [false, true] {
-            var g = SeededGenerator(seed: 8)
-            let net = try Network(description: d, initializer: .he, maxBatch: batch, threads: 2, generator: &g)
-            XCTAssertEqual(net.mlpconvGroups.keys.sorted(), [0, 5], "one group per block")
-            net.runsMlpconvGroups = grouped
-            for group in net.mlpconvGroups.values { group.blockRows = 37 }
-            var sgd = SGD(momentum: 0.9, weightDecay: 1e-4)
-            try x.withUnsafeBufferPointer { xp in
-                for _ in 0..<4 {
-                    try net.trainStep(input: xp, labels: labels, batch: batch, learningRate: 0.05, optimizer: &sgd, generator: &g)
-                }
+        let results = try [false, true].map { grouped in
+            try trainThenInfer(d, x: x, steps: 4) { net in
+                XCTAssertEqual(net.mlpconvGroups.keys.sorted(), [0, 5], "one group per block")
+                net.runsMlpconvGroups = grouped
             }
-            let logits = try [batch, 5].map { n in try x.withUnsafeBufferPointer { try net.logits(input: $0, batch: n).data } }
-            let maps = try x.withUnsafeBufferPointer { try net.confidenceMaps(input: $0, batch: batch).maps.data }
-            results.append((net.parameterValues(), logits, maps))
         }
         assertClose(results[1].weights, results[0].weights, atol: 1e-5, rtol: 1e-4, "weights after training")
         for (grouped, single) in zip(results[1].logits, results[0].logits) {
@@ -174,6 +186,34 @@ final class TrainingTests: XCTestCase {
         }
         assertClose(results[1].maps, results[0].maps, atol: 1e-5, rtol: 1e-4, "class maps")
         XCTAssertNotEqual(Set(results[1].maps).count, 1)
+    }
+
+    /// The pooling after an mlpconv group runs inside it, example by example as each example's last
+    /// block of pixels is written (`MlpconvGroup.pooling`): bit for bit what a separate pooling pass
+    /// gives, in training (outputs, the max pooling's argmax through the gradients, so the weights
+    /// after the steps) and in inference (logits, class maps), with blocks that straddle examples
+    /// (37 rows of 144- and 36-pixel maps), a full and an odd mini-batch, max pooling between the
+    /// blocks and the GAP head's global average pooling.
+    func testPoolingInsideTheGroupIsBitIdenticalToItsOwnPass() throws {
+        let d = ModelDescription(name: "fused", input: InputShape(height: 12, width: 12, channels: 1), classes: 4,
+                                 blocks: [MlpconvBlock(channels: 10, kernel: 5, pad: 2, microWidths: [9, 8],
+                                                       pool: .init(kind: .max, size: 3, stride: 2), dropout: 0.5),
+                                          MlpconvBlock(channels: 12, kernel: 3, pad: 1, microWidths: [10, 4],
+                                                       pool: .init(kind: .avg, size: 3, stride: 2)),
+                                          MlpconvBlock(channels: 8, kernel: 3, pad: 1, microWidths: [4])],
+                                 head: .gap(finalReLU: false))
+        let x = gaussianArray(batch * 144, seed: 62)
+        let results = try [false, true].map { fused in
+            try trainThenInfer(d, x: x, steps: 3) { net in
+                let pooled = net.mlpconvGroups.values.filter { $0.pooling != nil }.map(\.first).sorted()
+                XCTAssertEqual(pooled.count, 3, "each block's pooling and the GAP run in their groups: \(pooled)")
+                net.fusesPooling = fused
+            }
+        }
+        assertBitIdentical(results[1].weights, results[0].weights, "weights after training")
+        for (fused, separate) in zip(results[1].logits, results[0].logits) { assertBitIdentical(fused, separate, "logits") }
+        assertBitIdentical(results[1].maps, results[0].maps, "class maps")
+        XCTAssertNotEqual(Set(results[1].logits[0]).count, 1, "the logits vary")
     }
 
     /// `profiling` times the path training runs (issue 22): the same weight bytes with and
@@ -193,7 +233,7 @@ final class TrainingTests: XCTestCase {
             for group in net.mlpconvGroups.values {
                 XCTAssertEqual(net.timings[group.first].forwardCalls, 3)
                 XCTAssertGreaterThan(net.timings[group.first].forwardSeconds, 0)
-                for j in group.layerIndices.dropFirst() {
+                for j in group.forwardIndices.dropFirst() {
                     XCTAssertEqual(net.timings[j].forwardCalls, 0, net.timings[j].name)
                     XCTAssertEqual(net.timings[j].forwardTimedWith, group.first)
                     XCTAssertEqual(net.timings[j].backwardCalls, 3, net.timings[j].name)
