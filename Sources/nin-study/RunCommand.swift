@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NINStore
 import NINStudy
 
 extension NINStudyCommand {
@@ -56,7 +57,7 @@ extension NINStudyCommand {
 
         func validate() throws {
             if let shard {
-                do { _ = try Shard(parsing: shard) } catch { throw ValidationError("--shard: \(error)") }
+                do { _ = try Shard(parsing: shard) } catch { throw ValidationError("\(error)") }  // the error names --shard
             }
         }
 
@@ -112,8 +113,33 @@ extension NINStudyCommand {
             }
             if !s.datasetChanged.isEmpty { lines.append("  " + StudyRunner.datasetChangedAdvice) }
             if s.interrupted { lines.append("run the same command again to resume") }
+            lines += finishedTable(s, study: study)
             lines.append("results: \(database.databasePath) (e.g. sqlite3 \(database.databasePath) \"select * from trial_summary\")")
+            if !s.finished.isEmpty {
+                let db = database.databasePath == DatabaseFiles.defaultDatabasePath ? "" : " --db \(database.databasePath)"
+                lines.append("the answer: nin-study report \(study.name)\(db)")
+            }
             return lines.joined(separator: "\n")
+        }
+
+        /// The trials this run finished, as the database recorded them (test error after the last
+        /// epoch, best test error, epochs, training time), and their total training time; nothing
+        /// when none finished or the database cannot be read back.
+        func finishedTable(_ s: RunSummary, study: StudyDefinition) -> [String] {
+            guard !s.finished.isEmpty, let store = try? ResultsStore.openReadOnly(path: database.databasePath),
+                  let rows = try? store.trialSummaries(study: study.name) else { return [] }
+            let labels = Dictionary(study.trials.map { ($0.id, $0.label) }, uniquingKeysWith: { a, _ in a })
+            let finished = Set(s.finished)
+            let done = rows.filter { finished.contains($0.trialId) }
+            guard !done.isEmpty else { return [] }
+            var table = [["trial", "configuration", "test err %", "best err %", "epochs", "training"]]
+            for r in done {
+                table.append([r.shortId, labels[r.trialId] ?? "", fmt(r.testError), fmt(r.bestTestError),
+                              "\(r.epochsDone)", r.wallSeconds.map(durationText) ?? "-"])
+            }
+            let total = done.compactMap(\.wallSeconds).reduce(0, +)
+            return textTable(table).split(separator: "\n").map { "  " + $0 }
+                + ["  \(done.count) trial\(done.count == 1 ? "" : "s") trained in \(durationText(total))"]
         }
     }
 }

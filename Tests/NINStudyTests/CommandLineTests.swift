@@ -73,6 +73,20 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(trials.count, 2)
         XCTAssertEqual(Set(trials.map(\.status)), [.finished])
         XCTAssertEqual(Set(trials.compactMap(\.head)), ["gap", "fc"])
+        // run's summary ends with the trials it finished, as recorded, and where the answer is.
+        let runCommand = try XCTUnwrap(run as? NINStudyCommand.Run)
+        var summary = RunSummary()
+        summary.finished = trials.map(\.trialId)
+        let text = runCommand.summaryText(summary, study: try StudyDefinition.load(path: study))
+        for t in trials {
+            let row = try XCTUnwrap(text.split(separator: "\n").first { $0.contains(t.shortId) }, text)
+            XCTAssertTrue(row.contains(String(format: "%.2f", try XCTUnwrap(t.testError))), "\(row)")
+            XCTAssertTrue(row.contains("model.head=\(t.head ?? "")"), "\(row)")
+        }
+        XCTAssertTrue(text.contains("2 trials trained in "), text)
+        XCTAssertTrue(text.contains("the answer: nin-study report tiny --db \(db)"), text)
+        summary.finished = []
+        XCTAssertFalse(runCommand.summaryText(summary, study: try StudyDefinition.load(path: study)).contains("trained in"))
         // The class names are stored with the dataset.
         let classNames = try store.dbWriter.read { db in try String.fetchAll(db, sql: "SELECT class_names_json FROM datasets") }
         XCTAssertEqual(classNames, [#"["0","1","2","3","4","5","6","7","8","9"]"#])

@@ -123,6 +123,7 @@ final class DatabaseOpeningTests: XCTestCase {
         let (status, output) = try runProcess(binary, ["run", try studyFile(), "--shard", "-1/4"])
         XCTAssertEqual(status, 64, output)
         XCTAssertTrue(output.contains("--shard -1/4: expected K/N with 1 ≤ K ≤ N"), output)
+        XCTAssertFalse(output.contains("--shard: --shard"), "the option is named once: \(output)")
         XCTAssertFalse(output.contains("Missing value"), output)
     }
 

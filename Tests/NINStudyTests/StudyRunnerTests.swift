@@ -9,6 +9,8 @@ final class RecordingReporter: RunReporter {
     var messages: [String] = []
     var epochs: [EpochMetrics] = []
     var outcomes: [TrialOutcome] = []
+    /// The epoch count each started trial announced.
+    var announcedEpochs: [Int] = []
     var stopAfterEpoch: Int?
     /// Called with every message (e.g. to request a stop at a chosen moment).
     var onMessage: (String) -> Void = { _ in }
@@ -17,6 +19,7 @@ final class RecordingReporter: RunReporter {
     func message(_ text: String) { messages.append(text); onMessage(text) }
     func trialStarted(index: Int, count: Int, trial: Trial, resumedFromEpoch: Int, epochs: Int) {
         messages.append("start \(trial.id.prefix(10)) resumed \(resumedFromEpoch)")
+        announcedEpochs.append(epochs)
     }
     func batch(_ progress: BatchProgress, trialETA: Double, studyETA: Double) {}
     func epochFinished(_ metrics: EpochMetrics, trial: Trial) {

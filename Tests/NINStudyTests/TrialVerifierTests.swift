@@ -121,6 +121,7 @@ final class TrialVerifierTests: XCTestCase {
         let (v, reporter) = try verify(id, epochs: 1)
         XCTAssertTrue(v.identical, v.text)
         XCTAssertEqual(reporter.epochs.map(\.epoch), [1])
+        XCTAssertEqual(reporter.announcedEpochs, [1], "the re-run announces the epochs it trains, not the trial's 2")
         XCTAssertEqual(v.headline, "identical (1 of 2 epochs; checkpoint not compared: the record keeps only the checkpoint after epoch 2)")
         XCTAssertTrue(reporter.outcomes.isEmpty, "the verifier's own stop is not reported as an interruption")
         // More epochs than recorded compares the recorded ones.

@@ -18,8 +18,10 @@ final class VerificationReporter: RunReporter {
     }
 
     func message(_ text: String) { next.message(text) }
+    /// Announces the epochs the re-run will train, the ones to compare (`--epochs`), not the trial's.
     func trialStarted(index: Int, count: Int, trial: Trial, resumedFromEpoch: Int, epochs: Int) {
-        next.trialStarted(index: index, count: count, trial: trial, resumedFromEpoch: resumedFromEpoch, epochs: epochs)
+        next.trialStarted(index: index, count: count, trial: trial, resumedFromEpoch: resumedFromEpoch,
+                          epochs: min(epochs, epochsToCompare))
     }
     func batch(_ progress: BatchProgress, trialETA: Double, studyETA: Double) {
         next.batch(progress, trialETA: trialETA, studyETA: studyETA)
