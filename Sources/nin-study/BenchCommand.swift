@@ -53,8 +53,9 @@ extension NINStudyCommand {
             let limit = EngineBenchmark.limit(precision: precision, threads: threads)
             ComputeBackend.gemmSelection = gemm
             if !json {
-                print(String(format: "%@ limit (%d³, %d threads): %.1f GFLOP/s (%@; dnnl_sgemm %.1f) — ", precision.rawValue, limit.size,
-                             threads, limit.gflops, limit.kernel, limit.sgemmGFLOPS)
+                let sgemm = limit.kernel == "dnnl_sgemm" ? "" : String(format: "; dnnl_sgemm %.1f", limit.sgemmGFLOPS)
+                print(String(format: "%@ limit (%d³, %d threads): %.1f GFLOP/s (%@%@) — ", precision.rawValue, limit.size,
+                             threads, limit.gflops, limit.kernel, sgemm)
                       + ComputeBackend.provenance(threads: threads).description + "; GEMM kernels: " + ComputeBackend.gemmDescription)
             }
             for m in models {
@@ -67,7 +68,8 @@ extension NINStudyCommand {
                     continue
                 }
                 let rss = r.peakRSSBytes.map { String(format: "%.0f MiB", Double($0) / 1_048_576) } ?? "n/a"
-                print("\(r.model): batch \(r.batch), \(r.threads) threads, \(r.precision.rawValue), fp32 GEMMs \(r.gemm.rawValue) — "
+                let kernels = r.precision == .fp32 ? ", GEMM kernels: " + (r.gemm == .measured ? "the measured rule" : r.gemm.rawValue) : ""
+                print("\(r.model): batch \(r.batch), \(r.threads) threads, \(r.precision.rawValue)\(kernels) — "
                       + String(format: "train %.1f img/s (%.1f GFLOP/s, %.0f%% of the %@ limit), eval %.1f img/s (%.1f GFLOP/s, %.0f%%)",
                                r.trainImagesPerSecond, r.trainGFLOPS, 100 * r.trainFractionOfLimit, r.precision.rawValue,
                                r.evalImagesPerSecond, r.evalGFLOPS, 100 * r.evalFractionOfLimit)

@@ -115,11 +115,18 @@ extension NINStudyCommand {
             if s.interrupted { lines.append("run the same command again to resume") }
             lines += finishedTable(s, study: study)
             lines.append("results: \(database.databasePath) (e.g. sqlite3 \(database.databasePath) \"select * from trial_summary\")")
-            if !s.finished.isEmpty {
+            if !s.finished.isEmpty || !s.skipped.isEmpty {
                 let db = database.databasePath == DatabaseFiles.defaultDatabasePath ? "" : " --db \(database.databasePath)"
-                lines.append("the answer: nin-study report \(study.name)\(db)")
+                lines.append("the answer: \(invokedBinary) report \(study.name) --format text\(db) (without --format: an HTML page with figures)")
             }
             return lines.joined(separator: "\n")
+        }
+
+        /// This program as the user invoked it (e.g. `.build/release/nin-study`), for commands it
+        /// suggests; `nin-study` when it was found on the PATH.
+        var invokedBinary: String {
+            let first = CommandLine.arguments.first ?? "nin-study"
+            return first.contains("/") && !first.contains(" ") ? first : "nin-study"
         }
 
         /// The trials this run finished, as the database recorded them (test error after the last

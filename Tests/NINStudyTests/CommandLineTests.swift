@@ -84,9 +84,13 @@ final class CommandLineTests: XCTestCase {
             XCTAssertTrue(row.contains("model.head=\(t.head ?? "")"), "\(row)")
         }
         XCTAssertTrue(text.contains("2 trials trained in "), text)
-        XCTAssertTrue(text.contains("the answer: nin-study report tiny --db \(db)"), text)
+        XCTAssertTrue(text.contains("the answer: \(runCommand.invokedBinary) report tiny --format text --db \(db)"), text)
+        // Run again, everything skipped: no table, still the way to the answer.
         summary.finished = []
-        XCTAssertFalse(runCommand.summaryText(summary, study: try StudyDefinition.load(path: study)).contains("trained in"))
+        summary.skipped = trials.map(\.trialId)
+        let again = runCommand.summaryText(summary, study: try StudyDefinition.load(path: study))
+        XCTAssertFalse(again.contains("trained in"), again)
+        XCTAssertTrue(again.contains("report tiny --format text"), again)
         // The class names are stored with the dataset.
         let classNames = try store.dbWriter.read { db in try String.fetchAll(db, sql: "SELECT class_names_json FROM datasets") }
         XCTAssertEqual(classNames, [#"["0","1","2","3","4","5","6","7","8","9"]"#])
