@@ -44,14 +44,9 @@ static void convert_avx512(const uint32_t *source, size_t rows, size_t columns, 
 
 int nin_bf16_convert_is_vectorised(void) {
 #if defined(__x86_64__)
-    static int answer = -1;  // -1 until checked; read and written atomically (any thread may ask first)
-    int known = __atomic_load_n(&answer, __ATOMIC_RELAXED);
-    if (known < 0) {
-        __builtin_cpu_init();
-        known = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
-        __atomic_store_n(&answer, known, __ATOMIC_RELAXED);
-    }
-    return known;
+    // The runtime's CPU model is filled once (idempotent init); each check is a load and a test.
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
 #else
     return 0;
 #endif

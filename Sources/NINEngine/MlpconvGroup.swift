@@ -21,7 +21,8 @@
 /// worker pools an example as soon as its last block of pixels is written, while that example's
 /// map (`[H, W, Cm]`, 150–390 KiB in the NIN networks) is still in the core's cache, instead of a
 /// separate pass reading the whole mini-batch back from memory. Its outputs (and a max pooling's
-/// argmax) are the same bits as its own `forward`, whose arithmetic it shares.
+/// argmax) are the same bits as its own `forward`, whose arithmetic it shares. With
+/// `GEMMThreading.library` (one caller, for measuring) the pooling then runs on that one thread.
 final class MlpconvGroup {
     /// The convolution's index in the network's layers; the group is `first ... first + micro.count`.
     let first: Int

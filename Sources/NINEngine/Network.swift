@@ -178,13 +178,19 @@ public final class Network {
     /// Resets the profiling accumulators.
     public func resetTimings() {
         timings = layers.indices.map { i in
-            let group = mlpconvGroups.values.first { (fusesPooling ? $0.forwardIndices : $0.layerIndices).contains(i) }
+            let group = mlpconvGroups.values.first { layersRun(by: $0).contains(i) }
             return LayerTiming(name: layers[i].name, forwardSeconds: 0, backwardSeconds: 0, forwardCalls: 0, backwardCalls: 0,
                                forwardTimedWith: group?.first ?? i)
         }
     }
 
     @inline(__always) private func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+    /// The layers whose forward pass `group` runs: its own, and the pooling after it when
+    /// `fusesPooling`.
+    private func layersRun(by group: MlpconvGroup) -> ClosedRange<Int> {
+        fusesPooling ? group.forwardIndices : group.layerIndices
+    }
 
     /// Runs the forward pass; returns the logits pointer `[N, classes]` (the last layer's output).
     /// A layer that is the identity in `mode` (`Layer.isIdentity`) is not run: the next layer
@@ -204,12 +210,11 @@ public final class Network {
                 continue
             }
             if runsMlpconvGroups, let group = mlpconvGroups[i] {
-                let range = fusesPooling ? group.forwardIndices : group.layerIndices
-                let pooling = fusesPooling ? group.pooling.map { _ in range.upperBound } : nil
+                let range = layersRun(by: group)
+                let pooled = range == group.layerIndices ? nil : activations[range.upperBound].pointer
                 let t0 = profiling ? now() : 0
-                group.forward(input: x, outputs: group.layerIndices.map { activations[$0].pointer },
-                              pooled: pooling.map { activations[$0].pointer }, batch: batch,
-                              keepIntermediates: mode == .training)
+                group.forward(input: x, outputs: group.layerIndices.map { activations[$0].pointer }, pooled: pooled,
+                              batch: batch, keepIntermediates: mode == .training)
                 if profiling {
                     timings[i].forwardSeconds += Double(now() - t0) * 1e-9
                     timings[i].forwardCalls += 1

@@ -12,12 +12,11 @@
 /// gets the quiet bit, `(bits >> 16) | 0x40`. Subnormals are rounded like any other value (not
 /// flushed, unlike the `vcvtneps2bf16` instruction), so every path gives the same bits.
 ///
-/// Runs 16 values per step with AVX-512 (F and BW) where the processor has it (checked once at
-/// run time), else one by one; both paths give identical results.
+/// Runs 16 values per step with AVX-512 (F and BW) where the processor has it (checked at run
+/// time), else one by one; both paths give identical results.
 void nin_bf16_convert(const uint32_t *source, size_t rows, size_t columns, size_t ld, uint16_t *destination);
 
-/// 1 when `nin_bf16_convert` takes its AVX-512 path on this processor, else 0 (for tests and
-/// `bench`).
+/// 1 when `nin_bf16_convert` takes its AVX-512 path on this processor, else 0 (for tests).
 int nin_bf16_convert_is_vectorised(void);
 
 /// The one-by-one path of `nin_bf16_convert`, whatever the processor (for tests).
